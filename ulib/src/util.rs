@@ -1,0 +1,1 @@
+//! Small helpers shared by user programs (filled in with the utilities).
