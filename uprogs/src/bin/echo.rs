@@ -3,13 +3,16 @@
 #![no_std]
 #![no_main]
 
-use ulib::{write, Args};
+use ulib::{exit, write, Args};
 
 ulib::entry!(main);
 
 fn main(args: Args) {
-    for i in 1..args.len() {
-        write(1, args.get(i).unwrap().to_bytes());
-        write(1, if i + 1 < args.len() { b" " } else { b"\n" });
+    let n = args.len();
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        // One write per word and one per separator, as the C echo does.
+        write(1, arg.to_bytes());
+        write(1, if i + 1 < n { b" " } else { b"\n" });
     }
+    exit(0);
 }

@@ -1,0 +1,95 @@
+# xv6-rs front door. `make` builds the kernel, the user programs and fs.img;
+# `make qemu` boots it; `make test` runs every test. FEATURES= selects the
+# kernel's lab features (lazy, cow, or lazy,cow); CPUS= the number of harts.
+
+CPUS ?= 3
+FEATURES ?=
+TARGET := riscv64gc-unknown-none-elf
+OUT := target/$(TARGET)/release
+KERNEL := $(OUT)/kernel
+FSROOT := target/fsroot
+QEMU ?= qemu-system-riscv64
+
+# The user programs: every file in uprogs/src/bin (file or directory).
+UPROGS := $(sort $(basename $(notdir $(wildcard uprogs/src/bin/*))))
+
+CARGO_FEATURES := $(if $(strip $(FEATURES)),--features $(FEATURES),)
+
+QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m 128M -smp $(CPUS) -nographic
+QEMUOPTS += -global virtio-mmio.force-legacy=false
+QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
+QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+
+# gdb port derived from the user id, as xv6 does, so users on one machine differ.
+GDBPORT := $(shell expr `id -u` % 5000 + 25000)
+
+.PHONY: all kernel uprogs qemu qemu-gdb test test-full grade clean setup host-test clippy fmt FORCE
+
+all: kernel fs.img
+
+# A fresh machine: the pinned toolchain (a no-op when present) and QEMU.
+setup: target/.setup-done
+target/.setup-done: rust-toolchain.toml
+	@rustup toolchain install
+	@if ! command -v $(QEMU) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-misc; \
+	  else \
+	    echo "*** $(QEMU) not found: install QEMU (Debian/Ubuntu: sudo apt-get install qemu-system-misc)"; exit 1; \
+	  fi; \
+	fi
+	@mkdir -p target && touch $@
+
+kernel: setup
+	cargo build --release -p kernel $(CARGO_FEATURES)
+
+uprogs: setup
+	cargo build --release -p uprogs
+
+# The disk image: README plus every user program, written by our mkfs.
+fs.img: uprogs FORCE
+	@rm -rf $(FSROOT) && mkdir -p $(FSROOT)
+	@cp README.md $(FSROOT)/README
+	@for p in $(UPROGS); do cp $(OUT)/$$p $(FSROOT)/$$p; done
+	cargo run -q --release -p mkfs --target host-tuple -- fs.img $(FSROOT)/README $(addprefix $(FSROOT)/,$(UPROGS))
+
+qemu: all
+	$(QEMU) $(QEMUOPTS)
+
+.gdbinit: .gdbinit.tmpl FORCE
+	sed -e "s/:1234/:$(GDBPORT)/" -e "s|@KERNEL@|$(KERNEL)|" $< > $@
+
+qemu-gdb: all .gdbinit
+	@echo "*** Now run 'gdb-multiarch' in this directory (port $(GDBPORT))." 1>&2
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+
+host-test: setup
+	cargo test -q --target host-tuple -p kernel --lib
+	cargo test -q --target host-tuple -p mkfs -p tools
+
+clippy: setup
+	cargo clippy --release -p kernel -p ulib -p uprogs -- -D warnings
+	cargo clippy --release -p kernel --features lazy,cow -- -D warnings
+	cargo clippy --target host-tuple -p mkfs -p tools --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all --check
+
+# Every feature set gets its own kernel file so one test run can use all four.
+FEATURE_SETS := base lazy cow lazy,cow
+kernel-%: setup
+	cargo build --release -p kernel $(if $(filter base,$*),,--features $*)
+	@mkdir -p target/kernels/$*
+	cp $(KERNEL) target/kernels/$*/kernel
+
+RUN := cargo run -q --release -p tools --target host-tuple --
+test: host-test fs.img
+	@set -e; for fs in $(FEATURE_SETS); do \
+	  $(MAKE) -s kernel-$$fs; \
+	  $(RUN) test --kernel target/kernels/$$fs/kernel --fs fs.img --cpus $(CPUS) --label $$fs \
+	    --suite boot --suite usertests-q; \
+	done
+
+clean:
+	cargo clean
+	rm -f fs.img .gdbinit

@@ -1,0 +1,196 @@
+//! exec: replace the current process's memory with a program from the
+//! file system, and set up its stack with the arguments.
+//!
+//! The ELF header and program headers are read from the inode and parsed
+//! with xmas-elf. Anything malformed makes exec fail with -1; the old
+//! image is only freed once the new one is complete.
+
+use crate::fs::{ilock, iunlockput, namei, readi, ILocked};
+use crate::log::{begin_op, end_op};
+use crate::memlayout::TRAPFRAME;
+use crate::proc::{myproc, proc_freepagetable, proc_pagetable, safestrcpy};
+use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
+use crate::vm::{copyout, uvmalloc, uvmclear, walkaddr, PageTable};
+use crate::Error;
+use kernel::param::MAXARG;
+use xmas_elf::header::{parse_header, Class};
+use xmas_elf::program::{ProgramHeader64, Type};
+
+/// ELF header size for 64-bit files, and one program header's size.
+const EHDR_SIZE: usize = 64;
+const PHDR_SIZE: usize = core::mem::size_of::<ProgramHeader64>();
+
+/// A buffer aligned for the ELF structures parsed in place.
+#[repr(C, align(8))]
+struct Aligned<const N: usize>([u8; N]);
+
+/// PTE permissions from an ELF segment's flags; R and U are always added.
+fn flags2perm(ph: &ProgramHeader64) -> PteFlags {
+    let mut perm = PteFlags::empty();
+    if ph.flags.is_execute() {
+        perm |= PteFlags::X;
+    }
+    if ph.flags.is_write() {
+        perm |= PteFlags::W;
+    }
+    perm
+}
+
+/// Reads exactly `buf.len()` bytes at `off`, or fails.
+fn read_exact(ip: &mut ILocked, buf: &mut [u8], off: u64) -> Result<(), Error> {
+    let off = u32::try_from(off).map_err(|_| Error)?;
+    match readi(ip, false, buf.as_mut_ptr() as usize, off, buf.len() as u32) {
+        Ok(n) if n as usize == buf.len() => Ok(()),
+        _ => Err(Error),
+    }
+}
+
+/// Runs the program at `path` with arguments `argv` (kernel pages, each a
+/// NUL-terminated string). Returns argc, which lands in a0 for main.
+pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
+    begin_op();
+    let Some(ip) = namei(path) else {
+        end_op();
+        return Err(Error);
+    };
+    let mut l = ilock(ip);
+    let mut sz = 0;
+    let mut pagetable = None;
+    let loaded = load(&mut l, &mut pagetable, &mut sz);
+    iunlockput(l);
+    end_op();
+    let result = loaded.and_then(|entry| {
+        let pt = pagetable.ok_or(Error)?;
+        finish(pt, &mut sz, entry, path, argv)
+    });
+    if result.is_err() {
+        if let Some(pt) = pagetable {
+            proc_freepagetable(pt, sz);
+        }
+    }
+    result
+}
+
+/// Builds a new page table and loads every LOAD segment into it. Returns
+/// the entry point; `pagetable` and `sz` track what must be freed on error.
+fn load(ip: &mut ILocked, pagetable: &mut Option<PageTable>, sz: &mut usize) -> Result<u64, Error> {
+    let mut ehdr = Aligned([0u8; EHDR_SIZE]);
+    read_exact(ip, &mut ehdr.0, 0)?;
+    let elf = parse_header(&ehdr.0).map_err(|_| Error)?;
+    if elf.pt1.class() != Class::SixtyFour {
+        return Err(Error);
+    }
+    let pt = proc_pagetable(myproc()).ok_or(Error)?;
+    *pagetable = Some(pt);
+
+    let phoff = elf.pt2.ph_offset();
+    for i in 0..elf.pt2.ph_count() as u64 {
+        let mut buf = Aligned([0u8; PHDR_SIZE]);
+        let off = phoff.checked_add(i * PHDR_SIZE as u64).ok_or(Error)?;
+        read_exact(ip, &mut buf.0, off)?;
+        // SAFETY: ProgramHeader64 is repr(C) plain data of PHDR_SIZE bytes,
+        // valid for any bit pattern, and buf is suitably aligned.
+        let ph = unsafe { &*(buf.0.as_ptr() as *const ProgramHeader64) };
+        if ph.get_type() != Ok(Type::Load) {
+            continue;
+        }
+        if ph.mem_size < ph.file_size {
+            return Err(Error);
+        }
+        let end = ph.virtual_addr.checked_add(ph.mem_size).ok_or(Error)? as usize;
+        if ph.virtual_addr as usize % PGSIZE != 0 || end > TRAPFRAME {
+            return Err(Error);
+        }
+        *sz = uvmalloc(pt, *sz, end, flags2perm(ph))?;
+        loadseg(pt, ph.virtual_addr as usize, ip, ph.offset, ph.file_size)?;
+    }
+    Ok(elf.pt2.entry_point())
+}
+
+/// Loads a segment's file bytes at `va`, which uvmalloc has mapped.
+fn loadseg(pt: PageTable, va: usize, ip: &mut ILocked, offset: u64, sz: u64) -> Result<(), Error> {
+    let sz = usize::try_from(sz).map_err(|_| Error)?;
+    for i in (0..sz).step_by(PGSIZE) {
+        let Some(pa) = walkaddr(pt, va + i) else {
+            panic!("loadseg: address should exist");
+        };
+        let n = (sz - i).min(PGSIZE);
+        // SAFETY: pa is a freshly allocated page of the new image; n <= PGSIZE.
+        let dst = unsafe { core::slice::from_raw_parts_mut(pa as *mut u8, n) };
+        read_exact(ip, dst, offset.checked_add(i as u64).ok_or(Error)?)?;
+    }
+    Ok(())
+}
+
+/// Adds the guard page and stack, pushes the arguments, and commits to
+/// the new image.
+fn finish(
+    pt: PageTable,
+    sz: &mut usize,
+    entry: u64,
+    path: &[u8],
+    argv: &[usize],
+) -> Result<usize, Error> {
+    let p = myproc();
+    let oldsz = p.data().sz;
+
+    // Two pages at the next page boundary: an inaccessible guard, then the stack.
+    *sz = pg_round_up(*sz);
+    if *sz + 2 * PGSIZE > TRAPFRAME {
+        return Err(Error);
+    }
+    *sz = uvmalloc(pt, *sz, *sz + 2 * PGSIZE, PteFlags::W)?;
+    uvmclear(pt, *sz - 2 * PGSIZE);
+    let mut sp = *sz;
+    let stackbase = sp - PGSIZE;
+
+    // The argument strings, then the argv array, each 16-byte aligned.
+    let mut ustack = [0usize; MAXARG + 1];
+    if argv.len() > MAXARG {
+        return Err(Error);
+    }
+    for (i, &page) in argv.iter().enumerate() {
+        // SAFETY: sys_exec filled each page with a NUL-terminated string.
+        let s = unsafe { core::ffi::CStr::from_ptr(page as *const core::ffi::c_char) };
+        let bytes = s.to_bytes_with_nul();
+        sp = sp.checked_sub(bytes.len()).ok_or(Error)?;
+        sp -= sp % 16; // the RISC-V ABI wants sp 16-byte aligned
+        if sp < stackbase {
+            return Err(Error);
+        }
+        copyout(pt, sp, bytes)?;
+        ustack[i] = sp;
+    }
+    let argc = argv.len();
+    ustack[argc] = 0;
+    let nbytes = (argc + 1) * 8;
+    sp -= nbytes;
+    sp -= sp % 16;
+    if sp < stackbase {
+        return Err(Error);
+    }
+    let mut raw = [0u8; (MAXARG + 1) * 8];
+    for (chunk, v) in raw.chunks_exact_mut(8).zip(ustack.iter()) {
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    copyout(pt, sp, &raw[..nbytes])?;
+
+    // main(argc, argv): argc is the return value (a0), argv goes in a1.
+    let tf = p.trapframe();
+    tf.a1 = sp;
+
+    // Name the process after the last path element, for debugging.
+    let last = path.rsplit(|&c| c == b'/').next().unwrap_or(path);
+    let d = p.data();
+    safestrcpy(&mut d.name, last);
+
+    // Commit to the new image.
+    let oldpagetable = d.pagetable.replace(pt);
+    d.sz = *sz;
+    tf.epc = entry as usize;
+    tf.sp = sp;
+    if let Some(old) = oldpagetable {
+        proc_freepagetable(old, oldsz);
+    }
+    Ok(argc)
+}

@@ -1,0 +1,239 @@
+//! Open files: the system-wide file table and the operations behind
+//! read/write/close/fstat/dup, dispatched to pipes, inodes or devices.
+
+use crate::fs::{ilock, iput, iunlock, readi, stati, writei, Inode};
+use crate::log::{begin_op, end_op};
+use crate::pipe::{pipeclose, piperead, pipewrite, Pipe};
+use crate::proc::myproc;
+use crate::spinlock::Spinlock;
+use crate::vm::copyout;
+use crate::Error;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::param::{MAXOPBLOCKS, NDEV, NFILE};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FdType {
+    None,
+    Pipe,
+    Inode,
+    Device,
+}
+
+/// What an open file refers to. Written once when the file is opened
+/// (while only the opener can see it) and read-only afterwards.
+#[derive(Clone, Copy)]
+pub struct FileData {
+    pub typ: FdType,
+    pub readable: bool,
+    pub writable: bool,
+    pub pipe: Option<&'static Pipe>,
+    pub ip: Option<&'static Inode>,
+    pub major: i16,
+}
+
+pub struct File {
+    data: UnsafeCell<FileData>,
+    /// Read/write offset (inode files); changed under the inode's lock.
+    off: AtomicU32,
+}
+
+// SAFETY: FileData is written only by the opener before the file is shared
+// (reference count 1, see filealloc) and only read afterwards.
+unsafe impl Sync for File {}
+
+impl File {
+    pub fn data(&self) -> &FileData {
+        // SAFETY: see the Sync impl: no writes while shared.
+        unsafe { &*self.data.get() }
+    }
+
+    /// Sets up a freshly allocated file.
+    pub fn init(&self, d: FileData) {
+        // SAFETY: called by the opener right after filealloc, before the
+        // file is installed anywhere others could reach it.
+        unsafe { *self.data.get() = d };
+        self.off.store(0, Ordering::Relaxed);
+    }
+
+    fn index(&'static self) -> usize {
+        (self as *const File as usize - FILES.as_ptr() as usize) / core::mem::size_of::<File>()
+    }
+}
+
+const EMPTY: FileData = FileData {
+    typ: FdType::None,
+    readable: false,
+    writable: false,
+    pipe: None,
+    ip: None,
+    major: 0,
+};
+
+static FILES: [File; NFILE] = [const {
+    File {
+        data: UnsafeCell::new(EMPTY),
+        off: AtomicU32::new(0),
+    }
+}; NFILE];
+
+/// Reference counts, indexed like FILES (xv6's `ftable.lock` + `ref`).
+static FTABLE: Spinlock<[u32; NFILE]> = Spinlock::new("ftable", [0; NFILE]);
+
+/// A device driver's read and write: (user address?, address, length).
+#[derive(Clone, Copy)]
+pub struct Dev {
+    pub read: fn(bool, usize, usize) -> i32,
+    pub write: fn(bool, usize, usize) -> i32,
+}
+
+static DEVSW: Spinlock<[Option<Dev>; NDEV]> = Spinlock::new("devsw", [None; NDEV]);
+
+pub fn devsw_set(major: usize, dev: Dev) {
+    DEVSW.lock()[major] = Some(dev);
+}
+
+fn devsw(major: i16) -> Option<Dev> {
+    DEVSW.lock().get(usize::try_from(major).ok()?).copied().flatten()
+}
+
+pub fn fileinit() {}
+
+/// Allocates a file structure with one reference.
+pub fn filealloc() -> Option<&'static File> {
+    let mut refs = FTABLE.lock();
+    let i = refs.iter().position(|&r| r == 0)?;
+    refs[i] = 1;
+    Some(&FILES[i])
+}
+
+/// Adds a reference.
+pub fn filedup(f: &'static File) -> &'static File {
+    let mut refs = FTABLE.lock();
+    if refs[f.index()] < 1 {
+        panic!("filedup");
+    }
+    refs[f.index()] += 1;
+    f
+}
+
+/// Drops a reference; the last one closes the underlying object.
+pub fn fileclose(f: &'static File) {
+    let mut refs = FTABLE.lock();
+    let i = f.index();
+    if refs[i] < 1 {
+        panic!("fileclose");
+    }
+    refs[i] -= 1;
+    if refs[i] > 0 {
+        return;
+    }
+    let ff = *f.data();
+    f.init(EMPTY);
+    drop(refs);
+
+    match ff.typ {
+        FdType::Pipe => pipeclose(ff.pipe.expect("pipe"), ff.writable),
+        FdType::Inode | FdType::Device => {
+            begin_op();
+            iput(ff.ip.expect("inode"));
+            end_op();
+        }
+        FdType::None => {}
+    }
+}
+
+/// Copies the file's metadata to user address `addr`.
+pub fn filestat(f: &File, addr: usize) -> Result<(), Error> {
+    let d = f.data();
+    match (d.typ, d.ip) {
+        (FdType::Inode | FdType::Device, Some(ip)) => {
+            let l = ilock(ip);
+            let st = stati(&l);
+            iunlock(l);
+            // SAFETY: Stat is plain old data with no padding bytes that
+            // matter to the reader (#[repr(C)], 24 bytes).
+            let bytes = unsafe {
+                core::slice::from_raw_parts(
+                    &st as *const _ as *const u8,
+                    core::mem::size_of_val(&st),
+                )
+            };
+            copyout(myproc().pagetable(), addr, bytes)
+        }
+        _ => Err(Error),
+    }
+}
+
+/// Reads up to `n` bytes into user address `addr`.
+pub fn fileread(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
+    let d = f.data();
+    if !d.readable {
+        return Err(Error);
+    }
+    match d.typ {
+        FdType::Pipe => piperead(d.pipe.expect("pipe"), addr, n),
+        FdType::Device => {
+            let dev = devsw(d.major).ok_or(Error)?;
+            let r = (dev.read)(true, addr, n);
+            usize::try_from(r).map_err(|_| Error)
+        }
+        FdType::Inode => {
+            let mut l = ilock(d.ip.expect("inode"));
+            let off = f.off.load(Ordering::Relaxed);
+            let r = readi(&mut l, true, addr, off, n as u32);
+            if let Ok(r) = r {
+                f.off.store(off + r, Ordering::Relaxed);
+            }
+            iunlock(l);
+            r.map(|r| r as usize)
+        }
+        FdType::None => panic!("fileread"),
+    }
+}
+
+/// Writes `n` bytes from user address `addr`.
+pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
+    let d = f.data();
+    if !d.writable {
+        return Err(Error);
+    }
+    match d.typ {
+        FdType::Pipe => pipewrite(d.pipe.expect("pipe"), addr, n),
+        FdType::Device => {
+            let dev = devsw(d.major).ok_or(Error)?;
+            let r = (dev.write)(true, addr, n);
+            usize::try_from(r).map_err(|_| Error)
+        }
+        FdType::Inode => {
+            // Write a few blocks at a time so one transaction never
+            // exceeds the log: inode, indirect block, bitmap blocks, and
+            // slop for unaligned writes.
+            let max = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * kernel::fs::BSIZE;
+            let mut i = 0;
+            while i < n {
+                let n1 = (n - i).min(max);
+                begin_op();
+                let mut l = ilock(d.ip.expect("inode"));
+                let off = f.off.load(Ordering::Relaxed);
+                let r = writei(&mut l, true, addr + i, off, n1 as u32);
+                if let Ok(r) = r {
+                    f.off.store(off + r, Ordering::Relaxed);
+                }
+                iunlock(l);
+                end_op();
+                match r {
+                    Ok(r) if r as usize == n1 => i += n1,
+                    // An error from writei.
+                    _ => break,
+                }
+            }
+            if i == n {
+                Ok(n)
+            } else {
+                Err(Error)
+            }
+        }
+        FdType::None => panic!("filewrite"),
+    }
+}

@@ -1,0 +1,35 @@
+//! The RISC-V platform-level interrupt controller: routes UART and disk
+//! interrupts to the harts' supervisor mode.
+
+use crate::memlayout::{plic_sclaim, plic_senable, plic_spriority, PLIC, UART0_IRQ, VIRTIO0_IRQ};
+use crate::proc::cpuid;
+use core::ptr::NonNull;
+use volatile::VolatilePtr;
+
+fn reg(addr: usize) -> VolatilePtr<'static, u32> {
+    // SAFETY: addr is a 32-bit PLIC register, mapped for the kernel's life.
+    unsafe { VolatilePtr::new(NonNull::new_unchecked(addr as *mut u32)) }
+}
+
+pub fn plicinit() {
+    // A non-zero priority enables the source.
+    reg(PLIC + UART0_IRQ as usize * 4).write(1);
+    reg(PLIC + VIRTIO0_IRQ as usize * 4).write(1);
+}
+
+pub fn plicinithart() {
+    let hart = cpuid();
+    // Take UART and disk interrupts on this hart, at any priority above 0.
+    reg(plic_senable(hart)).write((1 << UART0_IRQ) | (1 << VIRTIO0_IRQ));
+    reg(plic_spriority(hart)).write(0);
+}
+
+/// Which interrupt should we serve? 0 if none.
+pub fn plic_claim() -> u32 {
+    reg(plic_sclaim(cpuid())).read()
+}
+
+/// Tells the PLIC we are done with `irq`.
+pub fn plic_complete(irq: u32) {
+    reg(plic_sclaim(cpuid())).write(irq);
+}

@@ -1,0 +1,712 @@
+//! Processes: the process table, per-CPU state, the scheduler, sleep and
+//! wakeup, fork/exit/wait/kill (xv6's `proc.c` and `proc.h`).
+//!
+//! Locking, as in xv6:
+//! - `p.lock` guards the fields in `ProcState` (state, chan, killed, xstate,
+//!   pid). It is also held across `swtch` into and out of the scheduler.
+//! - `WAIT_LOCK` guards every process's parent link; take it before any
+//!   `p.lock`. It keeps a parent's wakeup from being missed in `wait`.
+//! - `ProcData` is private to the process: only the process itself uses it,
+//!   except while the slot is being set up (allocproc/fork, before anyone
+//!   else can see it) or torn down (freeproc, once it is a zombie).
+
+use crate::file::{fileclose, filedup, File};
+use crate::fs::{idup, iput, namei, Inode};
+use crate::kalloc::{kalloc, kfree};
+use crate::log::{begin_op, end_op};
+use crate::memlayout::{kstack, TRAMPOLINE, TRAPFRAME};
+use crate::riscv::{intr_get, intr_on, r_tp, PteFlags, PGSIZE};
+use crate::spinlock::{Spinlock, SpinlockGuard};
+use crate::swtch::{swtch, Context};
+use crate::trap::usertrapret;
+use crate::vm::{
+    copyin, copyout, kvmmap, mappages, trampoline_addr, uvmalloc, uvmcopy, uvmcreate,
+    uvmdealloc, uvmfirst, uvmfree, uvmunmap, PageTable,
+};
+use crate::Error;
+use core::cell::UnsafeCell;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use kernel::param::{NCPU, NOFILE, NPROC, ROOTDEV};
+
+/// Registers saved by the trampoline on a trap from user space, in the
+/// page mapped at TRAPFRAME. The first five fields are set by the kernel
+/// for uservec to use. Offsets are fixed: trampoline.S uses them.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct TrapFrame {
+    /// Kernel page table (satp value).
+    pub kernel_satp: usize,
+    /// Top of this process's kernel stack.
+    pub kernel_sp: usize,
+    /// Address of usertrap().
+    pub kernel_trap: usize,
+    /// Saved user program counter.
+    pub epc: usize,
+    /// Hart id, to put back in tp.
+    pub kernel_hartid: usize,
+    pub ra: usize,
+    pub sp: usize,
+    pub gp: usize,
+    pub tp: usize,
+    pub t0: usize,
+    pub t1: usize,
+    pub t2: usize,
+    pub s0: usize,
+    pub s1: usize,
+    pub a0: usize,
+    pub a1: usize,
+    pub a2: usize,
+    pub a3: usize,
+    pub a4: usize,
+    pub a5: usize,
+    pub a6: usize,
+    pub a7: usize,
+    pub s2: usize,
+    pub s3: usize,
+    pub s4: usize,
+    pub s5: usize,
+    pub s6: usize,
+    pub s7: usize,
+    pub s8: usize,
+    pub s9: usize,
+    pub s10: usize,
+    pub s11: usize,
+    pub t3: usize,
+    pub t4: usize,
+    pub t5: usize,
+    pub t6: usize,
+}
+
+static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, epc), 24);
+static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, kernel_hartid), 32);
+static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, ra), 40);
+static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, a0), 112);
+static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, a7), 168);
+static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, t6), 280);
+
+/// Per-CPU state.
+pub struct Cpu {
+    /// The process running on this CPU, if any.
+    pub proc: Option<&'static Proc>,
+    /// swtch() here to enter the scheduler.
+    pub context: Context,
+    /// Depth of push_off() nesting.
+    pub noff: i32,
+    /// Were interrupts enabled before the outermost push_off()?
+    pub intena: bool,
+}
+
+struct CpuCell(UnsafeCell<Cpu>);
+
+// SAFETY: each hart only touches its own entry (indexed by its hart id),
+// with interrupts off.
+unsafe impl Sync for CpuCell {}
+
+static CPUS: [CpuCell; NCPU] = [const {
+    CpuCell(UnsafeCell::new(Cpu {
+        proc: None,
+        context: Context::zero(),
+        noff: 0,
+        intena: false,
+    }))
+}; NCPU];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProcStateKind {
+    Unused,
+    Used,
+    Sleeping,
+    Runnable,
+    Running,
+    Zombie,
+}
+
+/// The fields guarded by `p.lock`.
+pub struct ProcState {
+    pub state: ProcStateKind,
+    /// If sleeping, the channel (an address) it sleeps on.
+    pub chan: usize,
+    pub killed: bool,
+    /// Exit status for the parent's wait.
+    pub xstate: i32,
+    pub pid: i32,
+}
+
+/// Fields private to the process (see the module comment).
+pub struct ProcData {
+    /// Virtual address of the kernel stack.
+    pub kstack: usize,
+    /// Size of user memory in bytes.
+    pub sz: usize,
+    pub pagetable: Option<PageTable>,
+    /// The trapframe page (a kernel pointer to it).
+    pub trapframe: *mut TrapFrame,
+    /// swtch() here to run the process.
+    pub context: Context,
+    pub ofile: [Option<&'static File>; NOFILE],
+    pub cwd: Option<&'static Inode>,
+    /// Process name, for debugging.
+    pub name: [u8; 16],
+}
+
+pub struct Proc {
+    pub lock: Spinlock<ProcState>,
+    data: UnsafeCell<ProcData>,
+}
+
+// SAFETY: ProcState is behind the lock; ProcData is used only by the owner
+// as described in the module comment.
+unsafe impl Sync for Proc {}
+
+impl Proc {
+    const fn new() -> Self {
+        Proc {
+            lock: Spinlock::new(
+                "proc",
+                ProcState {
+                    state: ProcStateKind::Unused,
+                    chan: 0,
+                    killed: false,
+                    xstate: 0,
+                    pid: 0,
+                },
+            ),
+            data: UnsafeCell::new(ProcData {
+                kstack: 0,
+                sz: 0,
+                pagetable: None,
+                trapframe: ptr::null_mut(),
+                context: Context::zero(),
+                ofile: [None; NOFILE],
+                cwd: None,
+                name: [0; 16],
+            }),
+        }
+    }
+
+    /// The process's private fields. Only the process itself, or code that
+    /// owns the slot exclusively (see the module comment), may call this.
+    #[allow(clippy::mut_from_ref)]
+    pub fn data(&self) -> &mut ProcData {
+        // SAFETY: by the ownership rule above, no two users overlap.
+        unsafe { &mut *self.data.get() }
+    }
+
+    /// The trapframe of this process.
+    #[allow(clippy::mut_from_ref)]
+    pub fn trapframe(&self) -> &mut TrapFrame {
+        // SAFETY: set by allocproc to a page owned by this process; used by
+        // the process itself (or fork before the child runs).
+        unsafe { &mut *self.data().trapframe }
+    }
+
+    pub fn pagetable(&self) -> PageTable {
+        self.data().pagetable.expect("no page table")
+    }
+
+    fn index(&'static self) -> usize {
+        (self as *const Proc as usize - PROCS.as_ptr() as usize) / core::mem::size_of::<Proc>()
+    }
+
+    pub fn name(&self) -> &str {
+        let n = &self.data().name;
+        let len = n.iter().position(|&c| c == 0).unwrap_or(n.len());
+        core::str::from_utf8(&n[..len]).unwrap_or("?")
+    }
+}
+
+static PROCS: [Proc; NPROC] = [const { Proc::new() }; NPROC];
+
+/// Parent links, indexed like PROCS; this lock is xv6's `wait_lock`.
+static WAIT_LOCK: Spinlock<[Option<usize>; NPROC]> = Spinlock::new("wait_lock", [None; NPROC]);
+
+static INITPROC: spin::Once<&'static Proc> = spin::Once::new();
+static NEXTPID: AtomicI32 = AtomicI32::new(1);
+
+/// Allocates a page for each process's kernel stack and maps it high in
+/// the kernel's address space, each followed by an invalid guard page.
+pub fn proc_mapstacks(kpgtbl: PageTable) {
+    for i in 0..NPROC {
+        let pa = kalloc().expect("kalloc");
+        kvmmap(kpgtbl, kstack(i), pa, PGSIZE, PteFlags::R | PteFlags::W);
+    }
+}
+
+/// Records each slot's kernel stack address at boot.
+pub fn procinit() {
+    for (i, p) in PROCS.iter().enumerate() {
+        p.data().kstack = kstack(i);
+    }
+}
+
+/// This hart's id. Interrupts must be off so we cannot move to another hart
+/// between reading it and using it.
+pub fn cpuid() -> usize {
+    r_tp()
+}
+
+/// This hart's Cpu.
+///
+/// # Safety
+/// Interrupts must be off, and the reference must not outlive that.
+#[allow(clippy::mut_from_ref)]
+pub unsafe fn mycpu() -> &'static mut Cpu {
+    // SAFETY: each hart uses only its own entry; caller keeps interrupts off.
+    unsafe { &mut *CPUS[cpuid()].0.get() }
+}
+
+/// The process running on this hart, if any.
+pub fn try_myproc() -> Option<&'static Proc> {
+    crate::spinlock::push_off();
+    // SAFETY: interrupts are off.
+    let p = unsafe { mycpu() }.proc;
+    crate::spinlock::pop_off();
+    p
+}
+
+/// The current process; panics on a hart with no process.
+pub fn myproc() -> &'static Proc {
+    try_myproc().expect("myproc")
+}
+
+fn allocpid() -> i32 {
+    NEXTPID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Finds an unused slot and makes it ready to run in the kernel: pid,
+/// trapframe page, page table (trampoline + trapframe), and a context that
+/// starts in forkret. Returns with the slot's lock held.
+fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
+    for p in PROCS.iter() {
+        let mut st = p.lock.lock();
+        if st.state != ProcStateKind::Unused {
+            continue;
+        }
+        st.pid = allocpid();
+        st.state = ProcStateKind::Used;
+        let d = p.data();
+        let Some(tf) = kalloc() else {
+            freeproc(p, &mut st);
+            return None;
+        };
+        d.trapframe = tf as *mut TrapFrame;
+        let Some(pt) = proc_pagetable(p) else {
+            freeproc(p, &mut st);
+            return None;
+        };
+        d.pagetable = Some(pt);
+        d.context = Context::zero();
+        d.context.ra = forkret as usize;
+        d.context.sp = d.kstack + PGSIZE;
+        return Some((p, st));
+    }
+    None
+}
+
+/// Frees a slot and everything hanging from it. Its lock must be held.
+fn freeproc(p: &Proc, st: &mut ProcState) {
+    let d = p.data();
+    if !d.trapframe.is_null() {
+        kfree(d.trapframe as usize);
+    }
+    d.trapframe = ptr::null_mut();
+    if let Some(pt) = d.pagetable.take() {
+        proc_freepagetable(pt, d.sz);
+    }
+    d.sz = 0;
+    d.name[0] = 0;
+    st.pid = 0;
+    st.chan = 0;
+    st.killed = false;
+    st.xstate = 0;
+    st.state = ProcStateKind::Unused;
+}
+
+/// A user page table with no user memory yet, only the trampoline and the
+/// process's trapframe page.
+pub fn proc_pagetable(p: &Proc) -> Option<PageTable> {
+    let pagetable = uvmcreate()?;
+    // The trampoline is supervisor-only (no PTE_U); it runs on the way in and out.
+    if mappages(
+        pagetable,
+        TRAMPOLINE,
+        PGSIZE,
+        trampoline_addr(),
+        PteFlags::R | PteFlags::X,
+    )
+    .is_err()
+    {
+        uvmfree(pagetable, 0);
+        return None;
+    }
+    if mappages(
+        pagetable,
+        TRAPFRAME,
+        PGSIZE,
+        p.data().trapframe as usize,
+        PteFlags::R | PteFlags::W,
+    )
+    .is_err()
+    {
+        uvmunmap(pagetable, TRAMPOLINE, 1, false);
+        uvmfree(pagetable, 0);
+        return None;
+    }
+    Some(pagetable)
+}
+
+/// Frees a user page table and the user memory it maps.
+pub fn proc_freepagetable(pagetable: PageTable, sz: usize) {
+    uvmunmap(pagetable, TRAMPOLINE, 1, false);
+    uvmunmap(pagetable, TRAPFRAME, 1, false);
+    uvmfree(pagetable, sz);
+}
+
+extern "C" {
+    static initcode_start: u8;
+    static initcode_end: u8;
+}
+
+/// Sets up the first process, which runs initcode.
+pub fn userinit() {
+    let (p, mut st) = allocproc().expect("userinit");
+    INITPROC.call_once(|| p);
+    // SAFETY: the linker places initcode_start..initcode_end in rodata.
+    let code = unsafe {
+        let start = &raw const initcode_start;
+        let len = &raw const initcode_end as usize - start as usize;
+        core::slice::from_raw_parts(start, len)
+    };
+    let d = p.data();
+    uvmfirst(p.pagetable(), code);
+    d.sz = PGSIZE;
+    let tf = p.trapframe();
+    tf.epc = 0;
+    tf.sp = PGSIZE;
+    safestrcpy(&mut d.name, b"initcode");
+    d.cwd = namei(b"/");
+    st.state = ProcStateKind::Runnable;
+}
+
+/// Copies a name into a fixed-size, NUL-terminated buffer, truncating.
+pub fn safestrcpy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len() - 1);
+    dst[..n].copy_from_slice(&src[..n]);
+    dst[n] = 0;
+}
+
+/// Grows or shrinks user memory by `n` bytes.
+pub fn growproc(n: isize) -> Result<(), Error> {
+    let p = myproc();
+    let d = p.data();
+    let mut sz = d.sz;
+    if n > 0 {
+        let newsz = sz.checked_add(n as usize).ok_or(Error)?;
+        sz = uvmalloc(p.pagetable(), sz, newsz, PteFlags::W)?;
+    } else if n < 0 {
+        let newsz = sz.checked_sub(n.unsigned_abs()).ok_or(Error)?;
+        sz = uvmdealloc(p.pagetable(), sz, newsz);
+    }
+    d.sz = sz;
+    Ok(())
+}
+
+/// Creates a child that is a copy of the current process. Returns the
+/// child's pid to the parent; the child returns 0 from the system call.
+pub fn fork() -> Result<i32, Error> {
+    let p = myproc();
+    let (np, mut nst) = allocproc().ok_or(Error)?;
+    let (d, nd) = (p.data(), np.data());
+    if uvmcopy(p.pagetable(), np.pagetable(), d.sz).is_err() {
+        freeproc(np, &mut nst);
+        return Err(Error);
+    }
+    nd.sz = d.sz;
+    *np.trapframe() = *p.trapframe();
+    // The child sees fork return 0.
+    np.trapframe().a0 = 0;
+    for (nf, f) in nd.ofile.iter_mut().zip(d.ofile.iter()) {
+        *nf = f.map(filedup);
+    }
+    nd.cwd = d.cwd.map(idup);
+    nd.name = d.name;
+    let pid = nst.pid;
+    drop(nst);
+
+    WAIT_LOCK.lock()[np.index()] = Some(p.index());
+
+    np.lock.lock().state = ProcStateKind::Runnable;
+    Ok(pid)
+}
+
+/// Hands `p`'s children to init. Caller holds the wait lock.
+fn reparent(p: &'static Proc, parents: &mut [Option<usize>; NPROC]) {
+    let init = *INITPROC.get().expect("initproc");
+    for parent in parents.iter_mut() {
+        if *parent == Some(p.index()) {
+            *parent = Some(init.index());
+            wakeup(init as *const Proc as usize);
+        }
+    }
+}
+
+/// Ends the current process. It stays a zombie until its parent waits.
+pub fn exit(status: i32) -> ! {
+    let p = myproc();
+    if INITPROC.get().is_some_and(|&init| ptr::eq(init, p)) {
+        panic!("init exiting");
+    }
+    let d = p.data();
+    for f in d.ofile.iter_mut() {
+        if let Some(file) = f.take() {
+            fileclose(file);
+        }
+    }
+    begin_op();
+    if let Some(cwd) = d.cwd.take() {
+        iput(cwd);
+    }
+    end_op();
+
+    let mut parents = WAIT_LOCK.lock();
+    reparent(p, &mut parents);
+    // The parent may be sleeping in wait().
+    if let Some(pp) = parents[p.index()] {
+        wakeup(&PROCS[pp] as *const Proc as usize);
+    }
+    let mut st = p.lock.lock();
+    st.xstate = status;
+    st.state = ProcStateKind::Zombie;
+    drop(parents);
+
+    // Jump into the scheduler, never to return. The scheduler releases
+    // our lock, so the guard must not run its release here.
+    let st = sched(st);
+    core::mem::forget(st);
+    panic!("zombie exit");
+}
+
+/// Waits for a child to exit; copies its status to user address `addr`
+/// (unless 0) and returns its pid. Fails if there are no children.
+pub fn wait(addr: usize) -> Result<i32, Error> {
+    let p = myproc();
+    let mut parents = WAIT_LOCK.lock();
+    loop {
+        let mut havekids = false;
+        for (i, pp) in PROCS.iter().enumerate() {
+            if parents[i] != Some(p.index()) {
+                continue;
+            }
+            // Holding the child's lock: it may still be on its way out of exit().
+            let mut st = pp.lock.lock();
+            havekids = true;
+            if st.state == ProcStateKind::Zombie {
+                let pid = st.pid;
+                if addr != 0
+                    && copyout(p.pagetable(), addr, &st.xstate.to_le_bytes()).is_err()
+                {
+                    return Err(Error);
+                }
+                freeproc(pp, &mut st);
+                parents[i] = None;
+                return Ok(pid);
+            }
+        }
+        if !havekids || killed(p) {
+            return Err(Error);
+        }
+        parents = sleep(p as *const Proc as usize, parents);
+    }
+}
+
+/// Each CPU's scheduler loop, entered from main and never left. Picks a
+/// runnable process, swtch()es to it, and gets control back when it gives
+/// up the CPU (yield, sleep, exit).
+pub fn scheduler() -> ! {
+    // SAFETY: interrupts are off while we touch this hart's Cpu below.
+    let c = unsafe { mycpu() };
+    c.proc = None;
+    loop {
+        // Let devices interrupt, so that a process waiting for I/O can be
+        // woken even when every process is asleep.
+        intr_on();
+        let mut found = false;
+        for p in PROCS.iter() {
+            let mut st = p.lock.lock();
+            if st.state == ProcStateKind::Runnable {
+                // The process releases its lock and re-acquires it before
+                // switching back to us.
+                st.state = ProcStateKind::Running;
+                c.proc = Some(p);
+                // SAFETY: both contexts are valid; p's context was set by
+                // allocproc or by its last sched().
+                unsafe { swtch(&mut c.context, &p.data().context) };
+                // It is done running for now.
+                c.proc = None;
+                found = true;
+            }
+            drop(st);
+        }
+        if !found {
+            // Nothing to run: wait for an interrupt instead of spinning.
+            intr_on();
+            // SAFETY: wfi only pauses the hart until an interrupt arrives.
+            unsafe { core::arch::asm!("wfi") };
+        }
+    }
+}
+
+/// Switches to this CPU's scheduler. The caller holds only `p.lock` (given
+/// as `st`) and has already changed the process's state. Interrupt-enable
+/// state belongs to the kernel thread, so it is saved and restored here.
+pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, ProcState> {
+    let p = myproc();
+    // SAFETY: interrupts are off: we hold a spin lock.
+    let c = unsafe { mycpu() };
+    if !p.lock.holding() {
+        panic!("sched p->lock");
+    }
+    if c.noff != 1 {
+        panic!("sched locks");
+    }
+    if st.state == ProcStateKind::Running {
+        panic!("sched running");
+    }
+    if intr_get() {
+        panic!("sched interruptible");
+    }
+    let intena = c.intena;
+    // SAFETY: the scheduler's context was saved by its swtch to us.
+    unsafe { swtch(&mut p.data().context, &c.context) };
+    // SAFETY: we may be on another hart now; interrupts are still off.
+    unsafe { mycpu() }.intena = intena;
+    st
+}
+
+/// Gives up the CPU for one scheduling round.
+pub fn r#yield() {
+    let p = myproc();
+    let mut st = p.lock.lock();
+    st.state = ProcStateKind::Runnable;
+    let st = sched(st);
+    drop(st);
+}
+
+static FIRST: AtomicBool = AtomicBool::new(true);
+
+/// A new process's first scheduling lands here (via allocproc's context).
+extern "C" fn forkret() {
+    // Still holding p.lock from the scheduler; its guard lives on there.
+    // SAFETY: the scheduler's guard for this lock is released by this call
+    // in its place: the scheduler's drop after swtch returns applies to the
+    // next process it runs, as in xv6.
+    unsafe { myproc().lock.force_unlock() };
+    if FIRST.swap(false, Ordering::AcqRel) {
+        // The file system must be set up from a process context, since it
+        // sleeps, so it cannot run from main().
+        crate::fs::fsinit(ROOTDEV);
+    }
+    usertrapret();
+}
+
+/// Atomically releases `guard`'s lock and sleeps on `chan`; re-acquires the
+/// lock when woken and returns the new guard.
+pub fn sleep<T>(chan: usize, guard: SpinlockGuard<'_, T>) -> SpinlockGuard<'_, T> {
+    let p = myproc();
+    // Holding p.lock, no wakeup can slip in between releasing `guard` and
+    // marking ourselves asleep: wakeup takes p.lock too.
+    let mut st = p.lock.lock();
+    let lk = guard.lock_ref();
+    drop(guard);
+    st.chan = chan;
+    st.state = ProcStateKind::Sleeping;
+    let mut st = sched(st);
+    st.chan = 0;
+    drop(st);
+    lk.lock()
+}
+
+/// Wakes every process sleeping on `chan`. Must be called without any p.lock held.
+pub fn wakeup(chan: usize) {
+    let me = try_myproc();
+    for p in PROCS.iter() {
+        if me.is_some_and(|m| ptr::eq(m, p)) {
+            continue;
+        }
+        let mut st = p.lock.lock();
+        if st.state == ProcStateKind::Sleeping && st.chan == chan {
+            st.state = ProcStateKind::Runnable;
+        }
+    }
+}
+
+/// Marks process `pid` killed; it exits the next time it heads to user
+/// space. Fails if there is no such process.
+pub fn kill(pid: i32) -> Result<(), Error> {
+    for p in PROCS.iter() {
+        let mut st = p.lock.lock();
+        if st.pid == pid && st.state != ProcStateKind::Unused {
+            st.killed = true;
+            if st.state == ProcStateKind::Sleeping {
+                // Wake it so it notices.
+                st.state = ProcStateKind::Runnable;
+            }
+            return Ok(());
+        }
+    }
+    Err(Error)
+}
+
+pub fn setkilled(p: &Proc) {
+    p.lock.lock().killed = true;
+}
+
+pub fn killed(p: &Proc) -> bool {
+    p.lock.lock().killed
+}
+
+/// Copies to a user address (`user_dst`) or a kernel address.
+pub fn either_copyout(user_dst: bool, dst: usize, src: &[u8]) -> Result<(), Error> {
+    if user_dst {
+        copyout(myproc().pagetable(), dst, src)
+    } else {
+        // SAFETY: kernel callers pass a kernel buffer of at least src.len() bytes.
+        unsafe { ptr::copy(src.as_ptr(), dst as *mut u8, src.len()) };
+        Ok(())
+    }
+}
+
+/// Copies from a user address (`user_src`) or a kernel address.
+pub fn either_copyin(dst: &mut [u8], user_src: bool, src: usize) -> Result<(), Error> {
+    if user_src {
+        copyin(myproc().pagetable(), dst, src)
+    } else {
+        // SAFETY: kernel callers pass a kernel buffer of at least dst.len() bytes.
+        unsafe { ptr::copy(src as *const u8, dst.as_mut_ptr(), dst.len()) };
+        Ok(())
+    }
+}
+
+/// Prints the process table on Ctrl-P. Takes no locks, so it works even
+/// when the machine is stuck; the output may be slightly inconsistent.
+pub fn procdump() {
+    crate::println!();
+    for p in PROCS.iter() {
+        // SAFETY: a racy read for debugging output only; the fields are
+        // plain integers and a short name buffer.
+        let st = unsafe { p.lock.get_unlocked() };
+        if st.state == ProcStateKind::Unused {
+            continue;
+        }
+        let state = match st.state {
+            ProcStateKind::Unused => "unused",
+            ProcStateKind::Used => "used",
+            ProcStateKind::Sleeping => "sleep ",
+            ProcStateKind::Runnable => "runble",
+            ProcStateKind::Running => "run   ",
+            ProcStateKind::Zombie => "zombie",
+        };
+        crate::println!("{} {} {}", st.pid, state, p.name());
+    }
+}

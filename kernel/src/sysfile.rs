@@ -1,0 +1,412 @@
+//! File-system system calls. Mostly argument checking; the real work is in
+//! file.rs and fs.rs.
+
+use crate::exec::exec;
+use crate::file::{filealloc, fileclose, filedup, fileread, filestat, filewrite, FdType, File, FileData};
+use crate::fs::{
+    dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp,
+    namei, nameiparent, readi, writei, ILocked,
+};
+use crate::kalloc::{kalloc, kfree};
+use crate::log::{begin_op, end_op};
+use crate::pipe::pipealloc;
+use crate::proc::myproc;
+use crate::riscv::PGSIZE;
+use crate::syscall::{argaddr, argint, argstr, fetchaddr, fetchstr};
+use crate::vm::copyout;
+use crate::Error;
+use kernel::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
+use kernel::fs::DIRSIZ;
+use kernel::param::{MAXARG, MAXPATH, NDEV, NOFILE};
+use kernel::stat::{T_DEVICE, T_DIR, T_FILE};
+
+/// The n'th argument as a file descriptor: returns (fd, file).
+fn argfd(n: usize) -> Result<(usize, &'static File), Error> {
+    let fd = usize::try_from(argint(n)).map_err(|_| Error)?;
+    let f = myproc().data().ofile.get(fd).copied().flatten().ok_or(Error)?;
+    Ok((fd, f))
+}
+
+/// Gives `f` the lowest free descriptor of the current process.
+fn fdalloc(f: &'static File) -> Result<usize, Error> {
+    let ofile = &mut myproc().data().ofile;
+    let fd = ofile.iter().position(|s| s.is_none()).ok_or(Error)?;
+    ofile[fd] = Some(f);
+    Ok(fd)
+}
+
+/// Copies the path argument n; returns the buffer and its length.
+fn argpath(n: usize) -> Result<([u8; MAXPATH], usize), Error> {
+    let mut path = [0u8; MAXPATH];
+    let len = argstr(n, &mut path)?;
+    Ok((path, len))
+}
+
+pub fn sys_dup() -> Result<usize, Error> {
+    let (_, f) = argfd(0)?;
+    let fd = fdalloc(f)?;
+    filedup(f);
+    Ok(fd)
+}
+
+pub fn sys_read() -> Result<usize, Error> {
+    let addr = argaddr(1);
+    let n = argint(2);
+    let (_, f) = argfd(0)?;
+    fileread(f, addr, usize::try_from(n).map_err(|_| Error)?)
+}
+
+pub fn sys_write() -> Result<usize, Error> {
+    let addr = argaddr(1);
+    let n = argint(2);
+    let (_, f) = argfd(0)?;
+    filewrite(f, addr, usize::try_from(n).map_err(|_| Error)?)
+}
+
+pub fn sys_close() -> Result<usize, Error> {
+    let (fd, f) = argfd(0)?;
+    myproc().data().ofile[fd] = None;
+    fileclose(f);
+    Ok(0)
+}
+
+pub fn sys_fstat() -> Result<usize, Error> {
+    let st = argaddr(1);
+    let (_, f) = argfd(0)?;
+    filestat(f, st).map(|_| 0)
+}
+
+/// link(old, new): another name for an existing (non-directory) file.
+pub fn sys_link() -> Result<usize, Error> {
+    let (old, olen) = argpath(0)?;
+    let (new, nlen) = argpath(1)?;
+    begin_op();
+    let Some(ip) = namei(&old[..olen]) else {
+        end_op();
+        return Err(Error);
+    };
+    let mut l = ilock(ip);
+    if l.typ == T_DIR {
+        iunlockput(l);
+        end_op();
+        return Err(Error);
+    }
+    l.nlink += 1;
+    iupdate(&l);
+    let ip = iunlock(l);
+
+    let mut name = [0u8; DIRSIZ];
+    if let Some(dp) = nameiparent(&new[..nlen], &mut name) {
+        let mut dl = ilock(dp);
+        if dp.dev() == ip.dev() && dirlink(&mut dl, &name, ip.inum()).is_ok() {
+            iunlockput(dl);
+            iput(ip);
+            end_op();
+            return Ok(0);
+        }
+        iunlockput(dl);
+    }
+    // Undo the link count.
+    let mut l = ilock(ip);
+    l.nlink -= 1;
+    iupdate(&l);
+    iunlockput(l);
+    end_op();
+    Err(Error)
+}
+
+/// Is the directory empty apart from "." and ".."?
+fn isdirempty(dp: &mut ILocked) -> bool {
+    let mut buf = [0u8; 16];
+    let mut off = 2 * 16;
+    while off < dp.size {
+        match readi(dp, false, buf.as_mut_ptr() as usize, off, 16) {
+            Ok(16) => {}
+            _ => panic!("isdirempty: readi"),
+        }
+        if u16::from_le_bytes([buf[0], buf[1]]) != 0 {
+            return false;
+        }
+        off += 16;
+    }
+    true
+}
+
+pub fn sys_unlink() -> Result<usize, Error> {
+    let (path, len) = argpath(0)?;
+    let mut name = [0u8; DIRSIZ];
+    begin_op();
+    let Some(dp) = nameiparent(&path[..len], &mut name) else {
+        end_op();
+        return Err(Error);
+    };
+    let mut dl = ilock(dp);
+    // Cannot unlink "." or "..".
+    let found = if namecmp(&name, b".") || namecmp(&name, b"..") {
+        None
+    } else {
+        dirlookup(&mut dl, &name)
+    };
+    let Some((ip, off)) = found else {
+        iunlockput(dl);
+        end_op();
+        return Err(Error);
+    };
+    let mut il = ilock(ip);
+    if il.nlink < 1 {
+        panic!("unlink: nlink < 1");
+    }
+    if il.typ == T_DIR && !isdirempty(&mut il) {
+        iunlockput(il);
+        iunlockput(dl);
+        end_op();
+        return Err(Error);
+    }
+    let zero = [0u8; 16];
+    match writei(&mut dl, false, zero.as_ptr() as usize, off, 16) {
+        Ok(16) => {}
+        _ => panic!("unlink: writei"),
+    }
+    if il.typ == T_DIR {
+        // The child's ".." no longer refers to dp.
+        dl.nlink -= 1;
+        iupdate(&dl);
+    }
+    iunlockput(dl);
+    il.nlink -= 1;
+    iupdate(&il);
+    iunlockput(il);
+    end_op();
+    Ok(0)
+}
+
+/// Creates `path` with the given type, or (for T_FILE) opens an existing
+/// file or device of that name. Returns it locked.
+fn create(path: &[u8], typ: i16, major: i16, minor: i16) -> Option<ILocked> {
+    let mut name = [0u8; DIRSIZ];
+    let dp = nameiparent(path, &mut name)?;
+    let mut dl = ilock(dp);
+
+    if let Some((ip, _)) = dirlookup(&mut dl, &name) {
+        iunlockput(dl);
+        let il = ilock(ip);
+        if typ == T_FILE && (il.typ == T_FILE || il.typ == T_DEVICE) {
+            return Some(il);
+        }
+        iunlockput(il);
+        return None;
+    }
+
+    let Some(ip) = ialloc(dp.dev(), typ) else {
+        iunlockput(dl);
+        return None;
+    };
+    let mut il = ilock(ip);
+    il.major = major;
+    il.minor = minor;
+    il.nlink = 1;
+    iupdate(&il);
+
+    let linked = (|| {
+        if typ == T_DIR {
+            // "." and ".." entries. No nlink++ for ".": avoid a cycle.
+            dirlink(&mut il, b".", ip.inum())?;
+            dirlink(&mut il, b"..", dp.inum())?;
+        }
+        dirlink(&mut dl, &name, ip.inum())
+    })();
+    if linked.is_err() {
+        // Let iput free the half-made inode.
+        il.nlink = 0;
+        iupdate(&il);
+        iunlockput(il);
+        iunlockput(dl);
+        return None;
+    }
+    if typ == T_DIR {
+        // For the new directory's "..".
+        dl.nlink += 1;
+        iupdate(&dl);
+    }
+    iunlockput(dl);
+    Some(il)
+}
+
+pub fn sys_open() -> Result<usize, Error> {
+    let omode = argint(1);
+    let (path, len) = argpath(0)?;
+    let path = &path[..len];
+    begin_op();
+    let il = if omode & O_CREATE != 0 {
+        create(path, T_FILE, 0, 0)
+    } else {
+        match namei(path) {
+            None => None,
+            Some(ip) => {
+                let il = ilock(ip);
+                if il.typ == T_DIR && omode != kernel::fcntl::O_RDONLY {
+                    iunlockput(il);
+                    None
+                } else {
+                    Some(il)
+                }
+            }
+        }
+    };
+    let Some(mut il) = il else {
+        end_op();
+        return Err(Error);
+    };
+    if il.typ == T_DEVICE && (il.major < 0 || il.major as usize >= NDEV) {
+        iunlockput(il);
+        end_op();
+        return Err(Error);
+    }
+    let Some(f) = filealloc() else {
+        iunlockput(il);
+        end_op();
+        return Err(Error);
+    };
+    let (typ, major) = if il.typ == T_DEVICE {
+        (FdType::Device, il.major)
+    } else {
+        (FdType::Inode, 0)
+    };
+    f.init(FileData {
+        typ,
+        readable: omode & O_WRONLY == 0,
+        writable: omode & O_WRONLY != 0 || omode & O_RDWR != 0,
+        pipe: None,
+        ip: Some(il.ip),
+        major,
+    });
+    let Ok(fd) = fdalloc(f) else {
+        // fileclose would iput the inode; we still own that reference here.
+        iunlockput(il);
+        f.init(FileData {
+            typ: FdType::None,
+            ip: None,
+            ..*f.data()
+        });
+        fileclose(f);
+        end_op();
+        return Err(Error);
+    };
+    if omode & O_TRUNC != 0 && il.typ == T_FILE {
+        itrunc(&mut il);
+    }
+    iunlock(il);
+    end_op();
+    Ok(fd)
+}
+
+pub fn sys_mkdir() -> Result<usize, Error> {
+    begin_op();
+    let r = argpath(0).ok().and_then(|(p, n)| create(&p[..n], T_DIR, 0, 0));
+    let Some(il) = r else {
+        end_op();
+        return Err(Error);
+    };
+    iunlockput(il);
+    end_op();
+    Ok(0)
+}
+
+pub fn sys_mknod() -> Result<usize, Error> {
+    begin_op();
+    let major = argint(1) as i16;
+    let minor = argint(2) as i16;
+    let r = argpath(0)
+        .ok()
+        .and_then(|(p, n)| create(&p[..n], T_DEVICE, major, minor));
+    let Some(il) = r else {
+        end_op();
+        return Err(Error);
+    };
+    iunlockput(il);
+    end_op();
+    Ok(0)
+}
+
+pub fn sys_chdir() -> Result<usize, Error> {
+    let p = myproc();
+    begin_op();
+    let Some(ip) = argpath(0).ok().and_then(|(path, n)| namei(&path[..n])) else {
+        end_op();
+        return Err(Error);
+    };
+    let il = ilock(ip);
+    if il.typ != T_DIR {
+        iunlockput(il);
+        end_op();
+        return Err(Error);
+    }
+    let ip = iunlock(il);
+    if let Some(old) = p.data().cwd.take() {
+        iput(old);
+    }
+    end_op();
+    p.data().cwd = Some(ip);
+    Ok(0)
+}
+
+/// exec(path, argv): each argument string is copied into a page of its own.
+pub fn sys_exec() -> Result<usize, Error> {
+    let uargv = argaddr(1);
+    let (path, plen) = argpath(0)?;
+    let mut argv = [0usize; MAXARG];
+    let mut argc = 0;
+    let fetched = (|| {
+        loop {
+            if argc >= MAXARG {
+                return Err(Error);
+            }
+            let uarg = fetchaddr(uargv.checked_add(8 * argc).ok_or(Error)?)?;
+            if uarg == 0 {
+                return Ok(());
+            }
+            let page = kalloc().ok_or(Error)?;
+            argv[argc] = page;
+            argc += 1;
+            // SAFETY: page is a fresh page of our own.
+            let buf = unsafe { core::slice::from_raw_parts_mut(page as *mut u8, PGSIZE) };
+            fetchstr(uarg, buf)?;
+        }
+    })();
+    let ret = fetched.and_then(|_| exec(&path[..plen], &argv[..argc]));
+    for &page in &argv[..argc] {
+        kfree(page);
+    }
+    ret
+}
+
+pub fn sys_pipe() -> Result<usize, Error> {
+    let fdarray = argaddr(0);
+    let p = myproc();
+    let (rf, wf) = pipealloc()?;
+    let Ok(fd0) = fdalloc(rf) else {
+        fileclose(rf);
+        fileclose(wf);
+        return Err(Error);
+    };
+    let Ok(fd1) = fdalloc(wf) else {
+        p.data().ofile[fd0] = None;
+        fileclose(rf);
+        fileclose(wf);
+        return Err(Error);
+    };
+    let pt = p.pagetable();
+    if copyout(pt, fdarray, &(fd0 as i32).to_le_bytes()).is_err()
+        || copyout(pt, fdarray + 4, &(fd1 as i32).to_le_bytes()).is_err()
+    {
+        p.data().ofile[fd0] = None;
+        p.data().ofile[fd1] = None;
+        fileclose(rf);
+        fileclose(wf);
+        return Err(Error);
+    }
+    Ok(0)
+}
+
+// Silence "unused" for NOFILE in builds where the table size is implicit.
+const _: usize = NOFILE;

@@ -1,0 +1,212 @@
+//! Traps: system calls, exceptions and device interrupts, from user space
+//! (via the trampoline) and from the kernel (via kernelvec).
+
+use crate::memlayout::{TRAMPOLINE, UART0_IRQ, VIRTIO0_IRQ};
+use crate::plic::{plic_claim, plic_complete};
+use crate::proc::{cpuid, exit, killed, myproc, r#yield, setkilled, try_myproc, wakeup, ProcStateKind};
+use crate::riscv::*;
+use crate::spinlock::Spinlock;
+use crate::syscall::syscall;
+use crate::uart::uartintr;
+use crate::virtio_disk::virtio_disk_intr;
+use crate::vm::trampoline_addr;
+
+core::arch::global_asm!(include_str!("../asm/kernelvec.S"));
+core::arch::global_asm!(
+    include_str!("../asm/trampoline.S"),
+    TRAPFRAME = const crate::memlayout::TRAPFRAME,
+);
+
+extern "C" {
+    fn kernelvec();
+    fn uservec();
+    fn userret();
+}
+
+/// Timer ticks since boot; sleepers wait on its address.
+pub static TICKS: Spinlock<u32> = Spinlock::new("time", 0);
+
+/// The address sleep() uses as the channel for tick waiters.
+pub fn ticks_chan() -> usize {
+    &TICKS as *const _ as usize
+}
+
+/// scause values we handle.
+const SCAUSE_INTERRUPT: usize = 1 << 63;
+const SCAUSE_ECALL_U: usize = 8;
+
+/// What `devintr` found.
+#[derive(PartialEq, Eq)]
+enum Intr {
+    None,
+    Device,
+    Timer,
+}
+
+pub fn trapinit() {}
+
+/// Takes exceptions and traps while in the kernel.
+pub fn trapinithart() {
+    // SAFETY: kernelvec saves and restores all registers around kerneltrap.
+    unsafe { w_stvec(kernelvec as usize) };
+}
+
+/// Handles an interrupt, exception or system call from user space.
+/// Called from the trampoline (uservec).
+#[unsafe(no_mangle)]
+pub extern "C" fn usertrap() {
+    if r_sstatus() & SSTATUS_SPP != 0 {
+        panic!("usertrap: not from user mode");
+    }
+    // We are in the kernel now: kernel traps go to kerneltrap.
+    // SAFETY: see trapinithart.
+    unsafe { w_stvec(kernelvec as usize) };
+
+    let p = myproc();
+    p.trapframe().epc = r_sepc();
+
+    let scause = r_scause();
+    let mut which = Intr::None;
+    if scause == SCAUSE_ECALL_U {
+        if killed(p) {
+            exit(-1);
+        }
+        // Return past the ecall instruction.
+        p.trapframe().epc += 4;
+        // sepc, scause and sstatus are saved by now, so interrupts are safe.
+        intr_on();
+        syscall();
+    } else {
+        which = devintr();
+        if which == Intr::None {
+            let st = p.lock.lock().pid;
+            crate::println!("usertrap(): unexpected scause {:#x} pid={}", scause, st);
+            crate::println!("            sepc={:#x} stval={:#x}", r_sepc(), r_stval());
+            setkilled(p);
+        }
+    }
+
+    if killed(p) {
+        exit(-1);
+    }
+    // Give up the CPU on a timer tick.
+    if which == Intr::Timer {
+        r#yield();
+    }
+    usertrapret();
+}
+
+/// Returns to user space through the trampoline.
+pub fn usertrapret() -> ! {
+    let p = myproc();
+    // Traps must go to uservec from here on, but we are still in the
+    // kernel until sret: keep interrupts off until then.
+    intr_off();
+
+    let tramp = trampoline_addr();
+    // SAFETY: uservec is inside the trampoline page, mapped at TRAMPOLINE.
+    unsafe { w_stvec(TRAMPOLINE + (uservec as usize - tramp)) };
+
+    // What uservec needs on the next trap.
+    let tf = p.trapframe();
+    tf.kernel_satp = r_satp();
+    tf.kernel_sp = p.data().kstack + PGSIZE;
+    tf.kernel_trap = usertrap as usize;
+    tf.kernel_hartid = r_tp();
+
+    // sret goes to user mode with interrupts on.
+    let mut x = r_sstatus();
+    x &= !SSTATUS_SPP;
+    x |= SSTATUS_SPIE;
+    // SAFETY: this sets only the previous-mode bits sret will use.
+    unsafe {
+        w_sstatus(x);
+        w_sepc(tf.epc);
+    }
+
+    let satp = make_satp(p.pagetable().0);
+    let userret_va = TRAMPOLINE + (userret as usize - tramp);
+    // SAFETY: userret, at its trampoline address (mapped in both page
+    // tables), switches to the user page table and srets to user mode.
+    unsafe {
+        let f: extern "C" fn(usize) -> ! = core::mem::transmute(userret_va);
+        f(satp)
+    }
+}
+
+/// Interrupts and exceptions from kernel code arrive here via kernelvec,
+/// on the current kernel stack.
+#[unsafe(no_mangle)]
+pub extern "C" fn kerneltrap() {
+    let sepc = r_sepc();
+    let sstatus = r_sstatus();
+    let scause = r_scause();
+
+    if sstatus & SSTATUS_SPP == 0 {
+        panic!("kerneltrap: not from supervisor mode");
+    }
+    if intr_get() {
+        panic!("kerneltrap: interrupts enabled");
+    }
+    let which = devintr();
+    if which == Intr::None {
+        crate::println!("scause {:#x}", scause);
+        crate::println!("sepc={:#x} stval={:#x}", r_sepc(), r_stval());
+        panic!("kerneltrap");
+    }
+
+    // Give up the CPU on a timer tick, if a process is running here.
+    if which == Intr::Timer {
+        if let Some(p) = try_myproc() {
+            let running = p.lock.lock().state == ProcStateKind::Running;
+            if running {
+                r#yield();
+            }
+        }
+    }
+
+    // yield() may have taken other traps meanwhile; put back what kernelvec's sret needs.
+    // SAFETY: restores the values read at entry.
+    unsafe {
+        w_sepc(sepc);
+        w_sstatus(sstatus);
+    }
+}
+
+fn clockintr() {
+    let mut t = TICKS.lock();
+    *t = t.wrapping_add(1);
+    wakeup(ticks_chan());
+}
+
+/// Identifies and handles a device interrupt.
+fn devintr() -> Intr {
+    let scause = r_scause();
+    if scause & SCAUSE_INTERRUPT != 0 && scause & 0xff == 9 {
+        // Supervisor external interrupt, via the PLIC.
+        let irq = plic_claim();
+        if irq == UART0_IRQ {
+            uartintr();
+        } else if irq == VIRTIO0_IRQ {
+            virtio_disk_intr();
+        } else if irq != 0 {
+            crate::println!("unexpected interrupt irq={}", irq);
+        }
+        // The PLIC allows one interrupt per device at a time; release it.
+        if irq != 0 {
+            plic_complete(irq);
+        }
+        Intr::Device
+    } else if scause == SCAUSE_INTERRUPT | 1 {
+        // Software interrupt from timervec: a timer tick.
+        if cpuid() == 0 {
+            clockintr();
+        }
+        // Acknowledge it by clearing SSIP.
+        // SAFETY: clears only the pending software-interrupt bit.
+        unsafe { w_sip(r_sip() & !2) };
+        Intr::Timer
+    } else {
+        Intr::None
+    }
+}

@@ -1,0 +1,355 @@
+//! Sv39 page tables: the kernel's address space and every user one.
+//!
+//! A page table is a physical page of 512 PTEs. Since the kernel maps all
+//! RAM at its physical address, a table's physical address is also a valid
+//! kernel pointer to it.
+
+use crate::kalloc::{kalloc, kfree, kzalloc};
+use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, TRAMPOLINE, UART0, VIRTIO0};
+use crate::proc::proc_mapstacks;
+use crate::riscv::{
+    make_satp, pg_round_down, pg_round_up, px, sfence_vma, w_satp, Pte, PteFlags, MAXVA, PGSIZE,
+};
+use crate::Error;
+use core::ptr;
+use spin::Once;
+
+/// Physical address of a page-table page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageTable(pub usize);
+
+impl PageTable {
+    fn entries(self) -> &'static mut [Pte; 512] {
+        // SAFETY: a PageTable always names a page-aligned, kernel-owned page
+        // of PTEs (from kzalloc); page tables are changed only by the
+        // process that owns them, or by the kernel before sharing.
+        unsafe { &mut *(self.0 as *mut [Pte; 512]) }
+    }
+}
+
+static KERNEL_PAGETABLE: Once<PageTable> = Once::new();
+
+extern "C" {
+    /// End of kernel code (kernel.ld).
+    static etext: u8;
+    /// Start of the trampoline page (trampoline.S).
+    static trampoline: u8;
+}
+
+fn etext_addr() -> usize {
+    // SAFETY: only the address of the linker symbol is used.
+    unsafe { &raw const etext as usize }
+}
+
+pub fn trampoline_addr() -> usize {
+    // SAFETY: only the address of the symbol is used.
+    unsafe { &raw const trampoline as usize }
+}
+
+/// Builds the kernel's page table: devices, kernel text (read/execute),
+/// everything else in RAM (read/write), the trampoline, and kernel stacks.
+fn kvmmake() -> PageTable {
+    let kpgtbl = PageTable(kzalloc().expect("kvmmake"));
+    let rw = PteFlags::R | PteFlags::W;
+    kvmmap(kpgtbl, UART0, UART0, PGSIZE, rw);
+    kvmmap(kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, rw);
+    kvmmap(kpgtbl, PLIC, PLIC, 0x40_0000, rw);
+    let et = etext_addr();
+    kvmmap(kpgtbl, KERNBASE, KERNBASE, et - KERNBASE, PteFlags::R | PteFlags::X);
+    kvmmap(kpgtbl, et, et, PHYSTOP - et, rw);
+    kvmmap(
+        kpgtbl,
+        TRAMPOLINE,
+        trampoline_addr(),
+        PGSIZE,
+        PteFlags::R | PteFlags::X,
+    );
+    proc_mapstacks(kpgtbl);
+    kpgtbl
+}
+
+pub fn kvminit() {
+    KERNEL_PAGETABLE.call_once(kvmmake);
+}
+
+pub fn kernel_pagetable() -> PageTable {
+    *KERNEL_PAGETABLE.get().expect("kernel page table")
+}
+
+/// Turns on paging on this hart with the kernel's page table.
+pub fn kvminithart() {
+    // Finish any earlier writes to page-table memory first.
+    sfence_vma();
+    // SAFETY: the kernel page table maps everything the kernel touches at
+    // the same address, so execution continues seamlessly.
+    unsafe { w_satp(make_satp(kernel_pagetable().0)) };
+    // Drop stale TLB entries.
+    sfence_vma();
+}
+
+/// Finds the PTE for `va`, creating the intermediate tables if `alloc`.
+/// Sv39 has three levels of 9 index bits, then a 12-bit page offset.
+pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<&'static mut Pte> {
+    if va >= MAXVA {
+        panic!("walk");
+    }
+    let mut pt = pagetable;
+    for level in [2, 1] {
+        let pte = &mut pt.entries()[px(level, va)];
+        if pte.is_valid() {
+            pt = PageTable(pte.pa());
+        } else {
+            if !alloc {
+                return None;
+            }
+            let page = kzalloc()?;
+            *pte = Pte::new(page, PteFlags::V);
+            pt = PageTable(page);
+        }
+    }
+    Some(&mut pt.entries()[px(0, va)])
+}
+
+/// Physical address of the user page at `va`, if mapped with PTE_U.
+pub fn walkaddr(pagetable: PageTable, va: usize) -> Option<usize> {
+    if va >= MAXVA {
+        return None;
+    }
+    let pte = walk(pagetable, va, false)?;
+    let f = pte.flags();
+    if !f.contains(PteFlags::V) || !f.contains(PteFlags::U) {
+        return None;
+    }
+    Some(pte.pa())
+}
+
+/// Adds a mapping to the kernel page table at boot; panics on failure.
+pub fn kvmmap(kpgtbl: PageTable, va: usize, pa: usize, sz: usize, perm: PteFlags) {
+    if mappages(kpgtbl, va, sz, pa, perm).is_err() {
+        panic!("kvmmap");
+    }
+}
+
+/// Maps `[va, va+size)` to physical addresses starting at `pa`. `va` and
+/// `size` need not be page-aligned. Fails only if a page table page cannot
+/// be allocated.
+pub fn mappages(
+    pagetable: PageTable,
+    va: usize,
+    size: usize,
+    mut pa: usize,
+    perm: PteFlags,
+) -> Result<(), Error> {
+    if size == 0 {
+        panic!("mappages: size");
+    }
+    let mut a = pg_round_down(va);
+    let last = pg_round_down(va + size - 1);
+    loop {
+        let pte = walk(pagetable, a, true).ok_or(Error)?;
+        if pte.is_valid() {
+            panic!("mappages: remap");
+        }
+        *pte = Pte::new(pa, perm | PteFlags::V);
+        if a == last {
+            return Ok(());
+        }
+        a += PGSIZE;
+        pa += PGSIZE;
+    }
+}
+
+/// Removes `npages` mappings starting at page-aligned `va`, freeing the
+/// physical pages if `do_free`. The mappings must exist.
+pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
+    if va % PGSIZE != 0 {
+        panic!("uvmunmap: not aligned");
+    }
+    for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
+        let Some(pte) = walk(pagetable, a, false) else {
+            panic!("uvmunmap: walk");
+        };
+        if !pte.is_valid() {
+            panic!("uvmunmap: not mapped");
+        }
+        if pte.flags() == PteFlags::V {
+            panic!("uvmunmap: not a leaf");
+        }
+        if do_free {
+            kfree(pte.pa());
+        }
+        *pte = Pte(0);
+    }
+}
+
+/// An empty user page table, or `None` if out of memory.
+pub fn uvmcreate() -> Option<PageTable> {
+    kzalloc().map(PageTable)
+}
+
+/// Loads the first process's code (initcode) at address 0.
+pub fn uvmfirst(pagetable: PageTable, src: &[u8]) {
+    if src.len() >= PGSIZE {
+        panic!("uvmfirst: more than a page");
+    }
+    let mem = kzalloc().expect("uvmfirst");
+    let perm = PteFlags::W | PteFlags::R | PteFlags::X | PteFlags::U;
+    mappages(pagetable, 0, PGSIZE, mem, perm).expect("uvmfirst");
+    // SAFETY: mem is a fresh page, larger than src.
+    unsafe { ptr::copy_nonoverlapping(src.as_ptr(), mem as *mut u8, src.len()) };
+}
+
+/// Grows a process from `oldsz` to `newsz` bytes with zeroed pages mapped
+/// readable, user-accessible, plus `xperm`. Returns the new size; on
+/// failure everything allocated here is freed again.
+pub fn uvmalloc(
+    pagetable: PageTable,
+    oldsz: usize,
+    newsz: usize,
+    xperm: PteFlags,
+) -> Result<usize, Error> {
+    if newsz < oldsz {
+        return Ok(oldsz);
+    }
+    let start = pg_round_up(oldsz);
+    for a in (start..newsz).step_by(PGSIZE) {
+        let Some(mem) = kzalloc() else {
+            uvmdealloc(pagetable, a, start);
+            return Err(Error);
+        };
+        if mappages(pagetable, a, PGSIZE, mem, PteFlags::R | PteFlags::U | xperm).is_err() {
+            kfree(mem);
+            uvmdealloc(pagetable, a, start);
+            return Err(Error);
+        }
+    }
+    Ok(newsz)
+}
+
+/// Shrinks a process from `oldsz` to `newsz`, freeing whole pages no longer
+/// used. Returns the new size.
+pub fn uvmdealloc(pagetable: PageTable, oldsz: usize, newsz: usize) -> usize {
+    if newsz >= oldsz {
+        return oldsz;
+    }
+    if pg_round_up(newsz) < pg_round_up(oldsz) {
+        let npages = (pg_round_up(oldsz) - pg_round_up(newsz)) / PGSIZE;
+        uvmunmap(pagetable, pg_round_up(newsz), npages, true);
+    }
+    newsz
+}
+
+/// Frees page-table pages recursively. All leaf mappings must already be gone.
+fn freewalk(pagetable: PageTable) {
+    for pte in pagetable.entries().iter_mut() {
+        if pte.is_valid() && !pte.is_leaf() {
+            freewalk(PageTable(pte.pa()));
+            *pte = Pte(0);
+        } else if pte.is_valid() {
+            panic!("freewalk: leaf");
+        }
+    }
+    kfree(pagetable.0);
+}
+
+/// Frees a user address space: its pages, then its page tables.
+pub fn uvmfree(pagetable: PageTable, sz: usize) {
+    if sz > 0 {
+        uvmunmap(pagetable, 0, pg_round_up(sz) / PGSIZE, true);
+    }
+    freewalk(pagetable);
+}
+
+/// Gives a child a copy of the parent's memory `[0, sz)`: page table and
+/// contents. On failure frees whatever it allocated.
+pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
+    for i in (0..sz).step_by(PGSIZE) {
+        let Some(pte) = walk(old, i, false) else {
+            panic!("uvmcopy: pte should exist");
+        };
+        if !pte.is_valid() {
+            panic!("uvmcopy: page not present");
+        }
+        let pa = pte.pa();
+        let flags = pte.flags();
+        let copied = kalloc().ok_or(Error).and_then(|mem| {
+            // SAFETY: pa is a mapped user page; mem is a fresh page.
+            unsafe { ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
+            mappages(new, i, PGSIZE, mem, flags).inspect_err(|_| kfree(mem))
+        });
+        if copied.is_err() {
+            uvmunmap(new, 0, i / PGSIZE, true);
+            return Err(Error);
+        }
+    }
+    Ok(())
+}
+
+/// Makes a page inaccessible to user mode; exec uses it for the stack guard.
+pub fn uvmclear(pagetable: PageTable, va: usize) {
+    let Some(pte) = walk(pagetable, va, false) else {
+        panic!("uvmclear");
+    };
+    *pte = Pte(pte.0 & !PteFlags::U.bits());
+}
+
+/// Copies `src` from the kernel to user address `dstva`.
+pub fn copyout(pagetable: PageTable, mut dstva: usize, mut src: &[u8]) -> Result<(), Error> {
+    while !src.is_empty() {
+        let va0 = pg_round_down(dstva);
+        let pa0 = walkaddr(pagetable, va0).ok_or(Error)?;
+        let n = (PGSIZE - (dstva - va0)).min(src.len());
+        // SAFETY: pa0 is a user page mapped in this table; n bytes from
+        // the offset stay inside it.
+        unsafe {
+            ptr::copy(src.as_ptr(), (pa0 + (dstva - va0)) as *mut u8, n);
+        }
+        src = &src[n..];
+        dstva = va0 + PGSIZE;
+    }
+    Ok(())
+}
+
+/// Copies `dst.len()` bytes from user address `srcva` into the kernel.
+pub fn copyin(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Result<(), Error> {
+    let mut done = 0;
+    while done < dst.len() {
+        let va0 = pg_round_down(srcva);
+        let pa0 = walkaddr(pagetable, va0).ok_or(Error)?;
+        let n = (PGSIZE - (srcva - va0)).min(dst.len() - done);
+        // SAFETY: as in copyout, the source bytes lie inside one mapped user page.
+        unsafe {
+            ptr::copy(
+                (pa0 + (srcva - va0)) as *const u8,
+                dst[done..].as_mut_ptr(),
+                n,
+            );
+        }
+        done += n;
+        srcva = va0 + PGSIZE;
+    }
+    Ok(())
+}
+
+/// Copies a NUL-terminated string from user address `srcva` into `dst`,
+/// NUL included. Returns the length without the NUL; fails if the string
+/// does not fit or crosses into unmapped memory.
+pub fn copyinstr(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Result<usize, Error> {
+    let mut got = 0;
+    while got < dst.len() {
+        let va0 = pg_round_down(srcva);
+        let pa0 = walkaddr(pagetable, va0).ok_or(Error)?;
+        let n = (PGSIZE - (srcva - va0)).min(dst.len() - got);
+        // SAFETY: the n bytes at the offset lie inside one mapped user page.
+        let src = unsafe { core::slice::from_raw_parts((pa0 + (srcva - va0)) as *const u8, n) };
+        for &c in src {
+            dst[got] = c;
+            if c == 0 {
+                return Ok(got);
+            }
+            got += 1;
+        }
+        srcva = va0 + PGSIZE;
+    }
+    Err(Error)
+}

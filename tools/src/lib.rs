@@ -1,0 +1,10 @@
+//! Host tools for xv6-rs: the QEMU test runner.
+
+pub mod cli;
+pub mod matcher;
+pub mod qemu;
+pub mod runner;
+pub mod suites;
+
+#[cfg(test)]
+mod e2e_tests;

@@ -1,0 +1,253 @@
+//! The QEMU test suites, as data.
+//!
+//! A suite is one fresh boot of the kernel on a fresh copy of fs.img, then a
+//! list of steps typed at the xv6 shell. Adding a suite means adding an entry
+//! to `SUITES`.
+
+/// What a step sends to the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A shell command line; the runner adds the newline and waits for its echo.
+    Line(&'static str),
+    /// Raw bytes (such as a control key) with a name to show in progress lines.
+    Raw(&'static [u8], &'static str),
+}
+
+/// When a step is finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// The shell prints its next `$ ` prompt.
+    Prompt,
+    /// Every expected pattern has appeared (for output with no prompt after it).
+    Seen,
+    /// A fixed number of seconds has passed (for programs that never exit).
+    Run(u64),
+}
+
+/// Something the output must contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pat {
+    /// The text appears anywhere.
+    Text(&'static str),
+    /// A whole line equals this (trailing blanks ignored).
+    Line(&'static str),
+    /// A line whose blank-separated fields match one by one:
+    /// `*` is any field, `#` is any decimal number, anything else must be equal.
+    Fields(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub input: Input,
+    pub expect: &'static [Pat],
+    /// The expected patterns must appear in the order given.
+    pub in_order: bool,
+    /// Texts that fail the step at once (`panic:` always does).
+    pub forbid: &'static [&'static str],
+    pub until: Until,
+    /// Seconds before the step fails, before `--timeout-scale`.
+    pub timeout: u64,
+}
+
+impl Step {
+    /// A shell command that must bring the prompt back within 30 s.
+    pub const fn cmd(line: &'static str) -> Step {
+        Step {
+            input: Input::Line(line),
+            expect: &[],
+            in_order: false,
+            forbid: &[],
+            until: Until::Prompt,
+            timeout: 30,
+        }
+    }
+
+    /// Raw bytes whose effect is judged by the expected patterns alone.
+    pub const fn raw(bytes: &'static [u8], name: &'static str) -> Step {
+        Step {
+            input: Input::Raw(bytes, name),
+            until: Until::Seen,
+            ..Step::cmd("")
+        }
+    }
+
+    pub const fn expect(self, expect: &'static [Pat]) -> Step {
+        Step { expect, ..self }
+    }
+
+    pub const fn ordered(self) -> Step {
+        Step {
+            in_order: true,
+            ..self
+        }
+    }
+
+    pub const fn forbid(self, forbid: &'static [&'static str]) -> Step {
+        Step { forbid, ..self }
+    }
+
+    pub const fn timeout(self, timeout: u64) -> Step {
+        Step { timeout, ..self }
+    }
+
+    pub const fn run_for(self, secs: u64) -> Step {
+        Step {
+            until: Until::Run(secs),
+            ..self
+        }
+    }
+
+    /// How the step is shown in progress lines.
+    pub fn name(&self) -> &'static str {
+        match self.input {
+            Input::Line(line) => line,
+            Input::Raw(_, name) => name,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Suite {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub steps: &'static [Step],
+}
+
+use Pat::{Fields, Line, Text};
+
+/// Control-P: xv6's console prints a process listing (procdump).
+const CTRL_P: &[u8] = b"\x10";
+
+/// usertests prints `FAILED` after a failing test and `SOME TESTS FAILED` when it gives up.
+const TESTS_FAILED: &[&str] = &["SOME TESTS FAILED", "FAILED"];
+
+pub const SUITES: &[Suite] = &[
+    Suite {
+        name: "boot",
+        about: "shell basics: pipes, redirection, files, directories, ^P",
+        steps: &[
+            // procdump prints "pid state name", the state padded to 6 columns.
+            // init sleeps in wait; sh may not have reached its read yet, so any state.
+            Step::raw(CTRL_P, "^P (procdump)")
+                .expect(&[Line("1 sleep  init"), Fields(&["2", "*", "sh"])])
+                .timeout(10),
+            Step::cmd("echo hello | cat").expect(&[Line("hello")]),
+            // ls prints "name type inode size"; files are type 2, the console device 3.
+            Step::cmd("ls").expect(&[
+                Fields(&["README", "2", "#", "#"]),
+                Fields(&["cat", "2", "#", "#"]),
+                Fields(&["sh", "2", "#", "#"]),
+                Fields(&["usertests", "2", "#", "#"]),
+                Fields(&["console", "3", "#", "0"]),
+            ]),
+            Step::cmd("mkdir d; echo hi > d/f; cat d/f; rm d/f").expect(&[Line("hi")]),
+            // wc reading stdin prints "lines words chars" and an empty name.
+            Step::cmd("grep xv6 README | wc").expect(&[Fields(&["#", "#", "#"])]),
+            Step::cmd("(echo a; echo b) > f; cat f")
+                .expect(&[Line("a"), Line("b")])
+                .ordered(),
+            Step::cmd("cat f >> f2; cat f2")
+                .expect(&[Line("a"), Line("b")])
+                .ordered(),
+        ],
+    },
+    Suite {
+        name: "usertests-q",
+        about: "usertests -q (the quick tests)",
+        steps: &[Step::cmd("usertests -q")
+            .expect(&[Text("ALL TESTS PASSED")])
+            .forbid(TESTS_FAILED)
+            .timeout(1200)],
+    },
+    Suite {
+        name: "usertests",
+        about: "usertests, all of them",
+        steps: &[Step::cmd("usertests")
+            .expect(&[Text("ALL TESTS PASSED")])
+            .forbid(TESTS_FAILED)
+            .timeout(2400)],
+    },
+    Suite {
+        name: "forktest",
+        about: "forktest: fork until the process table is full",
+        steps: &[Step::cmd("forktest")
+            .expect(&[Text("fork test OK")])
+            .timeout(120)],
+    },
+    Suite {
+        name: "stressfs",
+        about: "stressfs: five processes writing files at once",
+        steps: &[
+            Step::cmd("stressfs")
+                .expect(&[Text("stressfs starting")])
+                .timeout(300),
+            // Each of the five processes leaves a file of 20 blocks of 512 bytes.
+            Step::cmd("ls").expect(&[
+                Fields(&["stressfs0", "2", "#", "10240"]),
+                Fields(&["stressfs1", "2", "#", "10240"]),
+                Fields(&["stressfs2", "2", "#", "10240"]),
+                Fields(&["stressfs3", "2", "#", "10240"]),
+                Fields(&["stressfs4", "2", "#", "10240"]),
+            ]),
+        ],
+    },
+    Suite {
+        name: "grind",
+        about: "grind for 120 s: no panic, and the console still answers ^P",
+        steps: &[
+            Step::cmd("grind").run_for(120),
+            Step::raw(CTRL_P, "^P (procdump)")
+                .expect(&[Fields(&["#", "*", "grind"])])
+                .timeout(30),
+        ],
+    },
+    // The lab suites: run them on kernels built with the matching feature.
+    Suite {
+        name: "lazytests",
+        about: "lazytests (lazy lab)",
+        steps: &[Step::cmd("lazytests")
+            .expect(&[Text("ALL TESTS PASSED")])
+            .forbid(TESTS_FAILED)
+            .timeout(300)],
+    },
+    Suite {
+        name: "cowtest",
+        about: "cowtest (cow lab)",
+        steps: &[Step::cmd("cowtest")
+            .expect(&[Text("ALL COW TESTS PASSED")])
+            .forbid(&["FAILED", "failed"])
+            .timeout(600)],
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Suite> {
+    SUITES.iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for (i, s) in SUITES.iter().enumerate() {
+            assert!(!s.steps.is_empty(), "{} has no steps", s.name);
+            assert!(SUITES[..i].iter().all(|t| t.name != s.name));
+            assert_eq!(find(s.name).unwrap().name, s.name);
+        }
+        assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn builders_fill_fields() {
+        let s = Step::cmd("x").expect(&[Text("y")]).ordered().timeout(5);
+        assert_eq!(s.input, Input::Line("x"));
+        assert!(s.in_order);
+        assert_eq!(s.timeout, 5);
+        assert_eq!(s.until, Until::Prompt);
+        let r = Step::raw(b"\x10", "^P");
+        assert_eq!(r.until, Until::Seen);
+        assert_eq!(r.name(), "^P");
+        assert_eq!(Step::cmd("grind").run_for(7).until, Until::Run(7));
+    }
+}

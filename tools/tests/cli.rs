@@ -1,0 +1,108 @@
+//! The `tools` binary against a fake QEMU: exit status and closing line.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// One test at a time, so no script is executed while another is being written.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A fake xv6 console: boots, echoes each line, runs forktest as `forktest_does` says.
+fn setup(name: &str, forktest_does: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tools-cli-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("kernel"), "k").unwrap();
+    fs::write(dir.join("fs.img"), "f").unwrap();
+    let script = format!(
+        r#"#!/bin/bash
+printf 'xv6 kernel is booting\ninit: starting sh\n$ '
+while IFS= read -r line; do
+  printf '%s\n' "$line"
+  case "$line" in
+    forktest) {forktest_does};;
+  esac
+  printf '$ '
+done
+"#
+    );
+    let qemu = dir.join("qemu");
+    fs::write(&qemu, script).unwrap();
+    fs::set_permissions(&qemu, fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn run_tools(dir: &PathBuf) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tools"))
+        .arg("test")
+        .arg("--kernel")
+        .arg(dir.join("kernel"))
+        .arg("--fs")
+        .arg(dir.join("fs.img"))
+        .args([
+            "--suite",
+            "forktest",
+            "--label",
+            "cli",
+            "--timeout-scale",
+            "0.05",
+        ])
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .arg("--qemu")
+        .arg(dir.join("qemu"))
+        .output()
+        .unwrap()
+}
+
+fn last_line(out: &Output) -> String {
+    let s = String::from_utf8_lossy(&out.stdout);
+    s.trim_end().lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn passing_run_exits_zero() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("pass", "printf 'fork test\\nfork test OK\\n'");
+    let out = run_tools(&dir);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(last_line(&out), "1 passed, 0 failed");
+    assert!(dir.join("logs/cli/forktest.log").is_file());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn panic_exits_nonzero() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("panic", "printf 'panic: boom\\n'; exec sleep 30");
+    let out = run_tools(&dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(last_line(&out), "0 passed, 1 failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("kernel \"panic: boom\""), "{stdout}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn timeout_exits_nonzero() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // 120 s * 0.05 = 6 s with no pass string.
+    let dir = setup("timeout", "printf 'fork test\\n'; exec sleep 30");
+    let out = run_tools(&dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(last_line(&out), "0 passed, 1 failed");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("timeout"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_usage_exits_two() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args(["test", "--suite", "boot"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kernel is required"));
+}

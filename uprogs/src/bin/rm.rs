@@ -1,0 +1,26 @@
+//! rm: remove names from the file system, stopping at the first failure.
+
+#![no_std]
+#![no_main]
+
+use ulib::{eprint, exit, unlink, Args, Out};
+
+ulib::entry!(main);
+
+fn main(args: Args) {
+    if args.len() < 2 {
+        eprint!("Usage: rm files...\n");
+        exit(1);
+    }
+    for path in args.iter().skip(1) {
+        if unlink(path) < 0 {
+            Out::new(2)
+                .str("rm: ")
+                .bytes(path.to_bytes())
+                .str(" failed to delete\n");
+            break;
+        }
+    }
+    // A failure is reported but, as in xv6, does not change the status.
+    exit(0);
+}
