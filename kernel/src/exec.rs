@@ -98,7 +98,7 @@ fn load(ip: &mut ILocked, pagetable: &mut Option<PageTable>, sz: &mut usize) -> 
             return Err(Error);
         }
         let end = ph.virtual_addr.checked_add(ph.mem_size).ok_or(Error)? as usize;
-        if ph.virtual_addr as usize % PGSIZE != 0 || end > TRAPFRAME {
+        if !(ph.virtual_addr as usize).is_multiple_of(PGSIZE) || end > TRAPFRAME {
             return Err(Error);
         }
         *sz = uvmalloc(pt, *sz, end, flags2perm(ph))?;

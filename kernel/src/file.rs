@@ -94,7 +94,11 @@ pub fn devsw_set(major: usize, dev: Dev) {
 }
 
 fn devsw(major: i16) -> Option<Dev> {
-    DEVSW.lock().get(usize::try_from(major).ok()?).copied().flatten()
+    DEVSW
+        .lock()
+        .get(usize::try_from(major).ok()?)
+        .copied()
+        .flatten()
 }
 
 pub fn fileinit() {}

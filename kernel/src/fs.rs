@@ -508,7 +508,11 @@ pub fn dirlink(dp: &mut ILocked, name: &[u8], inum: u32) -> Result<(), Error> {
         inum: inum as u16,
         name: [0; DIRSIZ],
     };
-    let n = name.iter().take(DIRSIZ).position(|&c| c == 0).unwrap_or(name.len().min(DIRSIZ));
+    let n = name
+        .iter()
+        .take(DIRSIZ)
+        .position(|&c| c == 0)
+        .unwrap_or(name.len().min(DIRSIZ));
     de.name[..n].copy_from_slice(&name[..n]);
     let bytes = de.to_bytes();
     match writei(dp, false, bytes.as_ptr() as usize, off, 16) {

@@ -32,8 +32,8 @@ static KMEM: Spinlock<Kmem> = Spinlock::new(
 );
 
 fn kernel_end() -> usize {
-    // SAFETY: only the symbol's address is taken, never its contents.
-    unsafe { &raw const end as usize }
+    // Only the symbol's address matters, never its contents.
+    (&raw const end) as usize
 }
 
 pub fn kinit() {
@@ -51,7 +51,7 @@ fn freerange(pa_start: usize, pa_end: usize) {
 /// Returns the page at physical address `pa` to the free list. It must have
 /// come from `kalloc` (or be part of the initial range).
 pub fn kfree(pa: usize) {
-    if pa % PGSIZE != 0 || pa < kernel_end() || pa >= PHYSTOP {
+    if !pa.is_multiple_of(PGSIZE) || pa < kernel_end() || pa >= PHYSTOP {
         panic!("kfree");
     }
     // Junk-fill so a use after free shows up quickly as garbage.

@@ -23,8 +23,6 @@ pub const CLINT_MTIME: usize = CLINT + 0xBFF8;
 
 /// Platform-level interrupt controller.
 pub const PLIC: usize = 0x0c00_0000;
-pub const PLIC_PRIORITY: usize = PLIC;
-pub const PLIC_PENDING: usize = PLIC + 0x1000;
 pub const fn plic_senable(hart: usize) -> usize {
     PLIC + 0x2080 + hart * 0x100
 }

@@ -20,8 +20,8 @@ use crate::spinlock::{Spinlock, SpinlockGuard};
 use crate::swtch::{swtch, Context};
 use crate::trap::usertrapret;
 use crate::vm::{
-    copyin, copyout, kvmmap, mappages, trampoline_addr, uvmalloc, uvmcopy, uvmcreate,
-    uvmdealloc, uvmfirst, uvmfree, uvmunmap, PageTable,
+    copyin, copyout, kvmmap, mappages, trampoline_addr, uvmalloc, uvmcopy, uvmcreate, uvmdealloc,
+    uvmfirst, uvmfree, uvmunmap, PageTable,
 };
 use crate::Error;
 use core::cell::UnsafeCell;
@@ -297,7 +297,7 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
         };
         d.pagetable = Some(pt);
         d.context = Context::zero();
-        d.context.ra = forkret as usize;
+        d.context.ra = forkret as *const () as usize;
         d.context.sp = d.kstack + PGSIZE;
         return Some((p, st));
     }
@@ -503,9 +503,7 @@ pub fn wait(addr: usize) -> Result<i32, Error> {
             havekids = true;
             if st.state == ProcStateKind::Zombie {
                 let pid = st.pid;
-                if addr != 0
-                    && copyout(p.pagetable(), addr, &st.xstate.to_le_bytes()).is_err()
-                {
+                if addr != 0 && copyout(p.pagetable(), addr, &st.xstate.to_le_bytes()).is_err() {
                     return Err(Error);
                 }
                 freeproc(pp, &mut st);

@@ -66,7 +66,6 @@ csr_read!(r_sepc, "sepc");
 csr_write!(w_sepc, "sepc");
 csr_write!(w_medeleg, "medeleg");
 csr_write!(w_mideleg, "mideleg");
-csr_read!(r_stvec, "stvec");
 csr_write!(w_stvec, "stvec");
 csr_write!(w_mtvec, "mtvec");
 csr_write!(w_pmpcfg0, "pmpcfg0");
@@ -77,7 +76,6 @@ csr_write!(w_mscratch, "mscratch");
 csr_read!(r_scause, "scause");
 csr_read!(r_stval, "stval");
 csr_write!(w_mcounteren, "mcounteren");
-csr_read!(r_time, "time");
 
 /// Enables supervisor-mode device interrupts.
 #[inline(always)]

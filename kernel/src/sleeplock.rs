@@ -49,12 +49,6 @@ impl<T> Sleeplock<T> {
         SleeplockGuard { lock: self }
     }
 
-    /// Does the current process hold this lock?
-    pub fn holding(&self) -> bool {
-        let st = self.lk.lock();
-        st.locked && st.pid == myproc().lock.lock().pid
-    }
-
     /// The data, without the lock.
     ///
     /// # Safety

@@ -85,6 +85,7 @@ impl<T> Spinlock<T> {
     /// # Safety
     /// The caller must know nobody mutates the data meanwhile (e.g. only
     /// reads of fields that are stable, or a debugging dump).
+    #[allow(clippy::mut_from_ref)] // the caller vouches for exclusivity
     pub unsafe fn get_unlocked(&self) -> &mut T {
         // SAFETY: caller's contract.
         unsafe { &mut *self.data.get() }

@@ -32,7 +32,7 @@ extern "C" fn start() -> ! {
         x &= !MSTATUS_MPP_MASK;
         x |= MSTATUS_MPP_S;
         w_mstatus(x);
-        w_mepc(crate::main as usize);
+        w_mepc(crate::main as *const () as usize);
 
         // Paging off for now.
         w_satp(0);
@@ -73,7 +73,7 @@ unsafe fn timerinit() {
         scratch[4] = INTERVAL;
         w_mscratch(scratch.as_mut_ptr() as usize);
 
-        w_mtvec(timervec as usize);
+        w_mtvec(timervec as *const () as usize);
         w_mstatus(r_mstatus() | MSTATUS_MIE);
         w_mie(r_mie() | MIE_MTIE);
     }

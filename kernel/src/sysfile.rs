@@ -2,10 +2,12 @@
 //! file.rs and fs.rs.
 
 use crate::exec::exec;
-use crate::file::{filealloc, fileclose, filedup, fileread, filestat, filewrite, FdType, File, FileData};
+use crate::file::{
+    filealloc, fileclose, filedup, fileread, filestat, filewrite, FdType, File, FileData,
+};
 use crate::fs::{
-    dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp,
-    namei, nameiparent, readi, writei, ILocked,
+    dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp, namei,
+    nameiparent, readi, writei, ILocked,
 };
 use crate::kalloc::{kalloc, kfree};
 use crate::log::{begin_op, end_op};
@@ -17,13 +19,19 @@ use crate::vm::copyout;
 use crate::Error;
 use kernel::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
 use kernel::fs::DIRSIZ;
-use kernel::param::{MAXARG, MAXPATH, NDEV, NOFILE};
+use kernel::param::{MAXARG, MAXPATH, NDEV};
 use kernel::stat::{T_DEVICE, T_DIR, T_FILE};
 
 /// The n'th argument as a file descriptor: returns (fd, file).
 fn argfd(n: usize) -> Result<(usize, &'static File), Error> {
     let fd = usize::try_from(argint(n)).map_err(|_| Error)?;
-    let f = myproc().data().ofile.get(fd).copied().flatten().ok_or(Error)?;
+    let f = myproc()
+        .data()
+        .ofile
+        .get(fd)
+        .copied()
+        .flatten()
+        .ok_or(Error)?;
     Ok((fd, f))
 }
 
@@ -262,7 +270,14 @@ pub fn sys_open() -> Result<usize, Error> {
         end_op();
         return Err(Error);
     }
-    let Some(f) = filealloc() else {
+    // A fresh file has no type yet, so closing it on failure is harmless.
+    let Some((f, fd)) = filealloc().and_then(|f| match fdalloc(f) {
+        Ok(fd) => Some((f, fd)),
+        Err(_) => {
+            fileclose(f);
+            None
+        }
+    }) else {
         iunlockput(il);
         end_op();
         return Err(Error);
@@ -280,18 +295,6 @@ pub fn sys_open() -> Result<usize, Error> {
         ip: Some(il.ip),
         major,
     });
-    let Ok(fd) = fdalloc(f) else {
-        // fileclose would iput the inode; we still own that reference here.
-        iunlockput(il);
-        f.init(FileData {
-            typ: FdType::None,
-            ip: None,
-            ..*f.data()
-        });
-        fileclose(f);
-        end_op();
-        return Err(Error);
-    };
     if omode & O_TRUNC != 0 && il.typ == T_FILE {
         itrunc(&mut il);
     }
@@ -302,7 +305,9 @@ pub fn sys_open() -> Result<usize, Error> {
 
 pub fn sys_mkdir() -> Result<usize, Error> {
     begin_op();
-    let r = argpath(0).ok().and_then(|(p, n)| create(&p[..n], T_DIR, 0, 0));
+    let r = argpath(0)
+        .ok()
+        .and_then(|(p, n)| create(&p[..n], T_DIR, 0, 0));
     let Some(il) = r else {
         end_op();
         return Err(Error);
@@ -407,6 +412,3 @@ pub fn sys_pipe() -> Result<usize, Error> {
     }
     Ok(0)
 }
-
-// Silence "unused" for NOFILE in builds where the table size is implicit.
-const _: usize = NOFILE;

@@ -3,7 +3,9 @@
 
 use crate::memlayout::{TRAMPOLINE, UART0_IRQ, VIRTIO0_IRQ};
 use crate::plic::{plic_claim, plic_complete};
-use crate::proc::{cpuid, exit, killed, myproc, r#yield, setkilled, try_myproc, wakeup, ProcStateKind};
+use crate::proc::{
+    cpuid, exit, killed, myproc, r#yield, setkilled, try_myproc, wakeup, ProcStateKind,
+};
 use crate::riscv::*;
 use crate::spinlock::Spinlock;
 use crate::syscall::syscall;
@@ -48,7 +50,7 @@ pub fn trapinit() {}
 /// Takes exceptions and traps while in the kernel.
 pub fn trapinithart() {
     // SAFETY: kernelvec saves and restores all registers around kerneltrap.
-    unsafe { w_stvec(kernelvec as usize) };
+    unsafe { w_stvec(kernelvec as *const () as usize) };
 }
 
 /// Handles an interrupt, exception or system call from user space.
@@ -60,7 +62,7 @@ pub extern "C" fn usertrap() {
     }
     // We are in the kernel now: kernel traps go to kerneltrap.
     // SAFETY: see trapinithart.
-    unsafe { w_stvec(kernelvec as usize) };
+    unsafe { w_stvec(kernelvec as *const () as usize) };
 
     let p = myproc();
     p.trapframe().epc = r_sepc();
@@ -105,13 +107,13 @@ pub fn usertrapret() -> ! {
 
     let tramp = trampoline_addr();
     // SAFETY: uservec is inside the trampoline page, mapped at TRAMPOLINE.
-    unsafe { w_stvec(TRAMPOLINE + (uservec as usize - tramp)) };
+    unsafe { w_stvec(TRAMPOLINE + (uservec as *const () as usize - tramp)) };
 
     // What uservec needs on the next trap.
     let tf = p.trapframe();
     tf.kernel_satp = r_satp();
     tf.kernel_sp = p.data().kstack + PGSIZE;
-    tf.kernel_trap = usertrap as usize;
+    tf.kernel_trap = usertrap as *const () as usize;
     tf.kernel_hartid = r_tp();
 
     // sret goes to user mode with interrupts on.
@@ -125,7 +127,7 @@ pub fn usertrapret() -> ! {
     }
 
     let satp = make_satp(p.pagetable().0);
-    let userret_va = TRAMPOLINE + (userret as usize - tramp);
+    let userret_va = TRAMPOLINE + (userret as *const () as usize - tramp);
     // SAFETY: userret, at its trampoline address (mapped in both page
     // tables), switches to the user page table and srets to user mode.
     unsafe {

@@ -314,7 +314,11 @@ pub fn virtio_disk_rw(b: &mut BufGuard, write: bool) {
     };
 
     disk.ops[idx[0]] = BlkReq {
-        typ: if write { VIRTIO_BLK_T_OUT } else { VIRTIO_BLK_T_IN },
+        typ: if write {
+            VIRTIO_BLK_T_OUT
+        } else {
+            VIRTIO_BLK_T_IN
+        },
         reserved: 0,
         sector,
     };
@@ -385,7 +389,8 @@ pub fn virtio_disk_intr() {
         fence(Ordering::SeqCst);
         let slot = disk.used_idx as usize % NUM;
         // SAFETY: as above.
-        let id = unsafe { core::ptr::read_volatile(&raw const (*disk.used).ring[slot].id) } as usize;
+        let id =
+            unsafe { core::ptr::read_volatile(&raw const (*disk.used).ring[slot].id) } as usize;
         // SAFETY: the device wrote the status byte by DMA; read it volatile.
         let st = unsafe { core::ptr::read_volatile(&raw const disk.info[id].status) };
         if st != 0 {

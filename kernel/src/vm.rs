@@ -37,13 +37,11 @@ extern "C" {
 }
 
 fn etext_addr() -> usize {
-    // SAFETY: only the address of the linker symbol is used.
-    unsafe { &raw const etext as usize }
+    (&raw const etext) as usize
 }
 
 pub fn trampoline_addr() -> usize {
-    // SAFETY: only the address of the symbol is used.
-    unsafe { &raw const trampoline as usize }
+    (&raw const trampoline) as usize
 }
 
 /// Builds the kernel's page table: devices, kernel text (read/execute),
@@ -55,7 +53,13 @@ fn kvmmake() -> PageTable {
     kvmmap(kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, rw);
     kvmmap(kpgtbl, PLIC, PLIC, 0x40_0000, rw);
     let et = etext_addr();
-    kvmmap(kpgtbl, KERNBASE, KERNBASE, et - KERNBASE, PteFlags::R | PteFlags::X);
+    kvmmap(
+        kpgtbl,
+        KERNBASE,
+        KERNBASE,
+        et - KERNBASE,
+        PteFlags::R | PteFlags::X,
+    );
     kvmmap(kpgtbl, et, et, PHYSTOP - et, rw);
     kvmmap(
         kpgtbl,
@@ -162,7 +166,7 @@ pub fn mappages(
 /// Removes `npages` mappings starting at page-aligned `va`, freeing the
 /// physical pages if `do_free`. The mappings must exist.
 pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
-    if va % PGSIZE != 0 {
+    if !va.is_multiple_of(PGSIZE) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {

@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
@@ -34,7 +34,7 @@ done
     dir
 }
 
-fn run_tools(dir: &PathBuf) -> Output {
+fn run_tools(dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tools"))
         .arg("test")
         .arg("--kernel")

@@ -37,9 +37,7 @@ impl Args {
 
     /// Argument `i` as text (`""` if missing, invalid UTF-8 shown as `?`).
     pub fn str(&self, i: usize) -> &'static str {
-        self.get(i)
-            .map(|s| s.to_str().unwrap_or("?"))
-            .unwrap_or("")
+        self.get(i).map(|s| s.to_str().unwrap_or("?")).unwrap_or("")
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'static CStr> + '_ {
