@@ -2,10 +2,14 @@
 //! the end of the kernel image to PHYSTOP. Used for user memory, page
 //! tables, kernel stacks and pipe buffers.
 
+#[cfg(feature = "cow")]
+use crate::memlayout::KERNBASE;
 use crate::memlayout::PHYSTOP;
 use crate::riscv::{pg_round_up, PGSIZE};
 use crate::spinlock::Spinlock;
 use core::ptr;
+#[cfg(feature = "cow")]
+use core::sync::atomic::{AtomicU16, Ordering};
 
 extern "C" {
     /// First address after the kernel image; defined by kernel.ld.
@@ -31,6 +35,36 @@ static KMEM: Spinlock<Kmem> = Spinlock::new(
     },
 );
 
+/// References to each physical page: how many page tables map it (or 1
+/// for a page the kernel itself holds). A page is freed when its count
+/// drops to zero.
+///
+/// The counts are atomics, without a lock: a count is only raised by a
+/// holder of a reference (uvmcopy, sharing a page its parent maps), so it
+/// can never rise from zero while kfree is freeing the page; and the
+/// atomic decrement in kfree lets exactly one of several concurrent
+/// releasers see the count reach zero and free the page.
+#[cfg(feature = "cow")]
+static REFCNT: [AtomicU16; (PHYSTOP - KERNBASE) / PGSIZE] =
+    [const { AtomicU16::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
+
+#[cfg(feature = "cow")]
+fn refcnt(pa: usize) -> &'static AtomicU16 {
+    &REFCNT[(pa - KERNBASE) / PGSIZE]
+}
+
+/// Adds a reference to an allocated page (a second mapping of it).
+#[cfg(feature = "cow")]
+pub fn krefinc(pa: usize) {
+    refcnt(pa).fetch_add(1, Ordering::AcqRel);
+}
+
+/// Current references to an allocated page.
+#[cfg(feature = "cow")]
+pub fn krefcount(pa: usize) -> u16 {
+    refcnt(pa).load(Ordering::Acquire)
+}
+
 fn kernel_end() -> usize {
     // Only the symbol's address matters, never its contents.
     (&raw const end) as usize
@@ -43,6 +77,9 @@ pub fn kinit() {
 fn freerange(pa_start: usize, pa_end: usize) {
     let mut p = pg_round_up(pa_start);
     while p + PGSIZE <= pa_end {
+        // Each page starts as if one reference were held, which kfree drops.
+        #[cfg(feature = "cow")]
+        refcnt(p).store(1, Ordering::Release);
         kfree(p);
         p += PGSIZE;
     }
@@ -53,6 +90,13 @@ fn freerange(pa_start: usize, pa_end: usize) {
 pub fn kfree(pa: usize) {
     if !pa.is_multiple_of(PGSIZE) || pa < kernel_end() || pa >= PHYSTOP {
         panic!("kfree");
+    }
+    // Shared pages stay until their last reference goes.
+    #[cfg(feature = "cow")]
+    match refcnt(pa).fetch_sub(1, Ordering::AcqRel) {
+        0 => panic!("kfree: free page"),
+        1 => {}
+        _ => return,
     }
     // Junk-fill so a use after free shows up quickly as garbage.
     // SAFETY: pa is a whole page of RAM outside the kernel image that no
@@ -76,6 +120,8 @@ pub fn kalloc() -> Option<usize> {
     // SAFETY: r is the head of the free list, a free page we now own.
     kmem.freelist = unsafe { (*r).next };
     drop(kmem);
+    #[cfg(feature = "cow")]
+    refcnt(r as usize).store(1, Ordering::Release);
     // SAFETY: the page is ours now.
     unsafe { ptr::write_bytes(r as *mut u8, 5, PGSIZE) };
     Some(r as usize)

@@ -20,8 +20,8 @@ use crate::spinlock::{Spinlock, SpinlockGuard};
 use crate::swtch::{swtch, Context};
 use crate::trap::usertrapret;
 use crate::vm::{
-    copyin, copyout, kvmmap, mappages, trampoline_addr, uvmalloc, uvmcopy, uvmcreate, uvmdealloc,
-    uvmfirst, uvmfree, uvmunmap, PageTable,
+    copyin, copyout, kvmmap, mappages, trampoline_addr, uvmcopy, uvmcreate, uvmdealloc, uvmfirst,
+    uvmfree, uvmunmap, PageTable,
 };
 use crate::Error;
 use core::cell::UnsafeCell;
@@ -403,7 +403,19 @@ pub fn growproc(n: isize) -> Result<(), Error> {
     let mut sz = d.sz;
     if n > 0 {
         let newsz = sz.checked_add(n as usize).ok_or(Error)?;
-        sz = uvmalloc(p.pagetable(), sz, newsz, PteFlags::W)?;
+        // User memory must stay below the trapframe.
+        if newsz > TRAPFRAME {
+            return Err(Error);
+        }
+        // Pages are mapped when first touched (vm::uvmfault).
+        #[cfg(feature = "lazy")]
+        {
+            sz = newsz;
+        }
+        #[cfg(not(feature = "lazy"))]
+        {
+            sz = crate::vm::uvmalloc(p.pagetable(), sz, newsz, PteFlags::W)?;
+        }
     } else if n < 0 {
         let newsz = sz.checked_sub(n.unsigned_abs()).ok_or(Error)?;
         sz = uvmdealloc(p.pagetable(), sz, newsz);

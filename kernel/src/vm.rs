@@ -5,6 +5,8 @@
 //! kernel pointer to it.
 
 use crate::kalloc::{kalloc, kfree, kzalloc};
+#[cfg(feature = "cow")]
+use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, TRAMPOLINE, UART0, VIRTIO0};
 use crate::proc::proc_mapstacks;
 use crate::riscv::{
@@ -170,6 +172,11 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
+        // A lazily grown process has holes: pages it never touched.
+        #[cfg(feature = "lazy")]
+        if !walk(pagetable, a, false).is_some_and(|pte| pte.is_valid()) {
+            continue;
+        }
         let Some(pte) = walk(pagetable, a, false) else {
             panic!("uvmunmap: walk");
         };
@@ -268,6 +275,11 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 /// contents. On failure frees whatever it allocated.
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     for i in (0..sz).step_by(PGSIZE) {
+        // Pages never touched are not copied; the child faults them in too.
+        #[cfg(feature = "lazy")]
+        if !walk(old, i, false).is_some_and(|pte| pte.is_valid()) {
+            continue;
+        }
         let Some(pte) = walk(old, i, false) else {
             panic!("uvmcopy: pte should exist");
         };
@@ -275,12 +287,29 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
             panic!("uvmcopy: page not present");
         }
         let pa = pte.pa();
+        // Share the page instead of copying it. Writable pages become
+        // read-only copy-on-write in both parent and child; the first
+        // store to one makes a private copy (uvmcowcopy).
+        #[cfg(feature = "cow")]
+        {
+            if pte.flags().contains(PteFlags::W) {
+                *pte = Pte::new(pa, (pte.flags() - PteFlags::W) | PteFlags::COW);
+            }
+            if mappages(new, i, PGSIZE, pa, pte.flags()).is_err() {
+                uvmunmap(new, 0, i / PGSIZE, true);
+                return Err(Error);
+            }
+            krefinc(pa);
+        }
+        #[cfg(not(feature = "cow"))]
         let flags = pte.flags();
+        #[cfg(not(feature = "cow"))]
         let copied = kalloc().ok_or(Error).and_then(|mem| {
             // SAFETY: pa is a mapped user page; mem is a fresh page.
             unsafe { ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
             mappages(new, i, PGSIZE, mem, flags).inspect_err(|_| kfree(mem))
         });
+        #[cfg(not(feature = "cow"))]
         if copied.is_err() {
             uvmunmap(new, 0, i / PGSIZE, true);
             return Err(Error);
@@ -297,11 +326,82 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
     *pte = Pte(pte.0 & !PteFlags::U.bits());
 }
 
+/// Resolves a user page fault at `va` for the labs; fails if the access is
+/// a real error (the caller then kills the process). A store to a
+/// copy-on-write page gets a private copy (`cow`); a load or store to a
+/// page below `sz` never touched before gets a zeroed page (`lazy`). Out
+/// of memory is a failure too.
+#[cfg(any(feature = "lazy", feature = "cow"))]
+// `sz` matters only to `lazy`, `write` only to `cow`.
+#[cfg_attr(not(all(feature = "lazy", feature = "cow")), allow(unused_variables))]
+pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Result<(), Error> {
+    if va >= MAXVA {
+        return Err(Error);
+    }
+    let va0 = pg_round_down(va);
+    match walk(pagetable, va0, false).filter(|pte| pte.is_valid()) {
+        #[cfg(feature = "cow")]
+        Some(pte) if write && pte.flags().contains(PteFlags::COW | PteFlags::U) => uvmcowcopy(pte),
+        // Every page below the stack top is mapped by exec, so a missing
+        // page below sz is heap that sbrk promised but never mapped; the
+        // stack guard page is mapped (without PTE_U), so it never lands here.
+        #[cfg(feature = "lazy")]
+        None if va < sz => uvmlazyalloc(pagetable, va0),
+        _ => Err(Error),
+    }
+}
+
+/// Maps a fresh zeroed page at `va0`, the first touch of lazily grown heap.
+#[cfg(feature = "lazy")]
+fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<(), Error> {
+    let mem = kzalloc().ok_or(Error)?;
+    let perm = PteFlags::R | PteFlags::W | PteFlags::U;
+    mappages(pagetable, va0, PGSIZE, mem, perm).inspect_err(|_| kfree(mem))
+}
+
+/// Gives the faulting process its own writable copy of a shared
+/// copy-on-write page, or just write access if it is the last sharer.
+#[cfg(feature = "cow")]
+fn uvmcowcopy(pte: &mut Pte) -> Result<(), Error> {
+    let pa = pte.pa();
+    let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
+    if krefcount(pa) == 1 {
+        *pte = Pte::new(pa, flags);
+        return Ok(());
+    }
+    let mem = kalloc().ok_or(Error)?;
+    // SAFETY: pa is a mapped user page, mem a fresh page of our own.
+    unsafe { ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
+    *pte = Pte::new(mem, flags);
+    // Drop our reference to the shared page.
+    kfree(pa);
+    Ok(())
+}
+
+/// The physical page behind user page `va0` for a copy out of (or, with
+/// `write`, into) user memory. Under the labs a system call touching a
+/// page first resolves the fault the access would have caused in user mode.
+#[cfg_attr(not(any(feature = "lazy", feature = "cow")), allow(unused_variables))]
+fn user_page(pagetable: PageTable, va0: usize, write: bool) -> Result<usize, Error> {
+    #[cfg(feature = "lazy")]
+    if walkaddr(pagetable, va0).is_none() {
+        uvmfault(pagetable, crate::proc::myproc().data().sz, va0, write)?;
+    }
+    #[cfg(feature = "cow")]
+    if write
+        && va0 < MAXVA
+        && walk(pagetable, va0, false).is_some_and(|pte| pte.flags().contains(PteFlags::COW))
+    {
+        uvmfault(pagetable, crate::proc::myproc().data().sz, va0, true)?;
+    }
+    walkaddr(pagetable, va0).ok_or(Error)
+}
+
 /// Copies `src` from the kernel to user address `dstva`.
 pub fn copyout(pagetable: PageTable, mut dstva: usize, mut src: &[u8]) -> Result<(), Error> {
     while !src.is_empty() {
         let va0 = pg_round_down(dstva);
-        let pa0 = walkaddr(pagetable, va0).ok_or(Error)?;
+        let pa0 = user_page(pagetable, va0, true)?;
         let n = (PGSIZE - (dstva - va0)).min(src.len());
         // SAFETY: pa0 is a user page mapped in this table; n bytes from
         // the offset stay inside it.
@@ -319,7 +419,7 @@ pub fn copyin(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Result<
     let mut done = 0;
     while done < dst.len() {
         let va0 = pg_round_down(srcva);
-        let pa0 = walkaddr(pagetable, va0).ok_or(Error)?;
+        let pa0 = user_page(pagetable, va0, false)?;
         let n = (PGSIZE - (srcva - va0)).min(dst.len() - done);
         // SAFETY: as in copyout, the source bytes lie inside one mapped user page.
         unsafe {
@@ -342,7 +442,7 @@ pub fn copyinstr(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Resu
     let mut got = 0;
     while got < dst.len() {
         let va0 = pg_round_down(srcva);
-        let pa0 = walkaddr(pagetable, va0).ok_or(Error)?;
+        let pa0 = user_page(pagetable, va0, false)?;
         let n = (PGSIZE - (srcva - va0)).min(dst.len() - got);
         // SAFETY: the n bytes at the offset lie inside one mapped user page.
         let src = unsafe { core::slice::from_raw_parts((pa0 + (srcva - va0)) as *const u8, n) };
