@@ -18,6 +18,7 @@ const BOOT_ARMS: &str = r#"
     'echo hello | cat') echo hello;;
     ls) printf '.              1 1 1024\n..             1 1 1024\nREADME         2 2 2305\ncat            2 3 32864\nsh             2 13 54296\nusertests      2 15 180344\nconsole        3 19 0\n';;
     'mkdir d; echo hi > d/f; cat d/f; rm d/f') echo hi;;
+    badptr) printf 'usertrap(): unexpected scause 0xd pid=4\nbadptr: all ok\n';;
     'grep xv6 README | wc') echo '3 36 218 ';;
     '(echo a; echo b) > f; cat f') printf 'a\nb\n';;
     'cat f >> f2; cat f2') printf 'a\nb\n';;
@@ -104,7 +105,7 @@ fn last_line(s: &str) -> &str {
 fn boot_suite_passes() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let r = run_fake("boot", Some(BOOT_ARMS), &["boot"], 1.0, false);
-    assert_eq!(last_line(&r.out), "7 passed, 0 failed", "{}", r.out);
+    assert_eq!(last_line(&r.out), "8 passed, 0 failed", "{}", r.out);
     assert!(r.tally.failed.is_empty());
     assert!(
         r.out.contains("[fake cpus=3] boot: ^P (procdump) ... ok ("),
@@ -157,7 +158,7 @@ fn panic_fails_and_next_suite_boots_fresh() {
     let r = run_fake("panic", Some(&arms), &["forktest", "boot"], 1.0, false);
     assert!(r.out.contains("forktest ... FAILED ("), "{}", r.out);
     assert!(r.out.contains("panic: boom"), "{}", r.out);
-    assert_eq!(last_line(&r.out), "7 passed, 1 failed", "{}", r.out);
+    assert_eq!(last_line(&r.out), "8 passed, 1 failed", "{}", r.out);
 }
 
 #[test]
@@ -189,7 +190,7 @@ fn wrong_output_lets_later_steps_run() {
         "{}",
         r.out
     );
-    assert_eq!(last_line(&r.out), "6 passed, 1 failed", "{}", r.out);
+    assert_eq!(last_line(&r.out), "7 passed, 1 failed", "{}", r.out);
 }
 
 #[test]
