@@ -76,6 +76,7 @@ csr_write!(w_mscratch, "mscratch");
 csr_read!(r_scause, "scause");
 csr_read!(r_stval, "stval");
 csr_write!(w_mcounteren, "mcounteren");
+csr_write!(w_scounteren, "scounteren");
 
 /// Enables supervisor-mode device interrupts.
 #[inline(always)]
