@@ -36,7 +36,12 @@ fn main(_args: ulib::Args) {
             check("read", a, sys::read(fd, a as *mut u8, 10), &mut ok);
             check("write", a, sys::write(fd, a as *const u8, 10), &mut ok);
             check("open", a, sys::open(a as *const u8, 0), &mut ok);
-            check("exec", a, sys::exec(a as *const u8, BAD.as_ptr().cast()), &mut ok);
+            check(
+                "exec",
+                a,
+                sys::exec(a as *const u8, BAD.as_ptr().cast()),
+                &mut ok,
+            );
             check("pipe", a, sys::pipe(a as *mut i32), &mut ok);
             check("fstat", a, sys::fstat(fd, a as *mut ulib::Stat), &mut ok);
         }
