@@ -138,18 +138,22 @@ fn run(f: fn(&str), s: &str) -> bool {
     xstatus == 0
 }
 
+/// One test: the function its child runs and the name it is known by.
+struct Test(fn(&str), &'static str);
+
+static TESTS: [Test; 3] = [
+    Test(sparse_memory, "lazy alloc"),
+    Test(sparse_memory_unmap, "lazy unmap"),
+    Test(oom, "out of memory"),
+];
+
 fn main(args: Args) {
     let only = args.get(1).map(|a| a.to_bytes());
-    let tests: [(fn(&str), &str); 3] = [
-        (sparse_memory, "lazy alloc"),
-        (sparse_memory_unmap, "lazy unmap"),
-        (oom, "out of memory"),
-    ];
 
     println!("lazytests starting");
 
     let mut fail = false;
-    for (f, s) in tests {
+    for &Test(f, s) in &TESTS {
         if only.is_none_or(|name| name == s.as_bytes()) && !run(f, s) {
             fail = true;
         }
