@@ -23,7 +23,7 @@ QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb test test-full clean setup host-test clippy fmt FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb test test-full diff labs clean setup host-test clippy fmt FORCE
 
 all: kernel fs.img
 
@@ -106,6 +106,19 @@ test-full: host-test fs.img
 	$(RUN) test --kernel target/kernels/base/kernel --fs fs.img --cpus $(CPUS) --label base \
 	  --suite forktest --suite stressfs --suite grind || fail=1; \
 	exit $$fail
+
+# The teaching diff between two feature sets (empty = base), e.g.
+# `make diff TO=cow` or `make diff FROM=lazy TO=lazy,cow`.
+FROM ?=
+TO ?=
+diff:
+	@$(RUN) labdiff --from='$(FROM)' --to='$(TO)'
+
+# Each configuration as a buildable tree (target/labs/{base,lazy,cow,lazy-cow})
+# and as a branch of the git repository target/labs/git.
+labs:
+	$(RUN) labtree --out target/labs
+	$(RUN) labgit --force target/labs/git
 
 clean:
 	cargo clean

@@ -15,6 +15,8 @@ commands:
   test       boot the kernel under QEMU and run test suites
   list       list the suites and their steps
   qemu-cmd   print the QEMU command line for an interactive session
+  labdiff    the teaching diff between two lab feature sets; with labtree,
+             labgit, labresolve (see `tools labdiff --help`)
   help       show this text
 
 tools test --kernel PATH --fs PATH --suite NAME [--suite NAME ...]
@@ -177,6 +179,7 @@ pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
             writeln!(out, "{}", qemu::shell_line(&o.qemu, &args)).map_err(|e| e.to_string())?;
             Ok(0)
         }),
+        "labdiff" | "labtree" | "labgit" | "labresolve" => crate::cfgdiff::cli::run(cmd, rest, out),
         _ => Err(format!("unknown command {cmd:?}")),
     };
     match result {

@@ -1,5 +1,6 @@
-//! Host tools for xv6-rs: the QEMU test runner.
+//! Host tools for xv6-rs: the QEMU test runner and the lab diff.
 
+pub mod cfgdiff;
 pub mod cli;
 pub mod matcher;
 pub mod qemu;

@@ -1,0 +1,212 @@
+//! `tools labdiff`, `labtree`, `labgit`, `labresolve`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use super::pred::FeatureSet;
+use super::tree::{kernel_tree, workspace_tree};
+use super::{git, resolve, udiff};
+
+pub const USAGE: &str = "\
+The lab diff: the kernel's `lazy` and `cow` features resolved into plain
+source. A SET is `base` (or empty), `lazy`, `cow` or `lazy,cow`.
+
+tools labdiff [--root DIR] [--color auto|always|never] [--stat] [FROM] TO
+tools labdiff [--root DIR] --from SET --to SET
+  the unified diff of kernel/ from FROM to TO (each base if not given),
+  then one line per changed file and a total; --stat shows only those
+tools labtree [--root DIR] --out DIR [SET ...]
+  writes each SET (default all four) as DIR/NAME (base, lazy, cow,
+  lazy-cow): the resolved kernel in a workspace of its own, which
+  `cargo build --release` builds with no --features
+tools labgit [--root DIR] [--force] REPO
+  a new git repository at REPO with branches base, lazy, cow and lazy-cow
+  off one empty root commit: `git diff base cow` is the cow lab;
+  --force first deletes an earlier REPO (one that has a .git)
+tools labresolve [--features SET] FILE
+  prints one Rust file as it reads for SET
+
+--root DIR is the workspace root (default: the current directory).
+";
+
+#[derive(Default)]
+struct Opts {
+    root: Option<PathBuf>,
+    color: Option<String>,
+    stat: bool,
+    force: bool,
+    out: Option<PathBuf>,
+    from: Option<String>,
+    to: Option<String>,
+    features: Option<String>,
+    positional: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--stat" => {
+                o.stat = true;
+                continue;
+            }
+            "--force" => {
+                o.force = true;
+                continue;
+            }
+            _ => {}
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        if !name.starts_with("--") || name == "--" {
+            o.positional.push(arg.clone());
+            continue;
+        }
+        let value = inline
+            .or_else(|| it.next().cloned())
+            .ok_or_else(|| format!("{name} needs a value"))?;
+        match name {
+            "--root" => o.root = Some(value.into()),
+            "--color" | "--colour" => o.color = Some(value),
+            "--out" => o.out = Some(value.into()),
+            "--from" => o.from = Some(value),
+            "--to" => o.to = Some(value),
+            "--features" => o.features = Some(value),
+            _ => return Err(format!("unknown option {arg:?}")),
+        }
+    }
+    Ok(o)
+}
+
+fn root(o: &Opts) -> PathBuf {
+    o.root.clone().unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn use_color(o: &Opts) -> Result<bool, String> {
+    match o.color.as_deref().unwrap_or("auto") {
+        "always" => Ok(true),
+        "never" => Ok(false),
+        "auto" => Ok(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()),
+        c => Err(format!("--color wants auto, always or never, not {c:?}")),
+    }
+}
+
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("tools: warning: {w}");
+    }
+}
+
+fn labdiff(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
+    // One set alone is the TO of a diff from base.
+    let (from, to) = match (o.positional.as_slice(), o.from.clone(), o.to.clone()) {
+        ([], f, t) => (f, t),
+        ([t], f @ Some(_), None) | ([t], f @ None, None) => (f, Some(t.clone())),
+        ([f], None, t @ Some(_)) => (Some(f.clone()), t),
+        ([f, t], None, None) => (Some(f.clone()), Some(t.clone())),
+        _ => return Err("labdiff takes FROM and TO once each".into()),
+    };
+    let from = FeatureSet::parse(from.as_deref().unwrap_or(""))?;
+    let to = FeatureSet::parse(to.as_deref().unwrap_or(""))?;
+    let color = use_color(&o)?;
+    let root = root(&o);
+    let (a, wa) = kernel_tree(&root, &from)?;
+    let (b, wb) = kernel_tree(&root, &to)?;
+    warn(&wa);
+    warn(&wb);
+    let diffs = udiff::diff_trees(&a, &b);
+    let io = |e: std::io::Error| e.to_string();
+    if !o.stat {
+        udiff::write_diffs(&diffs, color, out).map_err(io)?;
+        if !diffs.is_empty() {
+            writeln!(out).map_err(io)?;
+        }
+    }
+    writeln!(out, "kernel: {from} -> {to}").map_err(io)?;
+    udiff::write_summary(&diffs, color, out).map_err(io)?;
+    Ok(0)
+}
+
+fn sets(names: &[String]) -> Result<Vec<FeatureSet>, String> {
+    if names.is_empty() {
+        return Ok(FeatureSet::all().to_vec());
+    }
+    names.iter().map(|n| FeatureSet::parse(n)).collect()
+}
+
+fn labtree(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
+    let dir = o.out.clone().ok_or("--out DIR is required")?;
+    for set in sets(&o.positional)? {
+        let (tree, w) = workspace_tree(&root(&o), &set)?;
+        warn(&w);
+        let path = dir.join(set.name());
+        tree.write(&path)?;
+        writeln!(out, "{set}: {}", path.display()).map_err(|e| e.to_string())?;
+    }
+    Ok(0)
+}
+
+fn labgit(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
+    let [repo] = o.positional.as_slice() else {
+        return Err("labgit wants one REPO path".into());
+    };
+    let repo = Path::new(repo);
+    if o.force && repo.join(".git").is_dir() {
+        std::fs::remove_dir_all(repo).map_err(|e| format!("{}: {e}", repo.display()))?;
+    }
+    let mut branches = Vec::new();
+    for set in FeatureSet::all() {
+        let (tree, w) = workspace_tree(&root(&o), &set)?;
+        warn(&w);
+        let msg = match set.features().as_str() {
+            "" => "xv6-rs kernel, base: no lab features".to_string(),
+            f => format!("xv6-rs kernel with lab features {f} resolved"),
+        };
+        branches.push((set.name(), tree, msg));
+    }
+    git::export(repo, &branches)?;
+    writeln!(
+        out,
+        "{}: branches base, lazy, cow, lazy-cow (try `git diff base cow`)",
+        repo.display()
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+fn labresolve(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
+    let [file] = o.positional.as_slice() else {
+        return Err("labresolve wants one FILE".into());
+    };
+    let set = FeatureSet::parse(o.features.as_deref().unwrap_or(""))?;
+    let src = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let r = resolve(&src, &set).map_err(|e| format!("{file}:{e}"))?;
+    warn(
+        &r.warnings
+            .iter()
+            .map(|w| format!("{file}:{w}"))
+            .collect::<Vec<_>>(),
+    );
+    out.write_all(r.text.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+/// Runs one of the lab commands; `Err` is bad usage or a failure.
+pub fn run(cmd: &str, args: &[String], out: &mut dyn Write) -> Result<i32, String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        out.write_all(USAGE.as_bytes()).map_err(|e| e.to_string())?;
+        return Ok(0);
+    }
+    let o = parse(args)?;
+    match cmd {
+        "labdiff" => labdiff(o, out),
+        "labtree" => labtree(o, out),
+        "labgit" => labgit(o, out),
+        "labresolve" => labresolve(o, out),
+        _ => Err(format!("unknown command {cmd:?}")),
+    }
+}

@@ -1,0 +1,18 @@
+//! The teaching diff: the kernel's lab features (`lazy`, `cow`) resolved
+//! away, so each configuration reads as plain source.
+//!
+//! `resolve` turns one file into its text for a feature set; `tree` does
+//! the whole kernel package and writes a buildable copy; `udiff` compares
+//! two sets; `git` exports all four as branches; `cli` is `tools labdiff`
+//! and friends.
+
+pub mod cli;
+pub mod git;
+pub mod pred;
+pub mod resolve;
+pub mod splice;
+pub mod tree;
+pub mod udiff;
+
+pub use pred::{FeatureSet, Tri, LAB_FEATURES};
+pub use resolve::{resolve, ParseError, Resolved};

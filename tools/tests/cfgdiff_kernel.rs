@@ -1,0 +1,239 @@
+//! The lab diff on the real kernel sources: trees, diffs, the CLI, git.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tools::cfgdiff::tree::{kernel_tree, workspace_tree, Tree};
+use tools::cfgdiff::udiff::{diff_trees, write_summary};
+use tools::cfgdiff::FeatureSet;
+
+/// The workspace root, one up from this package.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .into()
+}
+
+fn tree(set: &str) -> Tree {
+    let (t, warnings) = kernel_tree(&root(), &FeatureSet::parse(set).unwrap()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    t
+}
+
+fn text(t: &Tree, path: &str) -> String {
+    String::from_utf8(t.files[path].clone()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cfgdiff-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn every_set_resolves_every_lab_cfg() {
+    for set in FeatureSet::all() {
+        let t = tree(&set.features());
+        assert!(t.files.contains_key("kernel/src/main.rs"));
+        assert!(t.files.contains_key("kernel/abi/lib.rs"));
+        assert!(t.files.contains_key("kernel/kernel.ld"));
+        for (path, bytes) in &t.files {
+            let s = String::from_utf8_lossy(bytes);
+            for f in ["feature = \"lazy\"", "feature = \"cow\""] {
+                assert!(!s.contains(f), "{set}: {path} still has {f}");
+            }
+            // A file the labs do not touch is copied byte for byte.
+            let orig = fs::read(root().join(path)).unwrap();
+            if !String::from_utf8_lossy(&orig).contains("feature = \"") {
+                assert_eq!(bytes, &orig, "{set}: {path} changed");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_labs_read_as_expected() {
+    let base = tree("");
+    let lazy = tree("lazy");
+    let cow = tree("cow");
+    let both = tree("lazy,cow");
+    let vm = text(&base, "kernel/src/vm.rs");
+    assert!(!vm.contains("fn uvmfault"));
+    assert!(vm.contains("#[allow(unused_variables)]\nfn user_page"));
+    assert!(text(&lazy, "kernel/src/vm.rs").contains("fn uvmlazyalloc"));
+    assert!(!text(&lazy, "kernel/src/vm.rs").contains("fn uvmcowcopy"));
+    assert!(text(&cow, "kernel/src/vm.rs").contains("fn uvmcowcopy"));
+    assert!(text(&cow, "kernel/src/kalloc.rs").contains("pub fn krefinc"));
+    assert!(!text(&base, "kernel/src/kalloc.rs").contains("REFCNT"));
+    let both_vm = text(&both, "kernel/src/vm.rs");
+    assert!(both_vm.contains("fn uvmlazyalloc") && both_vm.contains("fn uvmcowcopy"));
+    // With both labs nothing needs allow(unused_variables) on uvmfault.
+    assert!(!both_vm.contains("#[allow(unused_variables)]\npub fn uvmfault"));
+    assert!(text(&base, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(p.pagetable()"));
+    assert!(!text(&lazy, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(p.pagetable()"));
+}
+
+#[test]
+fn diff_summaries() {
+    let base = tree("");
+    let changed =
+        |t: &Tree| -> Vec<String> { diff_trees(&base, t).into_iter().map(|d| d.path).collect() };
+    assert_eq!(
+        changed(&tree("cow")),
+        [
+            "kernel/src/kalloc.rs",
+            "kernel/src/trap.rs",
+            "kernel/src/vm.rs"
+        ]
+    );
+    assert_eq!(
+        changed(&tree("lazy")),
+        [
+            "kernel/src/proc.rs",
+            "kernel/src/trap.rs",
+            "kernel/src/vm.rs"
+        ]
+    );
+    let diffs = diff_trees(&base, &tree("cow"));
+    for d in &diffs {
+        assert!(d
+            .text
+            .starts_with(&format!("--- a/{0}\n+++ b/{0}\n@@ -", d.path)));
+        assert!(d.added > 0);
+    }
+    let mut out = Vec::new();
+    write_summary(&diffs, false, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].starts_with("kernel/src/kalloc.rs | +"));
+    assert!(lines[1].starts_with("kernel/src/trap.rs   | +"));
+    assert!(lines[3].starts_with("3 files changed, +"));
+    assert!(diff_trees(&base, &base).is_empty());
+}
+
+#[test]
+fn cli_prints_diff_and_summary() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args([
+            "labdiff", "--color", "never", "--from=", "--to", "cow", "--root",
+        ])
+        .arg(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.starts_with("--- a/kernel/src/kalloc.rs\n+++ b/kernel/src/kalloc.rs\n@@ "));
+    assert!(s.contains("\n+pub fn krefinc(pa: usize) {\n"));
+    assert!(s.contains("\nkernel/src/vm.rs     | +"));
+    assert!(!s.contains('\x1b'));
+    // --stat, and colour on request.
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args([
+            "labdiff",
+            "--stat",
+            "--color=always",
+            "lazy",
+            "lazy,cow",
+            "--root",
+        ])
+        .arg(root())
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(!s.contains("@@"));
+    assert!(s.contains("kernel/src/kalloc.rs | \x1b[32m+"));
+    // Bad sets are usage errors.
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args(["labdiff", "huge"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn workspace_tree_stands_alone() {
+    let (t, _) = workspace_tree(&root(), &FeatureSet::parse("cow").unwrap()).unwrap();
+    let manifest = text(&t, "Cargo.toml");
+    assert!(manifest.contains("members = [\"kernel\"]"));
+    assert!(!manifest.contains("uprogs") && !manifest.contains("ulib"));
+    let lock = text(&t, "Cargo.lock");
+    assert!(lock.contains("name = \"kernel\"") && lock.contains("name = \"spin\""));
+    assert!(!lock.contains("name = \"tools\"") && !lock.contains("name = \"syn\""));
+    assert!(!text(&t, ".cargo/config.toml").contains("[alias]"));
+    assert!(t.files.contains_key("rust-toolchain.toml"));
+    let kernel_manifest = text(&t, "kernel/Cargo.toml");
+    assert!(kernel_manifest.contains("lazy = []") && kernel_manifest.contains("cow = []"));
+
+    let dir = scratch("tree");
+    t.write(&dir).unwrap();
+    assert!(dir.join("kernel/src/vm.rs").is_file());
+    // An earlier tree is replaced; anything else is not touched.
+    t.write(&dir).unwrap();
+    let other = scratch("other");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("precious"), "x").unwrap();
+    assert!(t.write(&other).is_err());
+    assert!(other.join("precious").is_file());
+    fs::remove_dir_all(&dir).unwrap();
+    fs::remove_dir_all(&other).unwrap();
+}
+
+#[test]
+fn git_branches() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("no git: skipped");
+        return;
+    }
+    let repo = scratch("git");
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .arg("labgit")
+        .arg(&repo)
+        .arg("--root")
+        .arg(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let branches = git(&["branch", "--format=%(refname:short)"]);
+    assert_eq!(branches, "base\ncow\nlazy\nlazy-cow\n");
+    assert_eq!(
+        git(&["diff", "--name-only", "base", "cow"]),
+        "kernel/src/kalloc.rs\nkernel/src/trap.rs\nkernel/src/vm.rs\n"
+    );
+    // One root commit under all four.
+    let roots = git(&["rev-list", "--max-parents=0", "--all"]);
+    assert_eq!(roots.lines().count(), 1);
+    // The work tree is the base branch, clean.
+    assert!(repo.join("kernel/src/vm.rs").is_file());
+    assert_eq!(git(&["status", "--porcelain"]), "");
+    // A second export needs --force.
+    let again = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .arg("labgit")
+        .arg(&repo)
+        .arg("--root")
+        .arg(root())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    fs::remove_dir_all(&repo).unwrap();
+}

@@ -1,0 +1,407 @@
+//! The resolver on small sources: what goes, what stays, byte for byte.
+
+use tools::cfgdiff::{resolve, FeatureSet};
+
+/// Resolves `src` for the set named `set` ("", "lazy", "cow", "lazy,cow").
+fn res(src: &str, set: &str) -> String {
+    resolve(src, &FeatureSet::parse(set).unwrap())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text
+}
+
+const SETS: [&str; 4] = ["", "lazy", "cow", "lazy,cow"];
+
+#[test]
+fn items_true_and_false() {
+    let src = "\
+use a::b;
+#[cfg(feature = \"cow\")]
+use a::refs;
+use a::c;
+
+fn f() {}
+";
+    assert_eq!(
+        res(src, "cow"),
+        "use a::b;\nuse a::refs;\nuse a::c;\n\nfn f() {}\n"
+    );
+    assert_eq!(res(src, ""), "use a::b;\nuse a::c;\n\nfn f() {}\n");
+}
+
+#[test]
+fn removed_item_takes_doc_comments_and_one_blank_line() {
+    let src = "\
+static A: u8 = 0;
+
+/// Counts → pages.
+#[cfg(feature = \"cow\")]
+static B: u8 = 1;
+
+/// Only lazy.
+#[cfg(feature = \"lazy\")]
+fn lazy() {}
+
+fn c() {}
+";
+    assert_eq!(res(src, ""), "static A: u8 = 0;\n\nfn c() {}\n");
+    assert_eq!(
+        res(src, "lazy"),
+        "static A: u8 = 0;\n\n/// Only lazy.\nfn lazy() {}\n\nfn c() {}\n"
+    );
+}
+
+#[test]
+fn not_all_any() {
+    let src = "\
+#[cfg(not(feature = \"lazy\"))]
+fn a() {}
+#[cfg(all(feature = \"lazy\", feature = \"cow\"))]
+fn b() {}
+#[cfg(any(feature = \"lazy\", feature = \"cow\"))]
+fn c() {}
+#[cfg(not(any(feature = \"lazy\", feature = \"cow\")))]
+fn d() {}
+";
+    assert_eq!(res(src, ""), "fn a() {}\nfn d() {}\n");
+    assert_eq!(res(src, "lazy"), "fn c() {}\n");
+    assert_eq!(res(src, "cow"), "fn a() {}\nfn c() {}\n");
+    assert_eq!(res(src, "lazy,cow"), "fn b() {}\nfn c() {}\n");
+}
+
+#[test]
+fn nested_cfgs() {
+    let src = "\
+#[cfg(feature = \"lazy\")]
+mod lazy {
+    #[cfg(feature = \"cow\")]
+    fn both() {}
+    fn only() {
+        #[cfg(not(feature = \"cow\"))]
+        {
+            #[cfg(feature = \"lazy\")]
+            x();
+        }
+    }
+}
+";
+    assert_eq!(res(src, ""), "");
+    assert_eq!(res(src, "cow"), "");
+    assert_eq!(
+        res(src, "lazy"),
+        "mod lazy {\n    fn only() {\n        {\n            x();\n        }\n    }\n}\n"
+    );
+    assert_eq!(
+        res(src, "lazy,cow"),
+        "mod lazy {\n    fn both() {}\n    fn only() {\n    }\n}\n"
+    );
+}
+
+#[test]
+fn statements_blocks_and_lets() {
+    let src = "\
+fn f() {
+    a();
+    // Why the block is here.
+    #[cfg(feature = \"lazy\")]
+    {
+        b();
+    }
+    #[cfg(not(feature = \"lazy\"))]
+    let x = 1;
+    #[cfg(feature = \"lazy\")] let x = 2;
+    #[cfg(feature = \"cow\")]
+    r.store(1, Ordering::Release);
+    #[cfg(feature = \"cow\")]
+    n = n + 1;
+    #[cfg(feature = \"cow\")]
+    if x > 0 {
+        return;
+    }
+    c(x);
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "fn f() {\n    a();\n    let x = 1;\n    c(x);\n}\n"
+    );
+    assert_eq!(
+        res(src, "lazy"),
+        "fn f() {\n    a();\n    // Why the block is here.\n    {\n        b();\n    }\n    \
+         let x = 2;\n    c(x);\n}\n"
+    );
+    assert_eq!(
+        res(src, "cow"),
+        "fn f() {\n    a();\n    let x = 1;\n    r.store(1, Ordering::Release);\n    \
+         n = n + 1;\n    if x > 0 {\n        return;\n    }\n    c(x);\n}\n"
+    );
+}
+
+#[test]
+fn fields_variants_and_literals() {
+    let src = "\
+struct S {
+    a: u8,
+    #[cfg(feature = \"cow\")]
+    refs: u16,
+    #[cfg(not(feature = \"cow\"))] plain: u8, b: u8,
+}
+struct T(u8, #[cfg(feature = \"lazy\")] u16);
+enum E {
+    A,
+    #[cfg(feature = \"lazy\")]
+    L,
+    B, #[cfg(feature = \"lazy\")] C
+}
+fn f() -> S {
+    g(1, #[cfg(feature = \"lazy\")] 2, 3);
+    S { a: 1, #[cfg(feature = \"cow\")] refs: 2, b: 3 }
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "struct S {\n    a: u8,\n    plain: u8, b: u8,\n}\nstruct T(u8,);\nenum E {\n    A,\n    B,\n}\n\
+         fn f() -> S {\n    g(1, 3);\n    S { a: 1, b: 3 }\n}\n"
+    );
+    assert_eq!(
+        res(src, "lazy,cow"),
+        "struct S {\n    a: u8,\n    refs: u16,\n    b: u8,\n}\nstruct T(u8, u16);\nenum E {\n    A,\n    L,\n    B, C\n}\n\
+         fn f() -> S {\n    g(1, 2, 3);\n    S { a: 1, refs: 2, b: 3 }\n}\n"
+    );
+}
+
+#[test]
+fn match_arms_params_generics_impl_items() {
+    let src = "\
+impl<#[cfg(feature = \"lazy\")] 'a, T> S<T> {
+    #[cfg(feature = \"cow\")]
+    fn cow(&self) {}
+
+    fn f(&self, #[cfg(feature = \"lazy\")] sz: usize, va: usize) -> u8 {
+        match va {
+            #[cfg(feature = \"cow\")]
+            0 => 1,
+            // Lazily grown heap.
+            #[cfg(feature = \"lazy\")]
+            1 if va < sz => 2,
+            _ => 0,
+        }
+    }
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "impl<T> S<T> {\n    fn f(&self, va: usize) -> u8 {\n        match va {\n            \
+         _ => 0,\n        }\n    }\n}\n"
+    );
+    assert_eq!(
+        res(src, "cow"),
+        "impl<T> S<T> {\n    fn cow(&self) {}\n\n    fn f(&self, va: usize) -> u8 {\n        \
+         match va {\n            0 => 1,\n            _ => 0,\n        }\n    }\n}\n"
+    );
+    assert_eq!(
+        res(src, "lazy"),
+        "impl<'a, T> S<T> {\n    fn f(&self, sz: usize, va: usize) -> u8 {\n        match va {\n            \
+         // Lazily grown heap.\n            1 if va < sz => 2,\n            _ => 0,\n        }\n    }\n}\n"
+    );
+}
+
+#[test]
+fn cfg_attr() {
+    let src = "\
+#![cfg_attr(feature = \"lazy\", allow(dead_code))]
+#[cfg_attr(not(any(feature = \"lazy\", feature = \"cow\")), allow(unused_variables))]
+fn f(x: u8) {}
+#[cfg_attr(feature = \"cow\", derive(Debug, Clone), repr(C))]
+struct A;
+#[cfg_attr(feature = \"cow\", cfg(feature = \"lazy\"))]
+struct B;
+#[cfg_attr(feature = \"cow\", cfg_attr(feature = \"lazy\", derive(Copy)))]
+struct C;
+#[derive(Default)] #[cfg_attr(feature = \"lazy\", derive(Eq))] struct D;
+#[cfg_attr(test, derive(Debug))]
+struct E;
+";
+    assert_eq!(
+        res(src, ""),
+        "#[allow(unused_variables)]\nfn f(x: u8) {}\nstruct A;\nstruct B;\nstruct C;\n\
+         #[derive(Default)] struct D;\n#[cfg_attr(test, derive(Debug))]\nstruct E;\n"
+    );
+    assert_eq!(
+        res(src, "lazy"),
+        "#![allow(dead_code)]\nfn f(x: u8) {}\nstruct A;\nstruct B;\nstruct C;\n\
+         #[derive(Default)] #[derive(Eq)] struct D;\n#[cfg_attr(test, derive(Debug))]\nstruct E;\n"
+    );
+    assert_eq!(
+        res(src, "cow"),
+        "fn f(x: u8) {}\n#[derive(Debug, Clone)]\n#[repr(C)]\nstruct A;\nstruct C;\n\
+         #[derive(Default)] struct D;\n#[cfg_attr(test, derive(Debug))]\nstruct E;\n"
+    );
+    assert_eq!(
+        res(src, "lazy,cow"),
+        "#![allow(dead_code)]\nfn f(x: u8) {}\n#[derive(Debug, Clone)]\n#[repr(C)]\nstruct A;\n\
+         struct B;\n#[derive(Copy)]\nstruct C;\n#[derive(Default)] #[derive(Eq)] struct D;\n\
+         #[cfg_attr(test, derive(Debug))]\nstruct E;\n"
+    );
+}
+
+#[test]
+fn comments_next_to_removed_code() {
+    let src = "\
+fn f() {
+    a();
+    // Belongs to b: same indentation, no blank line.
+    // Two lines of it.
+    #[cfg(feature = \"lazy\")]
+    b(); // and its trailing comment
+
+    // Separated by a blank line: stays.
+
+    #[cfg(feature = \"lazy\")]
+    c();
+// Other indentation: stays.
+    #[cfg(feature = \"lazy\")]
+    d();
+    /* Block comments stay. */
+    #[cfg(feature = \"lazy\")]
+    e();
+    f(); // trailing comment of a kept line
+    #[cfg(feature = \"lazy\")]
+    // Between the attribute and the node: part of it.
+    g();
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "fn f() {\n    a();\n\n    // Separated by a blank line: stays.\n\n\
+         // Other indentation: stays.\n    /* Block comments stay. */\n    \
+         f(); // trailing comment of a kept line\n}\n"
+    );
+    // A true cfg leaves its comments where they are.
+    let lazy = res(src, "lazy");
+    assert_eq!(lazy.lines().count(), src.lines().count() - 5);
+    assert!(lazy.contains("    // Two lines of it.\n    b(); // and its trailing comment\n"));
+    assert!(lazy.contains("    // Between the attribute and the node: part of it.\n    g();\n"));
+}
+
+#[test]
+fn blank_lines_do_not_double() {
+    let src = "\
+fn a() {}
+
+#[cfg(feature = \"cow\")]
+fn b() {}
+
+fn c() {
+    x();
+
+    #[cfg(feature = \"cow\")]
+    y();
+}
+
+#[cfg(feature = \"cow\")]
+fn d() {}
+";
+    assert_eq!(res(src, ""), "fn a() {}\n\nfn c() {\n    x();\n}\n");
+    // At the top of a file, too.
+    let src = "#[cfg(feature = \"cow\")]\nuse a;\n\nfn f() {}\n";
+    assert_eq!(res(src, ""), "fn f() {}\n");
+}
+
+#[test]
+fn other_cfgs_are_left_alone() {
+    let src = "\
+#[cfg(target_os = \"none\")]
+fn kernel_only() {}
+#[cfg(all(feature = \"lazy\", test))]
+fn mixed() {}
+#[cfg(any(feature = \"cow\", unix))]
+fn either() {}
+#[cfg(feature = \"unrelated\")]
+fn other_feature() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn t() {}
+}
+";
+    // With lazy alone every one of them depends on something unknown.
+    assert_eq!(res(src, "lazy"), src);
+    // `all(lazy, test)` is false without lazy; `any(cow, unix)` is true with cow.
+    assert!(!res(src, "").contains("fn mixed"));
+    assert!(res(src, "cow").contains("\nfn either() {}\n"));
+    assert!(!res(src, "cow").contains("cfg(any(feature = \"cow\", unix))"));
+    for set in SETS {
+        assert!(
+            res(src, set).ends_with("#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n")
+        );
+        assert!(res(src, set).starts_with("#[cfg(target_os = \"none\")]\nfn kernel_only() {}\n"));
+    }
+}
+
+#[test]
+fn everything_else_is_byte_exact() {
+    let src = "//! Crate doc → “unicode”, tabs\tand trailing spaces   \r\n\
+               \r\n\
+               /* block\n   comment */ fn  weird ( ) -> u8 {\t1 }   // x\r\n\
+               #[cfg(feature = \"lazy\")]\r\n\
+               fn lazy() {}\r\n\
+               const S: &str = \"#[cfg(feature = \\\"lazy\\\")] in a string\";\n\
+               \n\n\n\
+               fn tail() {}";
+    for set in SETS {
+        let out = res(src, set);
+        let expect = if set.contains("lazy") {
+            src.replace("#[cfg(feature = \"lazy\")]\r\n", "")
+        } else {
+            src.replace("#[cfg(feature = \"lazy\")]\r\nfn lazy() {}\r\n", "")
+        };
+        assert_eq!(out, expect, "set {set:?}");
+    }
+    // No cfg at all: nothing changes.
+    let plain = "fn main() {\n\n\n    let é = 1; // ü\n}\n\n";
+    for set in SETS {
+        assert_eq!(res(plain, set), plain);
+    }
+}
+
+#[test]
+fn non_ascii_before_removed_code() {
+    let src = "fn f() { let s = \"αβγ→\"; #[cfg(feature = \"cow\")] g(\"ü\"); h(); }\n";
+    assert_eq!(res(src, ""), "fn f() { let s = \"αβγ→\"; h(); }\n");
+    assert_eq!(
+        res(src, "cow"),
+        "fn f() { let s = \"αβγ→\"; g(\"ü\"); h(); }\n"
+    );
+    let bom = "\u{feff}// ünïcode\n\n#[cfg(feature = \"cow\")]\nfn g() {}\nfn h() {}\n";
+    assert_eq!(res(bom, ""), "\u{feff}// ünïcode\n\nfn h() {}\n");
+}
+
+#[test]
+fn inner_cfg_empties_the_file() {
+    let src = "//! Only with cow.\n#![cfg(feature = \"cow\")]\n\nfn f() {}\n";
+    assert_eq!(res(src, ""), "");
+    assert_eq!(res(src, "cow"), "//! Only with cow.\n\nfn f() {}\n");
+}
+
+#[test]
+fn macros_are_warned_about() {
+    let src = "fn f() { let v = vec![1, #[cfg(feature = \"cow\")] 2]; }\n";
+    let r = resolve(src, &FeatureSet::BASE).unwrap();
+    assert_eq!(r.text, src);
+    assert_eq!(r.warnings.len(), 1);
+    assert!(r.warnings[0].starts_with("1:18:"), "{:?}", r.warnings);
+}
+
+#[test]
+fn invalid_rust_is_an_error() {
+    let err = resolve("fn f( {\n", &FeatureSet::BASE).unwrap_err();
+    assert_eq!(err.line, 1);
+    assert!(err.to_string().contains("not valid Rust"), "{err}");
+    let err = resolve(
+        "fn ok() {}\nstruct S {\n  a: u8\n  b: u8,\n}\n",
+        &FeatureSet::BASE,
+    )
+    .unwrap_err();
+    assert_eq!(err.line, 4, "{err}");
+}
