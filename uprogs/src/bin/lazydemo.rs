@@ -13,136 +13,14 @@
 #![no_main]
 
 use core::ptr::write_volatile;
-use ulib::{close, exit, fork, pipe, println, read, sbrk, uptime, wait, write, Args};
+use ulib::meter::Meter;
+use ulib::{exit, println, sbrk, uptime, Args};
 
 ulib::entry!(main);
 
 const PGSIZE: usize = 4096;
 const GIB: i32 = 1 << 30;
 const TOUCHES: usize = 10;
-
-/// Counts the free physical pages. A child takes one page at a time with
-/// sbrk until it gets no more, writing a byte into each so the page really
-/// exists even on a lazy kernel (where the end comes as the kernel killing
-/// the child), and sends one byte per page down a pipe.
-fn countfree() -> i32 {
-    let mut fds = [0i32; 2];
-    if pipe(&mut fds) < 0 {
-        println!("lazydemo: pipe() failed in countfree()");
-        exit(1);
-    }
-    let pid = fork();
-    if pid < 0 {
-        println!("lazydemo: fork failed in countfree()");
-        exit(1);
-    }
-    if pid == 0 {
-        close(fds[0]);
-        loop {
-            let a = sbrk(PGSIZE as i32);
-            if a as usize == usize::MAX {
-                break;
-            }
-            // SAFETY: sbrk just gave us this page; its last byte is ours.
-            unsafe { write_volatile(a.add(PGSIZE - 1), 1) };
-            if write(fds[1], b"x") != 1 {
-                println!("lazydemo: write() failed in countfree()");
-                exit(1);
-            }
-        }
-        exit(0);
-    }
-    close(fds[1]);
-    let mut n = 0;
-    let mut c = [0u8; 1];
-    loop {
-        let cc = read(fds[0], &mut c);
-        if cc < 0 {
-            println!("lazydemo: read() failed in countfree()");
-            exit(1);
-        }
-        if cc == 0 {
-            break;
-        }
-        n += 1;
-    }
-    close(fds[0]);
-    wait(None);
-    n
-}
-
-/// Waits until child `pid` has exited (or there are no children left).
-fn reap(pid: i32) {
-    loop {
-        let w = wait(None);
-        if w == pid || w < 0 {
-            return;
-        }
-    }
-}
-
-/// A helper process that counts free pages on request. It is forked
-/// before the demo grows its memory, so the counting child it forks is
-/// small and the same size every time: what the demo's own steps cost is
-/// not mixed with the cost of copying the demo for each count.
-struct Meter {
-    pid: i32,
-    req: i32,
-    resp: i32,
-}
-
-impl Meter {
-    fn start() -> Meter {
-        let mut req = [0i32; 2];
-        let mut resp = [0i32; 2];
-        if pipe(&mut req) < 0 || pipe(&mut resp) < 0 {
-            println!("lazydemo: pipe() failed");
-            exit(1);
-        }
-        let pid = fork();
-        if pid < 0 {
-            println!("lazydemo: fork failed");
-            exit(1);
-        }
-        if pid == 0 {
-            close(req[1]);
-            close(resp[0]);
-            let mut c = [0u8; 1];
-            while read(req[0], &mut c) == 1 && c[0] == b'?' {
-                let n = countfree();
-                if write(resp[1], &n.to_ne_bytes()) != 4 {
-                    exit(1);
-                }
-            }
-            exit(0);
-        }
-        close(req[0]);
-        close(resp[1]);
-        Meter {
-            pid,
-            req: req[1],
-            resp: resp[0],
-        }
-    }
-
-    /// The number of free physical pages right now.
-    fn free_pages(&self) -> i32 {
-        let mut n = [0u8; 4];
-        if write(self.req, b"?") != 1 || read(self.resp, &mut n) != 4 {
-            println!("lazydemo: the page counter failed");
-            exit(1);
-        }
-        i32::from_ne_bytes(n)
-    }
-
-    /// Tells the helper to exit and waits for it.
-    fn stop(self) {
-        write(self.req, b"q");
-        close(self.req);
-        close(self.resp);
-        reap(self.pid);
-    }
-}
 
 fn main(_args: Args) {
     let meter = Meter::start();
