@@ -277,13 +277,14 @@ pub fn iunlock(l: ILocked) -> &'static Inode {
 pub fn iput(ip: &'static Inode) {
     let i = ip.index();
     let mut refs = ITABLE.lock();
-    // SAFETY: reading valid/nlink with ref == 1 and the caller not holding
-    // the lock: nobody else can be using the contents, as in xv6.
-    let (valid, nlink) = {
+    // With ref == 1 and the caller not holding the lock, nobody else can be
+    // using the contents, so they may be read without the lock, as in xv6.
+    let unlinked = refs[i] == 1 && {
+        // SAFETY: see above; the table lock keeps new references out.
         let d = unsafe { ip.lock.get_unlocked() };
-        (d.valid, d.nlink)
+        d.valid && d.nlink == 0
     };
-    if refs[i] == 1 && valid && nlink == 0 {
+    if unlinked {
         // The only reference, and no links: free it. The lock cannot block,
         // since no one else holds a reference.
         let d = ip.lock.lock();
