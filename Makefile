@@ -23,7 +23,7 @@ QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb test test-full diff labs clean setup host-test clippy fmt FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb test test-full grade bench diff labs clean setup host-test clippy fmt FORCE
 
 all: kernel fs.img
 
@@ -106,6 +106,20 @@ test-full: host-test fs.img
 	$(RUN) test --kernel target/kernels/base/kernel --fs fs.img --cpus $(CPUS) --label base \
 	  --suite forktest --suite stressfs --suite grind || fail=1; \
 	exit $$fail
+
+# The labs graded like the course's grader: lazytests or cowtest, then
+# usertests -q, one line per item with its points, and the score.
+grade: fs.img
+	@$(MAKE) -s kernel-lazy kernel-cow
+	@s=0; for lab in lazy cow; do \
+	  $(RUN) grade --lab $$lab --kernel target/kernels/$$lab/kernel --fs fs.img --cpus $(CPUS) || s=1; \
+	done; exit $$s
+
+# What the labs buy, in guest instructions (QEMU -icount) and pages, on
+# one hart for every feature set; figures also go to target/bench/.
+bench: fs.img
+	@for fs in $(FEATURE_SETS); do $(MAKE) -s kernel-$$fs || exit 1; done
+	$(RUN) bench --kernel-dir target/kernels --fs fs.img
 
 # The teaching diff between two feature sets (empty = base), e.g.
 # `make diff TO=cow` or `make diff FROM=lazy TO=lazy,cow`.

@@ -17,6 +17,8 @@ commands:
   qemu-cmd   print the QEMU command line for an interactive session
   labdiff    the teaching diff between two lab feature sets; with labtree,
              labgit, labresolve (see `tools labdiff --help`)
+  grade      the course-style grader for a lab (see `tools grade --help`)
+  bench      time and memory of each feature set (see `tools bench --help`)
   help       show this text
 
 tools test --kernel PATH --fs PATH --suite NAME [--suite NAME ...]
@@ -145,6 +147,7 @@ fn test(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
         qemu: o.qemu,
         timeout_scale: o.timeout_scale,
         verbose: o.verbose,
+        qemu_extra: Vec::new(),
     };
     let tally = runner::run(&cfg, out).map_err(|e| format!("i/o error: {e}"))?;
     Ok(if tally.failed.is_empty() { 0 } else { 1 })
@@ -180,6 +183,8 @@ pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
             Ok(0)
         }),
         "labdiff" | "labtree" | "labgit" | "labresolve" => crate::cfgdiff::cli::run(cmd, rest, out),
+        "grade" => crate::grade::run(rest, out),
+        "bench" => crate::bench::run(rest, out),
         _ => Err(format!("unknown command {cmd:?}")),
     };
     match result {

@@ -87,6 +87,7 @@ fn run_fake(name: &str, arms: Option<&str>, suites: &[&str], scale: f64, verbose
         qemu,
         timeout_scale: scale,
         verbose,
+        qemu_extra: Vec::new(),
     };
     let mut out = Vec::new();
     let tally = run(&cfg, &mut out).unwrap();

@@ -1,7 +1,9 @@
 //! Host tools for xv6-rs: the QEMU test runner and the lab diff.
 
+pub mod bench;
 pub mod cfgdiff;
 pub mod cli;
+pub mod grade;
 pub mod matcher;
 pub mod qemu;
 pub mod runner;

@@ -27,6 +27,8 @@ pub struct Config {
     pub timeout_scale: f64,
     /// Show each console line as it arrives.
     pub verbose: bool,
+    /// More QEMU options, after the usual ones (bench adds `-icount`).
+    pub qemu_extra: Vec<OsString>,
 }
 
 #[derive(Debug, Default)]
@@ -177,7 +179,8 @@ fn start(cfg: &Config, image: &Path, log_path: &Path) -> Result<Session, String>
             image.display()
         )
     })?;
-    let args = qemu::runner_args(&cfg.kernel, image, cfg.cpus);
+    let mut args = qemu::runner_args(&cfg.kernel, image, cfg.cpus);
+    args.extend(cfg.qemu_extra.iter().cloned());
     let mut log =
         File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let _ = writeln!(log, "# tools: {}", qemu::shell_line(&cfg.qemu, &args));

@@ -1,0 +1,725 @@
+//! `tools bench`: what the labs buy, in time and memory, per feature set.
+//!
+//! Boots each feature set's kernel through the runner with QEMU counting
+//! instructions (`-icount shift=0,sleep=off`: one instruction is one
+//! nanosecond of guest time, and an idle guest jumps straight to its next
+//! timer, so figures repeat exactly), types `bench`, and reads the
+//! `BENCH name value unit` lines from the console log. Then one table
+//! across the kernels on the terminal, and the same figures as CSV.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::grade::parse_opts;
+use crate::matcher;
+use crate::runner::{self, Config};
+use crate::suites::{Pat, Step, Suite};
+
+pub const USAGE: &str = "\
+tools bench --kernel-dir DIR --fs PATH [--set NAME ...] [--cpus N] [--out DIR]
+            [--qemu PROGRAM] [--timeout-scale F] [--verbose]
+tools bench --from-logs DIR [--set NAME ...] [--out DIR]
+  boots DIR/SET/kernel for each SET (default: base, lazy, cow, lazy,cow)
+  under QEMU instruction counting, runs the user program `bench`, prints
+  one table across the kernels and writes OUT/results.csv (the table) and
+  OUT/raw.csv (every figure as printed); logs go to OUT/logs/SET/bench.log
+  --cpus N         harts (default 1; with more, another hart's timer can
+                   land inside a timed part and the counts stop repeating)
+  --out DIR        default target/bench at the workspace root
+  --from-logs DIR  no QEMU: tabulate the logs of an earlier run
+
+Exit status: 0 when every kernel ran the whole bench, 1 otherwise, 2 on
+bad usage.
+";
+
+/// The feature sets, in table order.
+pub const SETS: [&str; 4] = ["base", "lazy", "cow", "lazy,cow"];
+
+/// The QEMU options that make the guest clock count instructions.
+pub const ICOUNT: [&str; 2] = ["-icount", "shift=0,sleep=off"];
+
+/// `bench` gives times in guest nanoseconds; under `-icount shift=0`
+/// each instruction takes one.
+pub const INSTR_PER_NS: f64 = 1.0;
+
+/// The one step: run `bench` until it says it is done.
+pub static SUITE: Suite = Suite {
+    name: "bench",
+    about: "the benchmark program (make bench)",
+    steps: &[Step::cmd("bench")
+        .expect(&[Pat::Line("BENCH done")])
+        .timeout(600)],
+};
+
+/// One figure as the program printed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    Num(u64),
+    /// The kernel could not do it; says what failed (fork, sbrk, exec).
+    Failed(String),
+    Word(String),
+}
+
+/// What one kernel's run printed.
+#[derive(Debug, Clone, Default)]
+pub struct Run {
+    pub set: String,
+    /// Name, figure and unit, in the order printed.
+    pub figures: Vec<(String, Figure, String)>,
+    /// `BENCH done` was seen.
+    pub done: bool,
+}
+
+impl Run {
+    pub fn get(&self, name: &str) -> Option<&Figure> {
+        self.figures
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, f, _)| f)
+    }
+
+    fn num(&self, name: &str) -> Option<u64> {
+        match self.get(name) {
+            Some(Figure::Num(n)) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the `BENCH` lines of a console log.
+pub fn parse(set: &str, log: &str) -> Run {
+    let mut run = Run {
+        set: set.to_string(),
+        ..Run::default()
+    };
+    for line in log.lines() {
+        let Some(i) = line.find("BENCH ") else {
+            continue;
+        };
+        let mut f = line[i + 6..].split_whitespace();
+        let Some(name) = f.next() else {
+            continue;
+        };
+        if name == "done" {
+            run.done = true;
+            continue;
+        }
+        let Some(value) = f.next() else {
+            continue;
+        };
+        let rest = f.collect::<Vec<_>>().join(" ");
+        let fig = match value.parse() {
+            Ok(n) => Figure::Num(n),
+            Err(_) if value == "failed" => Figure::Failed(rest.clone()),
+            Err(_) => Figure::Word(value.to_string()),
+        };
+        run.figures.push((name.to_string(), fig, rest));
+    }
+    run
+}
+
+/// How a table row is computed from one run.
+#[derive(Debug, Clone, PartialEq)]
+enum Metric {
+    Pages(String),
+    /// A time in guest ns, shown in instructions.
+    Instr(String),
+    /// A time divided by the pages written.
+    PerPage {
+        time: String,
+        count: String,
+    },
+    /// One fault: (first pass - second pass) / pages.
+    PerFault(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Num(f64),
+    Text(String),
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Head(String),
+    Row {
+        id: String,
+        label: String,
+        unit: &'static str,
+        cells: Vec<Cell>,
+    },
+}
+
+/// `32M` as `32 MiB`.
+fn size(s: &str) -> String {
+    match s.strip_suffix('M') {
+        Some(n) => format!("{n} MiB"),
+        None => s.to_string(),
+    }
+}
+
+/// The section a figure belongs to, by its name's first part.
+fn section(family: &str) -> Option<String> {
+    Some(
+        match family {
+            "boot" => "memory",
+            "fork" => "fork + exit + wait of a process whose heap (all written) is",
+            "forkexec" => "fork + exec of `echo hi` from a process whose heap is",
+            "fault" => "one page fault (first write minus a rewrite, per page)",
+            f if f.starts_with("sbrk") => {
+                return Some(format!("{} then writing to", sbrk_title(f)))
+            }
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// `sbrk64M` as `sbrk of 64 MiB,`.
+fn sbrk_title(family: &str) -> String {
+    format!("sbrk of {},", size(&family["sbrk".len()..]))
+}
+
+fn pattern(p: &str) -> String {
+    match p {
+        "all" => "every page".into(),
+        "none" => "no page".into(),
+        n => format!("every {n} page"),
+    }
+}
+
+/// The rows a figure's name gives (none for helper figures).
+fn rows_for(name: &str) -> Vec<(String, String, &'static str, Metric)> {
+    let parts: Vec<&str> = name.split('.').collect();
+    let own = || name.to_string();
+    match parts[..] {
+        ["boot", "free"] => vec![(
+            "boot.free".into(),
+            "free pages after boot".into(),
+            "pages",
+            Metric::Pages(own()),
+        )],
+        ["fork", s, "time"] => vec![(
+            format!("fork.{s}.instructions"),
+            format!("{}: instructions", size(s)),
+            "instructions",
+            Metric::Instr(own()),
+        )],
+        ["fork", s, "pages"] => vec![(
+            format!("fork.{s}.pages"),
+            format!("{}: pages while the child lives", size(s)),
+            "pages",
+            Metric::Pages(own()),
+        )],
+        ["forkexec", s, "time"] => vec![(
+            format!("forkexec.{s}.instructions"),
+            format!("{}: instructions", size(s)),
+            "instructions",
+            Metric::Instr(own()),
+        )],
+        [f, p, "time"] if f.starts_with("sbrk") => {
+            let mut v = vec![(
+                format!("{f}.{p}.instructions"),
+                format!("{}: instructions", pattern(p)),
+                "instructions",
+                Metric::Instr(own()),
+            )];
+            if p != "none" {
+                v.push((
+                    format!("{f}.{p}.instructions_per_page"),
+                    format!("{}: per page written", pattern(p)),
+                    "instructions",
+                    Metric::PerPage {
+                        time: own(),
+                        count: format!("{f}.{p}.touched"),
+                    },
+                ));
+            }
+            v
+        }
+        [f, p, "pages"] if f.starts_with("sbrk") => vec![(
+            format!("{f}.{p}.pages"),
+            format!("{}: pages", pattern(p)),
+            "pages",
+            Metric::Pages(own()),
+        )],
+        ["fault", w, "first"] => vec![(
+            format!("fault.{w}.instructions"),
+            format!("{} fault: instructions", if w == "cow" { "COW" } else { w }),
+            "instructions",
+            Metric::PerFault(w.to_string()),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// A fault costs thousands of instructions; less means none was taken.
+const NO_FAULT_BELOW: f64 = 50.0;
+
+fn cell(m: &Metric, run: &Run) -> Cell {
+    let failed = |name: &str| match run.get(name) {
+        Some(Figure::Failed(what)) => Some(Cell::Text(format!("{what} failed"))),
+        _ => None,
+    };
+    match m {
+        Metric::Pages(n) => {
+            failed(n).unwrap_or_else(|| run.num(n).map_or(Cell::Missing, |v| Cell::Num(v as f64)))
+        }
+        Metric::Instr(n) => failed(n).unwrap_or_else(|| {
+            run.num(n)
+                .map_or(Cell::Missing, |v| Cell::Num(v as f64 * INSTR_PER_NS))
+        }),
+        Metric::PerPage { time, count } => {
+            failed(time).unwrap_or_else(|| match (run.num(time), run.num(count)) {
+                (Some(t), Some(c)) if c > 0 => Cell::Num(t as f64 * INSTR_PER_NS / c as f64),
+                _ => Cell::Missing,
+            })
+        }
+        Metric::PerFault(w) => {
+            let get = |part: &str| run.num(&format!("fault.{w}.{part}"));
+            match (get("first"), get("again"), get("count")) {
+                (Some(a), Some(b), Some(c)) if c > 0 => {
+                    let per = (a as f64 - b as f64) * INSTR_PER_NS / c as f64;
+                    if per.abs() < NO_FAULT_BELOW {
+                        Cell::Text("no fault".into())
+                    } else {
+                        Cell::Num(per)
+                    }
+                }
+                _ => Cell::Missing,
+            }
+        }
+    }
+}
+
+/// The table: section heads and rows, one cell per run.
+pub fn table(runs: &[Run]) -> Vec<Line> {
+    // Figure names in the order they were first printed by any run.
+    let mut names: Vec<&str> = Vec::new();
+    for r in runs {
+        for (n, _, _) in &r.figures {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    let mut family = "";
+    for name in names {
+        let rows = rows_for(name);
+        if rows.is_empty() {
+            continue;
+        }
+        let fam = name.split('.').next().unwrap_or(name);
+        if fam != family {
+            family = fam;
+            if let Some(head) = section(fam) {
+                lines.push(Line::Head(head));
+            }
+        }
+        for (id, label, unit, metric) in rows {
+            let cells = runs.iter().map(|r| cell(&metric, r)).collect();
+            lines.push(Line::Row {
+                id,
+                label,
+                unit,
+                cells,
+            });
+        }
+    }
+    lines
+}
+
+/// 1234567 as `1,234,567`.
+pub fn group(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut s = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            s.push(',');
+        }
+        s.push(c);
+    }
+    if n < 0 {
+        s.insert(0, '-');
+    }
+    s
+}
+
+fn show(c: &Cell) -> String {
+    match c {
+        Cell::Num(v) => group(v.round() as i64),
+        Cell::Text(t) => t.clone(),
+        Cell::Missing => "-".into(),
+    }
+}
+
+const LABEL_W: usize = 46;
+const CELL_W: usize = 14;
+
+/// The table as text for the terminal.
+pub fn render(runs: &[Run], lines: &[Line]) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{:LABEL_W$}", "");
+    for r in runs {
+        let _ = write!(s, "{:>CELL_W$}", r.set);
+    }
+    s.push('\n');
+    for line in lines {
+        match line {
+            Line::Head(h) => {
+                let _ = writeln!(s, "{h}");
+            }
+            Line::Row { label, cells, .. } => {
+                let _ = write!(s, "  {:w$}", label, w = LABEL_W - 2);
+                for c in cells {
+                    let _ = write!(s, "{:>CELL_W$}", show(c));
+                }
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_value(c: &Cell) -> String {
+    match c {
+        Cell::Num(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Cell::Num(v) => format!("{v:.1}"),
+        Cell::Text(t) => csv_field(t),
+        Cell::Missing => String::new(),
+    }
+}
+
+/// The table as CSV: `metric,description,unit,` then one column per kernel.
+pub fn csv(runs: &[Run], lines: &[Line]) -> String {
+    let mut s = String::from("metric,description,unit");
+    for r in runs {
+        s.push(',');
+        s.push_str(&csv_field(&r.set));
+    }
+    s.push('\n');
+    let mut head = String::new();
+    for line in lines {
+        match line {
+            Line::Head(h) => head = h.clone(),
+            Line::Row {
+                id,
+                label,
+                unit,
+                cells,
+            } => {
+                let desc = format!("{head}: {label}");
+                let _ = write!(s, "{},{},{unit}", csv_field(id), csv_field(&desc));
+                for c in cells {
+                    s.push(',');
+                    s.push_str(&csv_value(c));
+                }
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+/// Every figure as printed: `kernel,name,value,unit`.
+pub fn raw_csv(runs: &[Run]) -> String {
+    let mut s = String::from("kernel,name,value,unit\n");
+    for r in runs {
+        for (name, fig, unit) in &r.figures {
+            let (value, unit) = match fig {
+                Figure::Num(n) => (n.to_string(), unit.clone()),
+                Figure::Failed(what) => ("failed".to_string(), what.clone()),
+                Figure::Word(w) => (w.clone(), unit.clone()),
+            };
+            let _ = writeln!(
+                s,
+                "{},{},{},{}",
+                csv_field(&r.set),
+                csv_field(name),
+                csv_field(&value),
+                csv_field(&unit)
+            );
+        }
+    }
+    s
+}
+
+fn find_run<'a>(runs: &'a [Run], set: &str) -> Option<&'a Run> {
+    runs.iter().find(|r| r.set == set)
+}
+
+fn instr(run: &Run, name: &str) -> Option<f64> {
+    run.num(name).map(|t| t as f64 * INSTR_PER_NS)
+}
+
+/// A figure for prose: a number of instructions, or what failed.
+fn outcome(run: &Run, time: &str, pages: &str) -> String {
+    match (run.get(time), instr(run, time), run.num(pages)) {
+        (Some(Figure::Failed(what)), _, _) => format!("{what} failed"),
+        (_, Some(i), Some(p)) => format!(
+            "{} instructions, {} pages",
+            group(i as i64),
+            group(p as i64)
+        ),
+        (_, Some(i), None) => format!("{} instructions", group(i as i64)),
+        _ => "no figure".into(),
+    }
+}
+
+/// The figures the issue asks to see, in sentences.
+pub fn key_figures(runs: &[Run]) -> Vec<String> {
+    let mut v = Vec::new();
+    let base = find_run(runs, "base");
+    let cow = find_run(runs, "cow");
+    let lazy = find_run(runs, "lazy");
+    if let (Some(b), Some(c)) = (base, cow) {
+        let (t, p) = ("fork.32M.time", "fork.32M.pages");
+        if let (Some(bi), Some(ci), Some(bp), Some(cp)) =
+            (instr(b, t), instr(c, t), b.num(p), c.num(p))
+        {
+            v.push(format!(
+                "COW fork of a 32 MiB process: {} instructions vs {} on base \
+                 ({:.1}x faster); {} pages vs {} ({:.0}x fewer)",
+                group(ci as i64),
+                group(bi as i64),
+                bi / ci.max(1.0),
+                group(cp as i64),
+                group(bp as i64),
+                bp as f64 / (cp.max(1)) as f64
+            ));
+        }
+    }
+    let at64: Vec<String> = runs
+        .iter()
+        .filter(|r| r.get("fork.64M.time").is_some())
+        .map(|r| {
+            format!(
+                "{}: {}",
+                r.set,
+                outcome(r, "fork.64M.time", "fork.64M.pages")
+            )
+        })
+        .collect();
+    if !at64.is_empty() {
+        v.push(format!("fork of a 64 MiB process: {}", at64.join("; ")));
+    }
+    if let (Some(l), Some(b)) = (lazy, base) {
+        let (t, p) = ("sbrk64M.none.time", "sbrk64M.none.pages");
+        if l.get(t).is_some() && b.get(t).is_some() {
+            v.push(format!(
+                "sbrk of 64 MiB, no page written: lazy {}; base {}",
+                outcome(l, t, p),
+                outcome(b, t, p)
+            ));
+        }
+    }
+    let fault = |set: &str, w: &str| {
+        let r = find_run(runs, set)?;
+        match cell(&Metric::PerFault(w.into()), r) {
+            Cell::Num(n) => Some(format!(
+                "{} instructions ({set} kernel)",
+                group(n.round() as i64)
+            )),
+            _ => None,
+        }
+    };
+    let mut f = Vec::new();
+    if let Some(s) = fault("lazy", "lazy").or_else(|| fault("lazy,cow", "lazy")) {
+        f.push(format!("one lazy fault: {s}"));
+    }
+    if let Some(s) = fault("cow", "cow").or_else(|| fault("lazy,cow", "cow")) {
+        f.push(format!("one COW fault: {s}"));
+    }
+    if !f.is_empty() {
+        v.push(f.join("; "));
+    }
+    v
+}
+
+/// The clock each run used and how the check loop came out; said once
+/// when every kernel agrees.
+pub fn clock_note(runs: &[Run]) -> String {
+    let says = |r: &Run| {
+        let clock = match r.get("clock") {
+            Some(Figure::Word(w)) => w.as_str(),
+            _ => "no clock",
+        };
+        match (r.num("calib.loops"), r.num("calib.time")) {
+            (Some(l), Some(t)) => format!(
+                "{clock}; a loop of {} instructions took {} ns",
+                group(2 * l as i64 + 1),
+                group(t as i64)
+            ),
+            _ => clock.to_string(),
+        }
+    };
+    let all: Vec<String> = runs.iter().map(says).collect();
+    if all.windows(2).all(|w| w[0] == w[1]) {
+        if let Some(first) = all.first() {
+            return format!("clock check (every kernel): {first}");
+        }
+    }
+    let each: Vec<String> = runs
+        .iter()
+        .zip(&all)
+        .map(|(r, s)| format!("{}: {s}", r.set))
+        .collect();
+    format!("clock check: {}", each.join("; "))
+}
+
+fn minutes(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{} min {:.0} s", (secs / 60.0) as u64, secs % 60.0)
+    }
+}
+
+/// `tools bench ...`; returns the exit status.
+pub fn run(args: &[String], out: &mut dyn Write) -> Result<i32, String> {
+    let o = parse_opts(
+        args,
+        &[
+            "--kernel-dir",
+            "--fs",
+            "--set",
+            "--cpus",
+            "--out",
+            "--qemu",
+            "--timeout-scale",
+            "--from-logs",
+        ],
+    )?;
+    if o.help {
+        out.write_all(USAGE.as_bytes()).map_err(|e| e.to_string())?;
+        return Ok(0);
+    }
+    let sets: Vec<String> = match o.all("--set") {
+        v if v.is_empty() => SETS.iter().map(|s| s.to_string()).collect(),
+        v => v.into_iter().map(String::from).collect(),
+    };
+    let out_dir = o.get("--out").map_or_else(
+        || runner::default_log_dir().with_file_name("bench"),
+        PathBuf::from,
+    );
+    let io = |e: std::io::Error| e.to_string();
+    let t0 = Instant::now();
+    let mut runs = Vec::new();
+    if let Some(logs) = o.get("--from-logs") {
+        for set in &sets {
+            let log = read_log(&Path::new(logs).join(set).join("bench.log"));
+            runs.push(parse(set, &log));
+        }
+    } else {
+        let dir = PathBuf::from(o.get("--kernel-dir").ok_or("--kernel-dir is required")?);
+        let fs_img = o.file("--fs")?;
+        let kernels = sets
+            .iter()
+            .map(|s| {
+                let k = dir.join(s).join("kernel");
+                if k.is_file() {
+                    Ok(k)
+                } else {
+                    Err(format!("{} is not a file", k.display()))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cpus = o.cpus(1)?;
+        for (set, kernel) in sets.iter().zip(kernels) {
+            let cfg = Config {
+                kernel,
+                fs: fs_img.clone(),
+                cpus,
+                label: set.clone(),
+                suites: vec![&SUITE],
+                log_dir: out_dir.join("logs"),
+                qemu: o.qemu(),
+                timeout_scale: o.timeout_scale()?,
+                verbose: o.verbose,
+                qemu_extra: ICOUNT.iter().map(Into::into).collect(),
+            };
+            runs.push(run_one(&cfg, out)?);
+        }
+    }
+
+    let lines = table(&runs);
+    let cpus = o.get("--cpus").unwrap_or("1");
+    writeln!(
+        out,
+        "\nbench: instructions (guest ns under QEMU -icount shift=0) and free \
+         4 KiB pages; cpus={cpus}"
+    )
+    .map_err(io)?;
+    write!(out, "{}", render(&runs, &lines)).map_err(io)?;
+    writeln!(out, "\nkey figures").map_err(io)?;
+    for k in key_figures(&runs) {
+        writeln!(out, "  {k}").map_err(io)?;
+    }
+    writeln!(out, "{}", clock_note(&runs)).map_err(io)?;
+
+    fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let results = out_dir.join("results.csv");
+    let raw = out_dir.join("raw.csv");
+    fs::write(&results, csv(&runs, &lines)).map_err(|e| format!("{}: {e}", results.display()))?;
+    fs::write(&raw, raw_csv(&runs)).map_err(|e| format!("{}: {e}", raw.display()))?;
+    writeln!(
+        out,
+        "wrote {} and {}; {} kernel(s) in {}",
+        results.display(),
+        raw.display(),
+        runs.len(),
+        minutes(t0.elapsed().as_secs_f64())
+    )
+    .map_err(io)?;
+    let incomplete: Vec<&str> = runs
+        .iter()
+        .filter(|r| !r.done)
+        .map(|r| r.set.as_str())
+        .collect();
+    if !incomplete.is_empty() {
+        writeln!(out, "incomplete: {}", incomplete.join(", ")).map_err(io)?;
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn read_log(path: &Path) -> String {
+    fs::read(path)
+        .map(|b| matcher::normalize(&b))
+        .unwrap_or_default()
+}
+
+/// Boots one kernel, runs bench, and reads its log.
+fn run_one(cfg: &Config, out: &mut dyn Write) -> Result<Run, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let log_path = cfg.log_dir.join(&cfg.label).join("bench.log");
+    // An old log must not stand in for a run that did not start.
+    let _ = fs::remove_file(&log_path);
+    write!(out, "[{}] bench ... ", cfg.label).map_err(io)?;
+    out.flush().map_err(io)?;
+    let t0 = Instant::now();
+    let mut sink = Vec::new();
+    let progress: &mut dyn Write = if cfg.verbose { &mut *out } else { &mut sink };
+    let tally = runner::run(cfg, progress).map_err(|e| format!("i/o error: {e}"))?;
+    let took = minutes(t0.elapsed().as_secs_f64());
+    if tally.failed.is_empty() {
+        writeln!(out, "done ({took})").map_err(io)?;
+    } else {
+        writeln!(out, "FAILED ({took})").map_err(io)?;
+        out.write_all(&sink).map_err(io)?;
+    }
+    Ok(parse(&cfg.label, &read_log(&log_path)))
+}

@@ -1,0 +1,265 @@
+//! The bench table from console logs: parsing, cells, CSV, key figures.
+
+use tools::bench::{
+    clock_note, csv, group, key_figures, parse, raw_csv, render, table, Cell, Figure, Line,
+};
+
+/// A log as the runner keeps it, around the program's lines.
+fn log(lines: &str) -> String {
+    format!("# tools: qemu ...\nxv6 kernel is booting\n$ bench\n{lines}BENCH done\n$ \n")
+}
+
+const BASE: &str = "BENCH clock rdtime\nBENCH boot.free 32457 pages\n\
+BENCH calib.loops 1000000 loops\nBENCH calib.time 2000002 ns\n\
+BENCH fork.32M.time 48834100 ns\nBENCH fork.32M.pages 8204 pages\n\
+BENCH fork.64M.time failed fork\nBENCH fork.64M.pages failed fork\n\
+BENCH forkexec.0M.time 295500 ns\n\
+BENCH sbrk64M.all.time 28119800 ns\nBENCH sbrk64M.all.touched 16384 pages\n\
+BENCH sbrk64M.all.pages 16384 pages\n\
+BENCH sbrk64M.none.time 28037900 ns\nBENCH sbrk64M.none.touched 0 pages\n\
+BENCH sbrk64M.none.pages 16384 pages\n\
+BENCH fault.lazy.first 4100 ns\nBENCH fault.lazy.again 4100 ns\nBENCH fault.lazy.count 1024 pages\n\
+BENCH fault.cow.first 4200 ns\nBENCH fault.cow.again 4100 ns\nBENCH fault.cow.count 1024 pages\n";
+
+const COW: &str = "BENCH clock rdtime\nBENCH boot.free 32457 pages\n\
+BENCH calib.loops 1000000 loops\nBENCH calib.time 2000002 ns\n\
+BENCH fork.32M.time 1739600 ns\nBENCH fork.32M.pages 23 pages\n\
+BENCH fork.64M.time 3415400 ns\n\
+usertrap(): unexpected scause 0xf pid=29\n\
+BENCH fork.64M.pages 39 pages\n\
+BENCH forkexec.0M.time 268000 ns\n\
+BENCH sbrk64M.all.time 28119800 ns\nBENCH sbrk64M.all.touched 16384 pages\n\
+BENCH sbrk64M.all.pages 16384 pages\n\
+BENCH sbrk64M.none.time 28037900 ns\nBENCH sbrk64M.none.touched 0 pages\n\
+BENCH sbrk64M.none.pages 16384 pages\n\
+BENCH fault.lazy.first 4100 ns\nBENCH fault.lazy.again 4100 ns\nBENCH fault.lazy.count 1024 pages\n\
+BENCH fault.cow.first 4846600 ns\nBENCH fault.cow.again 4200 ns\nBENCH fault.cow.count 1024 pages\n";
+
+const LAZY: &str = "BENCH clock rdtime\nBENCH boot.free 32458 pages\n\
+BENCH sbrk64M.none.time 700 ns\nBENCH sbrk64M.none.touched 0 pages\n\
+BENCH sbrk64M.none.pages 0 pages\n\
+BENCH fault.lazy.first 2158800 ns\nBENCH fault.lazy.again 4100 ns\nBENCH fault.lazy.count 1024 pages\n";
+
+fn row<'a>(lines: &'a [Line], id: &str) -> &'a [Cell] {
+    lines
+        .iter()
+        .find_map(|l| match l {
+            Line::Row { id: i, cells, .. } if i == id => Some(cells.as_slice()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no row {id}"))
+}
+
+#[test]
+fn parses_figures_and_outcomes() {
+    let r = parse("cow", &log(COW));
+    assert!(r.done);
+    assert_eq!(r.get("clock"), Some(&Figure::Word("rdtime".into())));
+    assert_eq!(r.get("fork.64M.pages"), Some(&Figure::Num(39)));
+    let b = parse("base", &log(BASE));
+    assert_eq!(b.get("fork.64M.time"), Some(&Figure::Failed("fork".into())));
+    // A run cut short has no `BENCH done`.
+    let cut = parse("lazy", "BENCH boot.free 1 pages\n");
+    assert!(!cut.done);
+}
+
+#[test]
+fn table_cells() {
+    let runs = [
+        parse("base", &log(BASE)),
+        parse("lazy", &log(LAZY)),
+        parse("cow", &log(COW)),
+    ];
+    let lines = table(&runs);
+    assert_eq!(
+        row(&lines, "fork.32M.instructions"),
+        [
+            Cell::Num(48_834_100.0),
+            Cell::Missing,
+            Cell::Num(1_739_600.0)
+        ]
+    );
+    assert_eq!(
+        row(&lines, "fork.64M.pages"),
+        [
+            Cell::Text("fork failed".into()),
+            Cell::Missing,
+            Cell::Num(39.0)
+        ]
+    );
+    // Per page written: 28,119,800 instructions over 16,384 pages.
+    match row(&lines, "sbrk64M.all.instructions_per_page")[0] {
+        Cell::Num(v) => assert!((v - 1716.3).abs() < 0.1, "{v}"),
+        ref c => panic!("{c:?}"),
+    }
+    // A fault is the first pass minus the second, per page.
+    assert_eq!(
+        row(&lines, "fault.lazy.instructions"),
+        [
+            Cell::Text("no fault".into()),
+            Cell::Num((21588.0 - 41.0) * 100.0 / 1024.0),
+            Cell::Text("no fault".into())
+        ]
+    );
+    assert_eq!(
+        row(&lines, "fault.cow.instructions")[2],
+        Cell::Num((48466.0 - 42.0) * 100.0 / 1024.0)
+    );
+    // Helper figures make no rows.
+    assert!(!lines
+        .iter()
+        .any(|l| matches!(l, Line::Row { id, .. } if id.contains("calib"))));
+
+    let text = render(&runs, &lines);
+    let head = text.lines().next().unwrap();
+    assert!(
+        head.trim_start().starts_with("base") && head.ends_with("cow"),
+        "{head}"
+    );
+    assert!(text.contains("\nfork + exit + wait"), "{text}");
+    let l = text
+        .lines()
+        .find(|l| l.starts_with("  64 MiB: pages while the child lives"))
+        .unwrap();
+    assert!(
+        l.ends_with("fork failed             -            39"),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn csv_files() {
+    let runs = [parse("base", &log(BASE)), parse("lazy,cow", &log(COW))];
+    let lines = table(&runs);
+    let c = csv(&runs, &lines);
+    let mut rows = c.lines();
+    assert_eq!(
+        rows.next(),
+        Some("metric,description,unit,base,\"lazy,cow\"")
+    );
+    assert!(
+        c.contains(
+            "\nfork.32M.instructions,fork + exit + wait of a process whose heap (all written) is: \
+         32 MiB: instructions,instructions,48834100,1739600\n"
+        ),
+        "{c}"
+    );
+    assert!(
+        c.contains("\nsbrk64M.all.pages,\"sbrk of 64 MiB, then"),
+        "{c}"
+    );
+    assert!(c.contains(",pages,fork failed,39\n"), "{c}");
+    assert!(c.contains("\nfault.cow.instructions,"), "{c}");
+    let r = raw_csv(&runs);
+    assert!(
+        r.starts_with("kernel,name,value,unit\nbase,clock,rdtime,\n"),
+        "{r}"
+    );
+    assert!(r.contains("\nbase,fork.64M.time,failed,fork\n"), "{r}");
+    assert!(
+        r.contains("\n\"lazy,cow\",fork.32M.time,1739600,ns\n"),
+        "{r}"
+    );
+}
+
+#[test]
+fn key_figures_read_as_sentences() {
+    let runs = [
+        parse("base", &log(BASE)),
+        parse("lazy", &log(LAZY)),
+        parse("cow", &log(COW)),
+    ];
+    let k = key_figures(&runs).join("\n");
+    assert!(
+        k.contains("COW fork of a 32 MiB process: 1,739,600 instructions vs 48,834,100 on base (28.1x faster); 23 pages vs 8,204 (357x fewer)"),
+        "{k}"
+    );
+    assert!(
+        k.contains(
+            "fork of a 64 MiB process: base: fork failed; cow: 3,415,400 instructions, 39 pages"
+        ),
+        "{k}"
+    );
+    assert!(
+        k.contains("sbrk of 64 MiB, no page written: lazy 700 instructions, 0 pages; base 28,037,900 instructions, 16,384 pages"),
+        "{k}"
+    );
+    assert!(k.contains("one lazy fault: 2,104 instructions (lazy kernel); one COW fault: 4,729 instructions (cow kernel)"), "{k}");
+    assert_eq!(
+        clock_note(&runs[..1]),
+        "clock check (every kernel): rdtime; a loop of 2,000,001 instructions took 2,000,002 ns"
+    );
+    // LAZY has no check loop, so each kernel is named.
+    assert!(clock_note(&runs).starts_with("clock check: base: rdtime; a loop"));
+    assert_eq!(group(-1234567), "-1,234,567");
+    assert_eq!(group(999), "999");
+}
+
+#[test]
+fn from_logs_writes_table_and_csv() {
+    let dir = std::env::temp_dir().join(format!("bench-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (set, lines) in [("base", BASE), ("cow", COW)] {
+        let d = dir.join("logs").join(set);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("bench.log"), log(lines)).unwrap();
+    }
+    let args = |sets: &[&str]| -> Vec<String> {
+        let mut a = vec!["bench".to_string(), "--from-logs".into()];
+        a.push(dir.join("logs").to_string_lossy().into());
+        a.push("--out".into());
+        a.push(dir.to_string_lossy().into());
+        for s in sets {
+            a.push("--set".into());
+            a.push(s.to_string());
+        }
+        a
+    };
+    let mut out = Vec::new();
+    assert_eq!(tools::cli::main_with(&args(&["base", "cow"]), &mut out), 0);
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("key figures\n  COW fork of a 32 MiB process"),
+        "{text}"
+    );
+    let results = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert!(
+        results.starts_with("metric,description,unit,base,cow\n"),
+        "{results}"
+    );
+    assert!(std::fs::read_to_string(dir.join("raw.csv"))
+        .unwrap()
+        .contains("cow,fork.64M.pages,39,pages"));
+    // A kernel whose log is missing leaves an empty column and exit status 1.
+    let mut out = Vec::new();
+    assert_eq!(tools::cli::main_with(&args(&["base", "lazy"]), &mut out), 1);
+    assert!(String::from_utf8(out).unwrap().contains("incomplete: lazy"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn usage() {
+    let mut out = Vec::new();
+    assert_eq!(
+        tools::cli::main_with(&["bench".into(), "--help".into()], &mut out),
+        0
+    );
+    assert!(String::from_utf8(out).unwrap().contains("--kernel-dir DIR"));
+    let mut out = Vec::new();
+    assert_eq!(
+        tools::cli::main_with(&["grade".into(), "-h".into()], &mut out),
+        0
+    );
+    assert!(String::from_utf8(out).unwrap().contains("--lab lazy|cow"));
+    let bad = |a: &[&str]| {
+        let a: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+        tools::cli::main_with(&a, &mut Vec::new())
+    };
+    assert_eq!(
+        bad(&["grade", "--lab", "nope", "--kernel", "k", "--fs", "f"]),
+        2
+    );
+    assert_eq!(bad(&["grade", "--kernel", "/nonexistent"]), 2);
+    assert_eq!(bad(&["bench", "--fs", "/nonexistent"]), 2);
+    assert_eq!(bad(&["bench", "--bogus"]), 2);
+}

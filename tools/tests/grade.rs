@@ -1,0 +1,146 @@
+//! The grader's scoring on console logs, passing and failing.
+
+use tools::grade::{find_lab, quick_tests, score, score_lab_items, score_usertests, write_items};
+
+const LAZY_OK: &str = "# tools: qemu-system-riscv64 ...\n\
+xv6 kernel is booting\n\ninit: starting sh\n$ lazytests\n\
+lazytests starting\nrunning test lazy alloc\ntest lazy alloc: OK\n\
+running test lazy unmap\nusertrap(): unexpected scause 0xf pid=5\n\
+\x20           sepc=0x9c stval=0x1000\n\
+test lazy unmap: OK\nrunning test out of memory\n\
+usertrap(): unexpected scause 0xf pid=70\n\
+\x20           sepc=0x2a stval=0x7ff000\n\
+test out of memory: OK\nALL TESTS PASSED\n$ \n\
+# tools: lazytests: ok (3.2 s)\n";
+
+const COW_OK: &str = "$ cowtest\nsimple: ok\nsimple: ok\nthree: ok\nthree: ok\n\
+three: ok\nfile: ok\nALL COW TESTS PASSED\n$ \n# tools: cowtest: ok (9.7 s)\n";
+
+/// A usertests -q log: every quick test OK, or up to `fail` which fails.
+fn usertests_log(fail: Option<&str>) -> String {
+    let mut s = String::from("$ usertests -q\nusertests starting\n");
+    for name in quick_tests() {
+        if Some(name) == fail {
+            s += &format!("test {name}: {name}: oops\nFAILED\nSOME TESTS FAILED\n$ \n");
+            s += "# tools: usertests -q: ok (60 s)\n";
+            return s;
+        }
+        if name == "sbrkfail" {
+            // A killed child's report lands between the name and the OK.
+            s += "test sbrkfail: usertrap(): unexpected scause 0xd pid=9\n\
+                  \x20           sepc=0x1 stval=0x2\nOK\n";
+        } else {
+            s += &format!("test {name}: OK\n");
+        }
+    }
+    s + "ALL TESTS PASSED\n$ \n# tools: usertests -q: ok (61 s)\n"
+}
+
+fn table(items: &[tools::grade::Scored]) -> String {
+    let mut out = Vec::new();
+    write_items(items, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn lazy_all_pass() {
+    let lab = find_lab("lazy").unwrap();
+    let names = quick_tests();
+    let mut items = score_lab_items(lab, LAZY_OK);
+    items.extend(score_usertests(lab, &names, &usertests_log(None)));
+    assert_eq!(items.len(), 3 + names.len() + 1);
+    assert!(items.iter().all(|i| i.ok), "{items:?}");
+    let (got, max) = score(&items);
+    assert_eq!(got, max);
+    // 50 for the lab's items, 4 or 1 per test, 10 for all tests.
+    let keys = lab.key_tests.len() as u32;
+    assert_eq!(max, 50 + 4 * keys + (names.len() as u32 - keys) + 10);
+    let t = table(&items);
+    assert!(t.contains("  lazy: map: OK"), "{t}");
+    assert!(t
+        .lines()
+        .any(|l| l.starts_with("  lazy: unmap: OK") && l.ends_with(" 20/20")));
+    assert!(t
+        .lines()
+        .any(|l| l.starts_with("  usertests: sbrkfail: OK") && l.ends_with(" 4/4")));
+    assert!(t
+        .lines()
+        .any(|l| l.starts_with("  usertests: iput: OK") && l.ends_with(" 1/1")));
+    assert!(t
+        .lines()
+        .any(|l| l.starts_with("  usertests: all tests: OK") && l.ends_with(" 10/10")));
+}
+
+#[test]
+fn lazy_with_failures() {
+    let lab = find_lab("lazy").unwrap();
+    let names = quick_tests();
+    let log = LAZY_OK.replace("test lazy unmap: OK", "test lazy unmap: FAILED");
+    let mut items = score_lab_items(lab, &log);
+    let fail_at = names.iter().position(|&n| n == "sbrkmuch").unwrap();
+    items.extend(score_usertests(
+        lab,
+        &names,
+        &usertests_log(Some("sbrkmuch")),
+    ));
+    let failed: Vec<&str> = items
+        .iter()
+        .filter(|i| !i.ok)
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(failed[0], "lazy: unmap");
+    assert_eq!(failed[1], "usertests: sbrkmuch");
+    assert_eq!(*failed.last().unwrap(), "usertests: all tests");
+    // The failing test and every test after it, and all tests.
+    assert_eq!(failed.len(), 1 + (names.len() - fail_at) + 1);
+    let t = table(&items);
+    assert!(t.contains("  lazy: unmap: FAIL"), "{t}");
+    assert!(t.contains("      test lazy unmap: FAILED\n"), "{t}");
+    assert!(t.contains("      test sbrkmuch: FAILED\n"), "{t}");
+    assert!(t.contains("      SOME TESTS FAILED\n"), "{t}");
+    assert!(
+        t.contains("a result for `test badarg` not in the output"),
+        "{t}"
+    );
+    let (got, max) = score(&items);
+    let lost: u32 = items.iter().filter(|i| !i.ok).map(|i| i.points).sum();
+    assert_eq!(got, max - lost);
+    assert!(lost >= 20 + 4 + 10);
+}
+
+#[test]
+fn panic_and_missing_log_explain_themselves() {
+    let lab = find_lab("cow").unwrap();
+    let names = quick_tests();
+    let log = "$ usertests -q\nusertests starting\ntest copyin: OK\ntest copyout: \n\
+        panic: uvmcopy\n\n# tools: usertests -q: FAILED (3 s): kernel \"panic: uvmcopy\"\n";
+    let items = score_usertests(lab, &names, log);
+    assert!(items[0].ok);
+    assert!(!items[1].ok);
+    let why = items[1].why.as_deref().unwrap();
+    assert!(why.contains("panic: uvmcopy"), "{why}");
+    // No log at all: every item fails, saying so.
+    let items = score_lab_items(lab, "");
+    assert!(items.iter().all(|i| !i.ok));
+    assert!(items[0].why.as_deref().unwrap().contains("no log"));
+}
+
+#[test]
+fn cow_items() {
+    let lab = find_lab("cow").unwrap();
+    let items = score_lab_items(lab, COW_OK);
+    assert!(items.iter().all(|i| i.ok));
+    assert_eq!(score(&items), (80, 80));
+    // The third run of `three` did not print ok.
+    let log = COW_OK.replacen("three: ok\nfile", "three: fork failed\nfile", 1);
+    let items = score_lab_items(lab, &log);
+    let three = items.iter().find(|i| i.name == "three").unwrap();
+    assert!(!three.ok);
+    assert_eq!(three.why.as_deref(), Some("three: fork failed"));
+    assert_eq!(score(&items), (50, 80));
+    // copyin is one of the tests this lab leans on.
+    let names = quick_tests();
+    let u = score_usertests(lab, &names, &usertests_log(None));
+    let copyin = u.iter().find(|i| i.name == "usertests: copyin").unwrap();
+    assert_eq!(copyin.points, 4);
+}

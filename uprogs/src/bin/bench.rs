@@ -1,0 +1,569 @@
+//! bench: what the labs buy, in time and in memory (`make bench`).
+//!
+//! Prints one `BENCH name value unit` line per figure (or `BENCH name
+//! failed what` when the kernel could not do it), then `BENCH done`.
+//! `tools bench` runs it on each feature set and tabulates the lines.
+//!
+//! Time is guest time in nanoseconds, read from the `time` CSR (`rdtime`,
+//! which the kernel lets user mode read). Under QEMU's `-icount shift=0`
+//! every instruction takes exactly 1 ns, so a time is an instruction
+//! count. The CSR only ticks every 100 ns, so each timed part starts and
+//! ends on a tick edge that is pinned down to the instruction (see
+//! `edge_start`, `edge_end`): the figures repeat exactly from run to run.
+//! Each timed part also starts just after a timer interrupt (`sleep(1)`),
+//! so none falls inside it. If `rdtime` traps, `uptime` stands in.
+//!
+//! Memory is counted in free physical pages, the way usertests does it,
+//! by a helper process (see `Meter`) forked before any workload grows.
+//! Every workload runs in a child of its own, so each starts from the same
+//! small process and gives all its memory back when it ends.
+
+#![no_std]
+#![no_main]
+
+use core::ptr::write_volatile;
+use ulib::{close, exec, exit, fork, pipe, println, read, sbrk, sleep, uptime, wait, write, Args};
+
+ulib::entry!(main);
+
+const PGSIZE: usize = 4096;
+const MIB: usize = 1024 * 1024;
+
+/// Heap sizes for fork + exit + wait. 64 MiB cannot be copied in 128 MiB.
+const FORK_SIZES: [usize; 5] = [1, 4, 16, 32, 64];
+/// Heap sizes of the process that forks and execs echo.
+const EXEC_SIZES: [usize; 3] = [0, 4, 16];
+/// The sbrk workload: grow by this much, then touch every n-th page.
+const SBRK_SIZE: usize = 64;
+const SBRK_STRIDES: [(usize, &str); 3] = [(1, "all"), (16, "16th"), (0, "none")];
+/// Pages faulted in to price one page fault.
+const FAULT_PAGES: usize = 1024;
+/// Iterations of the calibration loop (two instructions each).
+const CALIB_LOOPS: usize = 1_000_000;
+/// Guest nanoseconds per `uptime` tick (the kernel's timer interval).
+const NS_PER_UPTIME: u64 = 100_000_000;
+
+/// sbrk's way of saying no: C's `(char*)-1`.
+fn failed(p: *mut u8) -> bool {
+    p as usize == usize::MAX
+}
+
+fn die(what: &str) -> ! {
+    println!("bench: {}", what);
+    exit(1)
+}
+
+/// Waits for the time CSR to tick over; returns the guest time in ns of
+/// the rdtime that first saw the new value. Samples come 2 ns apart, so
+/// that rdtime ran 0 or 1 ns after the edge: one more rdtime, placed 99
+/// instructions later, tells which (it has crossed the next edge only if
+/// we were 1 ns late).
+#[inline(never)]
+fn edge_start() -> u64 {
+    let (v, w): (u64, u64);
+    // SAFETY: counter reads and register arithmetic only.
+    unsafe {
+        core::arch::asm!(
+            "rdtime {old}",
+            "1: rdtime {v}",
+            "beq {v}, {old}, 1b",
+            // 1 + 2 * 48 instructions, then the check 99 after the edge read.
+            "li {c}, 48",
+            "2: addi {c}, {c}, -1",
+            "bnez {c}, 2b",
+            "rdtime {w}",
+            old = out(reg) _,
+            v = out(reg) v,
+            c = out(reg) _,
+            w = out(reg) w,
+            options(nomem, nostack),
+        )
+    };
+    100 * v + (w - v)
+}
+
+/// The guest time in ns at which this was called, exact to the
+/// instruction: counts 3-instruction spins until the next tick edge,
+/// finds how late (0 to 2 ns) the edge was seen with two rdtimes 98 and
+/// 99 instructions later, and works back.
+#[inline(never)]
+fn edge_end() -> u64 {
+    let (v, n, w1, w2): (u64, u64, u64, u64);
+    // SAFETY: counter reads and register arithmetic only.
+    unsafe {
+        core::arch::asm!(
+            "rdtime {old}",
+            "li {n}, 0",
+            "1: addi {n}, {n}, 1",
+            "rdtime {v}",
+            "beq {v}, {old}, 1b",
+            // 1 + 2 * 47 + 1 instructions, then the checks 98 and 99 after.
+            "li {c}, 47",
+            "2: addi {c}, {c}, -1",
+            "bnez {c}, 2b",
+            "nop",
+            "rdtime {w1}",
+            "rdtime {w2}",
+            old = out(reg) _,
+            n = out(reg) n,
+            v = out(reg) v,
+            c = out(reg) _,
+            w1 = out(reg) w1,
+            w2 = out(reg) w2,
+            options(nomem, nostack),
+        )
+    };
+    100 * v + (w1 - v) + (w2 - v) - 3 * n
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Clock {
+    Rdtime,
+    Uptime,
+}
+
+impl Clock {
+    /// A child tries rdtime first: if the kernel does not allow it, the
+    /// child is killed, and uptime is what we have.
+    fn probe() -> Clock {
+        let pid = fork();
+        if pid < 0 {
+            die("fork failed");
+        }
+        if pid == 0 {
+            edge_start();
+            exit(0);
+        }
+        let mut status = -1;
+        wait(Some(&mut status));
+        if status == 0 {
+            Clock::Rdtime
+        } else {
+            Clock::Uptime
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Clock::Rdtime => "rdtime",
+            Clock::Uptime => "uptime",
+        }
+    }
+}
+
+/// Times code in guest ns, less the cost of timing nothing.
+#[derive(Clone, Copy)]
+struct Timer {
+    clock: Clock,
+    overhead: u64,
+}
+
+impl Timer {
+    fn new(clock: Clock) -> Timer {
+        let mut t = Timer { clock, overhead: 0 };
+        align();
+        t.overhead = t.time(|| ()).0;
+        t
+    }
+
+    fn time<R>(self, f: impl FnOnce() -> R) -> (u64, R) {
+        let (t0, r, t1) = match self.clock {
+            Clock::Rdtime => (edge_start(), f(), edge_end()),
+            Clock::Uptime => {
+                let t0 = uptime() as u64 * NS_PER_UPTIME;
+                let r = f();
+                (t0, r, uptime() as u64 * NS_PER_UPTIME)
+            }
+        };
+        ((t1 - t0).saturating_sub(self.overhead), r)
+    }
+}
+
+/// Waits for the next timer interrupt, so the timed part that follows
+/// has a whole tick interval (100 ms, 100M instructions) to itself.
+fn align() {
+    sleep(1);
+}
+
+fn report(name: &str, value: u64, unit: &str) {
+    println!("BENCH {} {} {}", name, value, unit);
+}
+
+fn report_failed(name: &str, what: &str) {
+    println!("BENCH {} failed {}", name, what);
+}
+
+/// Counts the free physical pages like usertests: a child takes pages
+/// with sbrk until refused (or, on a lazy kernel, killed), writing a byte
+/// into each so it really exists, and sends one byte per page down a pipe.
+fn countfree() -> u64 {
+    let mut fds = [0i32; 2];
+    if pipe(&mut fds) < 0 {
+        die("pipe failed in countfree");
+    }
+    let pid = fork();
+    if pid < 0 {
+        die("fork failed in countfree");
+    }
+    if pid == 0 {
+        close(fds[0]);
+        loop {
+            let a = sbrk(PGSIZE as i32);
+            if failed(a) {
+                break;
+            }
+            // SAFETY: sbrk just gave us this page; its last byte is ours.
+            unsafe { write_volatile(a.add(PGSIZE - 1), 1) };
+            if write(fds[1], b"x") != 1 {
+                die("write failed in countfree");
+            }
+        }
+        exit(0);
+    }
+    close(fds[1]);
+    let mut n = 0;
+    let mut buf = [0u8; 512];
+    loop {
+        let cc = read(fds[0], &mut buf);
+        if cc < 0 {
+            die("read failed in countfree");
+        }
+        if cc == 0 {
+            break;
+        }
+        n += cc as u64;
+    }
+    close(fds[0]);
+    wait(None);
+    n
+}
+
+/// A small helper process that counts free pages on request. Because it
+/// is forked first, its counting child is the same small size every time,
+/// whatever the workload being measured has grown to.
+#[derive(Clone, Copy)]
+struct Meter {
+    req: i32,
+    resp: i32,
+}
+
+impl Meter {
+    fn start() -> Meter {
+        let mut req = [0i32; 2];
+        let mut resp = [0i32; 2];
+        if pipe(&mut req) < 0 || pipe(&mut resp) < 0 {
+            die("pipe failed");
+        }
+        let pid = fork();
+        if pid < 0 {
+            die("fork failed");
+        }
+        if pid == 0 {
+            close(req[1]);
+            close(resp[0]);
+            let mut c = [0u8; 1];
+            while read(req[0], &mut c) == 1 && c[0] == b'?' {
+                let n = countfree();
+                if write(resp[1], &n.to_ne_bytes()) != 8 {
+                    exit(1);
+                }
+            }
+            exit(0);
+        }
+        close(req[0]);
+        close(resp[1]);
+        Meter {
+            req: req[1],
+            resp: resp[0],
+        }
+    }
+
+    /// The number of free physical pages right now.
+    fn free_pages(self) -> u64 {
+        let mut n = [0u8; 8];
+        if write(self.req, b"?") != 1 || read(self.resp, &mut n) != 8 {
+            die("the page counter failed");
+        }
+        u64::from_ne_bytes(n)
+    }
+
+    /// Tells the helper to exit (the caller reaps it with wait).
+    fn stop(self) {
+        write(self.req, b"q");
+        close(self.req);
+        close(self.resp);
+    }
+}
+
+/// Runs `f` in a child process and waits for it.
+fn in_child(f: impl FnOnce()) {
+    let pid = fork();
+    if pid < 0 {
+        die("fork failed");
+    }
+    if pid == 0 {
+        f();
+        exit(0);
+    }
+    let mut status = 0;
+    wait(Some(&mut status));
+    if status != 0 {
+        die("a workload failed");
+    }
+}
+
+/// Grows the heap by `size` bytes and writes a byte into every page, so
+/// the pages exist on any kernel. Returns the old break.
+fn grow_written(size: usize) -> *mut u8 {
+    let p = sbrk(size as i32);
+    if failed(p) {
+        die("sbrk failed");
+    }
+    touch(p, size, 1);
+    p
+}
+
+/// Writes one byte into every `stride`-th page of [p, p + len); returns
+/// how many pages were written.
+fn touch(p: *mut u8, len: usize, stride: usize) -> u64 {
+    if stride == 0 {
+        return 0;
+    }
+    let mut n = 0;
+    for off in (0..len).step_by(stride * PGSIZE) {
+        // SAFETY: off < len, inside the caller's heap.
+        unsafe { write_volatile(p.add(off), 1) };
+        n += 1;
+    }
+    n
+}
+
+fn send(fd: i32) {
+    if write(fd, b"x") != 1 {
+        die("pipe write failed");
+    }
+}
+
+fn recv(fd: i32) {
+    let mut c = [0u8; 1];
+    if read(fd, &mut c) != 1 {
+        die("pipe read failed");
+    }
+}
+
+/// A loop of known length (2 * CALIB_LOOPS + 1 instructions), so the
+/// host can check that a nanosecond is an instruction.
+fn calibrate(t: Timer) {
+    align();
+    let (ns, ()) = t.time(|| {
+        // SAFETY: a register-only countdown loop.
+        unsafe {
+            core::arch::asm!(
+                "1: addi {n}, {n}, -1",
+                "bnez {n}, 1b",
+                n = inout(reg) CALIB_LOOPS => _,
+                options(nomem, nostack),
+            )
+        }
+    });
+    report("clock.overhead", t.overhead, "ns");
+    report("calib.loops", CALIB_LOOPS as u64, "loops");
+    report("calib.time", ns, "ns");
+}
+
+/// fork + exit + wait of a process with a written heap of `mib` MiB: the
+/// time of the whole round, and the pages taken while the child lives.
+fn fork_bench(t: Timer, meter: Meter, mib: usize) {
+    let mut name = Name::new();
+    grow_written(mib * MIB);
+
+    align();
+    let (ns, pid) = t.time(|| {
+        let pid = fork();
+        if pid == 0 {
+            exit(0);
+        }
+        if pid > 0 {
+            wait(None);
+        }
+        pid
+    });
+    let time = name.fmt(format_args!("fork.{}M.time", mib));
+    if pid < 0 {
+        report_failed(time, "fork");
+    } else {
+        report(time, ns, "ns");
+    }
+
+    // The pipes exist before the first count, so they are not counted.
+    let mut up = [0i32; 2];
+    let mut down = [0i32; 2];
+    if pipe(&mut up) < 0 || pipe(&mut down) < 0 {
+        die("pipe failed");
+    }
+    let f0 = meter.free_pages();
+    let pid = fork();
+    if pid == 0 {
+        send(up[1]);
+        recv(down[0]);
+        exit(0);
+    }
+    let pages = name.fmt(format_args!("fork.{}M.pages", mib));
+    if pid < 0 {
+        report_failed(pages, "fork");
+        return;
+    }
+    recv(up[0]);
+    let f1 = meter.free_pages();
+    send(down[1]);
+    wait(None);
+    report(pages, f0 - f1, "pages");
+}
+
+/// fork + exec of `echo hi` (what the shell does for a command) from a
+/// process with a written heap of `mib` MiB. The child's stdout is closed,
+/// so echo prints nothing.
+fn exec_bench(t: Timer, mib: usize) {
+    if mib > 0 {
+        grow_written(mib * MIB);
+    }
+    let run = || {
+        let pid = fork();
+        if pid < 0 {
+            return false;
+        }
+        if pid == 0 {
+            close(1);
+            exec(c"echo", &[c"echo", c"hi"]);
+            exit(1);
+        }
+        let mut status = -1;
+        wait(Some(&mut status));
+        status == 0
+    };
+    // The first run reads echo from the disk; later ones find it cached,
+    // so the timed one does no disk I/O.
+    run();
+    align();
+    let (ns, ok) = t.time(run);
+    let mut name = Name::new();
+    let name = name.fmt(format_args!("forkexec.{}M.time", mib));
+    if ok {
+        report(name, ns, "ns");
+    } else {
+        report_failed(name, "exec");
+    }
+}
+
+/// sbrk of 64 MiB, then a write to every `stride`-th page (none if 0):
+/// the time of both, and the pages they took.
+fn sbrk_bench(t: Timer, meter: Meter, stride: usize, label: &str) {
+    let size = SBRK_SIZE * MIB;
+    let mut name = Name::new();
+    let f0 = meter.free_pages();
+    align();
+    let (ns, (p, n)) = t.time(|| {
+        let p = sbrk(size as i32);
+        let n = if failed(p) { 0 } else { touch(p, size, stride) };
+        (p, n)
+    });
+    let time = name.fmt(format_args!("sbrk{}M.{}.time", SBRK_SIZE, label));
+    if failed(p) {
+        report_failed(time, "sbrk");
+        return;
+    }
+    report(time, ns, "ns");
+    let f1 = meter.free_pages();
+    let touched = name.fmt(format_args!("sbrk{}M.{}.touched", SBRK_SIZE, label));
+    report(touched, n, "pages");
+    let pages = name.fmt(format_args!("sbrk{}M.{}.pages", SBRK_SIZE, label));
+    report(pages, f0 - f1, "pages");
+}
+
+/// Writes every page of [p, p + len) twice: the first pass pays for any
+/// faults, the second is the bare loop. Reports both times.
+fn fault_passes(t: Timer, p: *mut u8, len: usize, what: &str) {
+    align();
+    let (first, n) = t.time(|| touch(p, len, 1));
+    let (again, _) = t.time(|| touch(p, len, 1));
+    let mut name = Name::new();
+    report(name.fmt(format_args!("fault.{}.first", what)), first, "ns");
+    report(name.fmt(format_args!("fault.{}.again", what)), again, "ns");
+    report(name.fmt(format_args!("fault.{}.count", what)), n, "pages");
+}
+
+/// A lazy fault: the first write to a page sbrk has not mapped yet.
+fn lazy_fault_bench(t: Timer) {
+    let len = FAULT_PAGES * PGSIZE;
+    let p = sbrk(len as i32);
+    if failed(p) {
+        die("sbrk failed");
+    }
+    fault_passes(t, p, len, "lazy");
+}
+
+/// A COW fault: a child's first write to a page it shares with its parent.
+fn cow_fault_bench(t: Timer) {
+    let len = FAULT_PAGES * PGSIZE;
+    let p = grow_written(len);
+    // The parent only waits, so every page stays shared until written.
+    in_child(|| fault_passes(t, p, len, "cow"));
+}
+
+/// A name built in a small buffer (no allocator needed).
+struct Name {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Name {
+    fn new() -> Name {
+        Name {
+            buf: [0; 48],
+            len: 0,
+        }
+    }
+
+    fn fmt(&mut self, args: core::fmt::Arguments) -> &str {
+        self.len = 0;
+        let _ = core::fmt::write(self, args);
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
+    }
+}
+
+impl core::fmt::Write for Name {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(core::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+fn main(_args: Args) {
+    let clock = Clock::probe();
+    println!("BENCH clock {}", clock.name());
+    let meter = Meter::start();
+    let t = Timer::new(clock);
+
+    report("boot.free", meter.free_pages(), "pages");
+    calibrate(t);
+    for mib in FORK_SIZES {
+        in_child(|| fork_bench(t, meter, mib));
+    }
+    for mib in EXEC_SIZES {
+        in_child(|| exec_bench(t, mib));
+    }
+    for (stride, label) in SBRK_STRIDES {
+        in_child(|| sbrk_bench(t, meter, stride, label));
+    }
+    in_child(|| lazy_fault_bench(t));
+    in_child(|| cow_fault_bench(t));
+
+    meter.stop();
+    wait(None);
+    println!("BENCH done");
+}
