@@ -63,14 +63,14 @@ qemu-gdb: all .gdbinit
 	@echo "*** Now run 'gdb-multiarch' in this directory (port $(GDBPORT))." 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
+# Host-side tests (aliases in .cargo/config.toml): ABI layouts, mkfs, tools.
 host-test: setup
-	cargo test -q --target host-tuple -p kernel --lib
-	cargo test -q --target host-tuple -p mkfs -p tools
+	cargo host-test -q
 
 clippy: setup
 	cargo clippy --release -p kernel -p ulib -p uprogs -- -D warnings
 	cargo clippy --release -p kernel --features lazy,cow -- -D warnings
-	cargo clippy --target host-tuple -p mkfs -p tools --all-targets -- -D warnings
+	cargo host-clippy -- -D warnings
 
 fmt:
 	cargo fmt --all --check
