@@ -35,7 +35,7 @@ pub const DIRSIZ: usize = 14;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Superblock {
-    /// Must be `FSMAGIC`.
+    /// `FSMAGIC` marks an xv6 file system.
     pub magic: u32,
     /// Size of the whole image, in blocks.
     pub size: u32,
