@@ -132,7 +132,7 @@ fn finish(
     argv: &[usize],
 ) -> Result<usize, Error> {
     let p = myproc();
-    let oldsz = p.data().sz;
+    let oldsz = p.sz();
 
     // Two pages at the next page boundary: an inaccessible guard, then the stack.
     *sz = pg_round_up(*sz);
@@ -158,7 +158,7 @@ fn finish(
         if sp < stackbase {
             return Err(Error);
         }
-        copyout(pt, sp, bytes)?;
+        copyout(pt, *sz, sp, bytes)?;
         ustack[i] = sp;
     }
     let argc = argv.len();
@@ -173,22 +173,22 @@ fn finish(
     for (chunk, v) in raw.chunks_exact_mut(8).zip(ustack.iter()) {
         chunk.copy_from_slice(&v.to_le_bytes());
     }
-    copyout(pt, sp, &raw[..nbytes])?;
-
-    // main(argc, argv): argc is the return value (a0), argv goes in a1.
-    let tf = p.trapframe();
-    tf.a1 = sp;
+    copyout(pt, *sz, sp, &raw[..nbytes])?;
 
     // Name the process after the last path element, for debugging.
     let last = path.rsplit(|&c| c == b'/').next().unwrap_or(path);
-    let d = p.data();
+    let mut d = p.data();
     safestrcpy(&mut d.name, last);
 
     // Commit to the new image.
     let oldpagetable = d.pagetable.replace(pt);
     d.sz = *sz;
+    let tf = d.trapframe();
+    // main(argc, argv): argc is the return value (a0), argv goes in a1.
+    tf.a1 = sp;
     tf.epc = entry as usize;
     tf.sp = sp;
+    drop(d);
     if let Some(old) = oldpagetable {
         proc_freepagetable(old, oldsz);
     }

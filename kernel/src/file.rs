@@ -163,7 +163,8 @@ pub fn filestat(f: &File, addr: usize) -> Result<(), Error> {
                     core::mem::size_of_val(&st),
                 )
             };
-            copyout(myproc().pagetable(), addr, bytes)
+            let p = myproc();
+            copyout(p.pagetable(), p.sz(), addr, bytes)
         }
         _ => Err(Error),
     }

@@ -145,10 +145,16 @@ pub fn piperead(pi: &Pipe, addr: usize, n: usize) -> Result<usize, Error> {
             break;
         }
         let ch = p.data[p.nread % PIPESIZE];
-        p.nread += 1;
-        if copyout(pr.pagetable(), addr + i, &[ch]).is_err() {
+        // A byte the reader cannot take stays in the pipe; a read that
+        // could store nothing at all is an error, not end of file.
+        if copyout(pr.pagetable(), pr.sz(), addr + i, &[ch]).is_err() {
+            if i == 0 {
+                wakeup(pi.write_chan());
+                return Err(Error);
+            }
             break;
         }
+        p.nread += 1;
         i += 1;
     }
     wakeup(pi.write_chan());

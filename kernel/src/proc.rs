@@ -14,8 +14,8 @@ use crate::file::{fileclose, filedup, File};
 use crate::fs::{idup, iput, namei, Inode};
 use crate::kalloc::{kalloc, kfree};
 use crate::log::{begin_op, end_op};
-use crate::memlayout::{kstack, TRAMPOLINE, TRAPFRAME};
-use crate::riscv::{intr_get, intr_on, r_tp, PteFlags, PGSIZE};
+use crate::memlayout::{kstack, KSTACK_PAGES, KSTACK_SIZE, TRAMPOLINE, TRAPFRAME};
+use crate::riscv::{intr_get, intr_off, intr_on, r_tp, PteFlags, PGSIZE};
 use crate::spinlock::{Spinlock, SpinlockGuard};
 use crate::swtch::{swtch, Context};
 use crate::trap::usertrapret;
@@ -133,31 +133,86 @@ pub struct ProcState {
     pub pid: i32,
 }
 
-/// Fields private to the process (see the module comment).
+/// Fields private to the process (see the module comment), reached
+/// through `Proc::data()`.
 pub struct ProcData {
-    /// Virtual address of the kernel stack.
-    pub kstack: usize,
     /// Size of user memory in bytes.
     pub sz: usize,
     pub pagetable: Option<PageTable>,
     /// The trapframe page (a kernel pointer to it).
     pub trapframe: *mut TrapFrame,
-    /// swtch() here to run the process.
-    pub context: Context,
     pub ofile: [Option<&'static File>; NOFILE],
     pub cwd: Option<&'static Inode>,
     /// Process name, for debugging.
     pub name: [u8; 16],
 }
 
-pub struct Proc {
-    pub lock: Spinlock<ProcState>,
-    data: UnsafeCell<ProcData>,
+impl ProcData {
+    pub fn pagetable(&self) -> PageTable {
+        self.pagetable.expect("no page table")
+    }
+
+    /// The trapframe page; borrowing it from `&mut self` keeps it exclusive.
+    pub fn trapframe(&mut self) -> &mut TrapFrame {
+        // SAFETY: allocproc set the pointer to a page this process owns; the
+        // kernel reaches it only through its slot's data, which the borrow
+        // of self makes exclusive (the user side touches it only while
+        // this process is in user mode, never at the same time).
+        unsafe { &mut *self.trapframe }
+    }
 }
 
-// SAFETY: ProcState is behind the lock; ProcData is used only by the owner
-// as described in the module comment.
+pub struct Proc {
+    pub lock: Spinlock<ProcState>,
+    /// Registers saved by swtch; touched only by swtch itself, by allocproc
+    /// and by the scheduler, never while the process runs on another hart.
+    context: UnsafeCell<Context>,
+    data: UnsafeCell<ProcData>,
+    /// Set while a `ProcDataGuard` for this slot is alive.
+    data_busy: AtomicBool,
+}
+
+// SAFETY: ProcState is behind the lock; ProcData behind the data_busy flag
+// (one guard at a time); context is used as described at its field.
 unsafe impl Sync for Proc {}
+
+/// Exclusive access to a process's private fields, for as long as it lives.
+pub struct ProcDataGuard<'a> {
+    p: &'a Proc,
+}
+
+impl core::ops::Deref for ProcDataGuard<'_> {
+    type Target = ProcData;
+    fn deref(&self) -> &ProcData {
+        // SAFETY: the guard owns the data_busy flag, so no other reference
+        // to the data exists.
+        unsafe { &*self.p.data.get() }
+    }
+}
+
+impl core::ops::DerefMut for ProcDataGuard<'_> {
+    fn deref_mut(&mut self) -> &mut ProcData {
+        // SAFETY: as in deref; &mut self makes this borrow unique too.
+        unsafe { &mut *self.p.data.get() }
+    }
+}
+
+impl Drop for ProcDataGuard<'_> {
+    fn drop(&mut self) {
+        self.p.data_busy.store(false, Ordering::Release);
+    }
+}
+
+/// A process name, copied out for printing.
+#[derive(Clone, Copy)]
+pub struct ProcName([u8; 16]);
+
+impl core::fmt::Display for ProcName {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let len = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
+        f.write_str(core::str::from_utf8(&self.0[..len]).unwrap_or("?"))
+    }
+}
 
 impl Proc {
     const fn new() -> Self {
@@ -172,47 +227,63 @@ impl Proc {
                     pid: 0,
                 },
             ),
+            context: UnsafeCell::new(Context::zero()),
             data: UnsafeCell::new(ProcData {
-                kstack: 0,
                 sz: 0,
                 pagetable: None,
                 trapframe: ptr::null_mut(),
-                context: Context::zero(),
                 ofile: [None; NOFILE],
                 cwd: None,
                 name: [0; 16],
             }),
+            data_busy: AtomicBool::new(false),
         }
     }
 
     /// The process's private fields. Only the process itself, or code that
-    /// owns the slot exclusively (see the module comment), may call this.
-    #[allow(clippy::mut_from_ref)]
-    pub fn data(&self) -> &mut ProcData {
-        // SAFETY: by the ownership rule above, no two users overlap.
-        unsafe { &mut *self.data.get() }
-    }
-
-    /// The trapframe of this process.
-    #[allow(clippy::mut_from_ref)]
-    pub fn trapframe(&self) -> &mut TrapFrame {
-        // SAFETY: set by allocproc to a page owned by this process; used by
-        // the process itself (or fork before the child runs).
-        unsafe { &mut *self.data().trapframe }
+    /// owns the slot (see the module comment), uses them; the guard makes
+    /// a second, overlapping use a loud panic instead of silent aliasing.
+    /// Keep it short-lived: never across sleep or a call that may use it.
+    pub fn data(&self) -> ProcDataGuard<'_> {
+        if self.data_busy.swap(true, Ordering::Acquire) {
+            panic!("proc data in use twice");
+        }
+        ProcDataGuard { p: self }
     }
 
     pub fn pagetable(&self) -> PageTable {
-        self.data().pagetable.expect("no page table")
+        self.data().pagetable()
+    }
+
+    /// Size of user memory.
+    pub fn sz(&self) -> usize {
+        self.data().sz
+    }
+
+    /// Where swtch saves and loads this process's registers.
+    fn context(&self) -> *mut Context {
+        self.context.get()
+    }
+
+    /// Virtual address of this slot's kernel stack (fixed at boot).
+    pub fn kstack(&'static self) -> usize {
+        kstack(self.index())
     }
 
     fn index(&'static self) -> usize {
         (self as *const Proc as usize - PROCS.as_ptr() as usize) / core::mem::size_of::<Proc>()
     }
 
-    pub fn name(&self) -> &str {
-        let n = &self.data().name;
-        let len = n.iter().position(|&c| c == 0).unwrap_or(n.len());
-        core::str::from_utf8(&n[..len]).unwrap_or("?")
+    pub fn name(&self) -> ProcName {
+        ProcName(self.data().name)
+    }
+
+    /// The name without taking the data, for procdump (which must work
+    /// even while the process holds its data or the machine is stuck).
+    fn name_unlocked(&self) -> ProcName {
+        // SAFETY: a racy read of 16 plain bytes for debugging output, as
+        // procdump's read of the state; a torn name is harmless.
+        ProcName(unsafe { ptr::read_volatile(&raw const (*self.data.get()).name) })
     }
 }
 
@@ -228,16 +299,57 @@ static NEXTPID: AtomicI32 = AtomicI32::new(1);
 /// the kernel's address space, each followed by an invalid guard page.
 pub fn proc_mapstacks(kpgtbl: PageTable) {
     for i in 0..NPROC {
-        let pa = kalloc().expect("kalloc");
-        kvmmap(kpgtbl, kstack(i), pa, PGSIZE, PteFlags::R | PteFlags::W);
+        for page in 0..KSTACK_PAGES {
+            let pa = kalloc().expect("kalloc");
+            let va = kstack(i) + page * PGSIZE;
+            kvmmap(kpgtbl, va, pa, PGSIZE, PteFlags::R | PteFlags::W);
+        }
     }
 }
 
-/// Records each slot's kernel stack address at boot.
-pub fn procinit() {
-    for (i, p) in PROCS.iter().enumerate() {
-        p.data().kstack = kstack(i);
+/// The process table needs no set-up at run time: every slot starts out
+/// initialised, and its kernel stack address follows from its index.
+pub fn procinit() {}
+
+/// What an unused kernel-stack word holds: allocproc paints the stack and
+/// freeproc finds how deep the process got by the first word changed.
+const STACK_PAINT: u64 = 0x5354_4b50_5354_4b50;
+
+/// The deepest kernel-stack use seen at freeproc, in bytes, and the
+/// name of the program that reached it.
+static KSTACK_DEEPEST: Spinlock<(usize, [u8; 16])> = Spinlock::new("kstack", (0, [0; 16]));
+
+fn kstack_paint(p: &'static Proc) {
+    // SAFETY: the slot is Used and not yet runnable, so no one runs on its
+    // kernel stack, which is KSTACK_SIZE mapped bytes starting at kstack().
+    let words = unsafe { core::slice::from_raw_parts_mut(p.kstack() as *mut u64, KSTACK_SIZE / 8) };
+    words.fill(STACK_PAINT);
+}
+
+/// Records how much of `p`'s kernel stack was used (it grows down, so the
+/// untouched paint is at the bottom).
+fn kstack_measure(p: &'static Proc, name: [u8; 16]) {
+    // SAFETY: as in kstack_paint: the process is gone (freeproc), nothing
+    // runs on the stack any more.
+    let words = unsafe { core::slice::from_raw_parts(p.kstack() as *const u64, KSTACK_SIZE / 8) };
+    let untouched = words.iter().take_while(|&&w| w == STACK_PAINT).count();
+    let used = KSTACK_SIZE - untouched * 8;
+    let mut deepest = KSTACK_DEEPEST.lock();
+    if used > deepest.0 {
+        *deepest = (used, name);
     }
+}
+
+/// Prints the deepest kernel-stack use so far (on ^P, with procdump).
+pub fn kstack_report() {
+    let (used, name) = *KSTACK_DEEPEST.lock();
+    crate::println!(
+        "kstack: deepest use {} of {} bytes ({}%) by {}",
+        used,
+        KSTACK_SIZE,
+        used * 100 / KSTACK_SIZE,
+        ProcName(name)
+    );
 }
 
 /// This hart's id. Interrupts must be off so we cannot move to another hart
@@ -285,28 +397,32 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
         }
         st.pid = allocpid();
         st.state = ProcStateKind::Used;
-        let d = p.data();
+        kstack_paint(p);
         let Some(tf) = kalloc() else {
             freeproc(p, &mut st);
             return None;
         };
-        d.trapframe = tf as *mut TrapFrame;
+        p.data().trapframe = tf as *mut TrapFrame;
         let Some(pt) = proc_pagetable(p) else {
             freeproc(p, &mut st);
             return None;
         };
-        d.pagetable = Some(pt);
-        d.context = Context::zero();
-        d.context.ra = forkret as *const () as usize;
-        d.context.sp = d.kstack + PGSIZE;
+        p.data().pagetable = Some(pt);
+        let mut context = Context::zero();
+        context.ra = forkret as *const () as usize;
+        context.sp = p.kstack() + KSTACK_SIZE;
+        // SAFETY: the slot is Used and locked by us, not running anywhere,
+        // so nothing else reads or writes its saved context.
+        unsafe { *p.context() = context };
         return Some((p, st));
     }
     None
 }
 
 /// Frees a slot and everything hanging from it. Its lock must be held.
-fn freeproc(p: &Proc, st: &mut ProcState) {
-    let d = p.data();
+fn freeproc(p: &'static Proc, st: &mut ProcState) {
+    let mut d = p.data();
+    kstack_measure(p, d.name);
     if !d.trapframe.is_null() {
         kfree(d.trapframe as usize);
     }
@@ -378,10 +494,10 @@ pub fn userinit() {
         let len = &raw const initcode_end as usize - start as usize;
         core::slice::from_raw_parts(start, len)
     };
-    let d = p.data();
-    uvmfirst(p.pagetable(), code);
+    let mut d = p.data();
+    uvmfirst(d.pagetable(), code);
     d.sz = PGSIZE;
-    let tf = p.trapframe();
+    let tf = d.trapframe();
     tf.epc = 0;
     tf.sp = PGSIZE;
     safestrcpy(&mut d.name, b"initcode");
@@ -399,7 +515,7 @@ pub fn safestrcpy(dst: &mut [u8], src: &[u8]) {
 /// Grows or shrinks user memory by `n` bytes.
 pub fn growproc(n: isize) -> Result<(), Error> {
     let p = myproc();
-    let d = p.data();
+    let mut d = p.data();
     let mut sz = d.sz;
     if n > 0 {
         let newsz = sz.checked_add(n as usize).ok_or(Error)?;
@@ -414,11 +530,11 @@ pub fn growproc(n: isize) -> Result<(), Error> {
         }
         #[cfg(not(feature = "lazy"))]
         {
-            sz = crate::vm::uvmalloc(p.pagetable(), sz, newsz, PteFlags::W)?;
+            sz = crate::vm::uvmalloc(d.pagetable(), sz, newsz, PteFlags::W)?;
         }
     } else if n < 0 {
         let newsz = sz.checked_sub(n.unsigned_abs()).ok_or(Error)?;
-        sz = uvmdealloc(p.pagetable(), sz, newsz);
+        sz = uvmdealloc(d.pagetable(), sz, newsz);
     }
     d.sz = sz;
     Ok(())
@@ -429,21 +545,24 @@ pub fn growproc(n: isize) -> Result<(), Error> {
 pub fn fork() -> Result<i32, Error> {
     let p = myproc();
     let (np, mut nst) = allocproc().ok_or(Error)?;
-    let (d, nd) = (p.data(), np.data());
-    if uvmcopy(p.pagetable(), np.pagetable(), d.sz).is_err() {
+    let (mut d, mut nd) = (p.data(), np.data());
+    if uvmcopy(d.pagetable(), nd.pagetable(), d.sz).is_err() {
+        drop(nd);
         freeproc(np, &mut nst);
         return Err(Error);
     }
     nd.sz = d.sz;
-    *np.trapframe() = *p.trapframe();
+    *nd.trapframe() = *d.trapframe();
     // The child sees fork return 0.
-    np.trapframe().a0 = 0;
+    nd.trapframe().a0 = 0;
     for (nf, f) in nd.ofile.iter_mut().zip(d.ofile.iter()) {
         *nf = f.map(filedup);
     }
     nd.cwd = d.cwd.map(idup);
     nd.name = d.name;
     let pid = nst.pid;
+    // The child may run on another hart as soon as it is runnable.
+    drop((d, nd));
     drop(nst);
 
     WAIT_LOCK.lock()[np.index()] = Some(p.index());
@@ -469,7 +588,7 @@ pub fn exit(status: i32) -> ! {
     if INITPROC.get().is_some_and(|&init| ptr::eq(init, p)) {
         panic!("init exiting");
     }
-    let d = p.data();
+    let mut d = p.data();
     for f in d.ofile.iter_mut() {
         if let Some(file) = f.take() {
             fileclose(file);
@@ -480,6 +599,17 @@ pub fn exit(status: i32) -> ! {
         iput(cwd);
     }
     end_op();
+    // Give back the user memory now rather than in the parent's freeproc
+    // (xv6 waits for that): the parent may need pages before it gets
+    // there, e.g. wait's copyout of the status into a copy-on-write page
+    // while this zombie still holds the rest of memory. Running in the
+    // kernel, we no longer use the user page table.
+    if let Some(pt) = d.pagetable.take() {
+        proc_freepagetable(pt, d.sz);
+    }
+    d.sz = 0;
+    // The parent's freeproc takes the data next.
+    drop(d);
 
     let mut parents = WAIT_LOCK.lock();
     reparent(p, &mut parents);
@@ -515,7 +645,9 @@ pub fn wait(addr: usize) -> Result<i32, Error> {
             havekids = true;
             if st.state == ProcStateKind::Zombie {
                 let pid = st.pid;
-                if addr != 0 && copyout(p.pagetable(), addr, &st.xstate.to_le_bytes()).is_err() {
+                if addr != 0
+                    && copyout(p.pagetable(), p.sz(), addr, &st.xstate.to_le_bytes()).is_err()
+                {
                     return Err(Error);
                 }
                 freeproc(pp, &mut st);
@@ -538,9 +670,13 @@ pub fn scheduler() -> ! {
     let c = unsafe { mycpu() };
     c.proc = None;
     loop {
-        // Let devices interrupt, so that a process waiting for I/O can be
-        // woken even when every process is asleep.
+        // Take any interrupt that is pending (the last process may have
+        // run with interrupts off), then scan with them off: an interrupt
+        // that arrives during the scan stays pending, so the wfi below
+        // returns at once instead of sleeping through a wakeup that
+        // made a process runnable behind the scan.
         intr_on();
+        intr_off();
         let mut found = false;
         for p in PROCS.iter() {
             let mut st = p.lock.lock();
@@ -551,7 +687,7 @@ pub fn scheduler() -> ! {
                 c.proc = Some(p);
                 // SAFETY: both contexts are valid; p's context was set by
                 // allocproc or by its last sched().
-                unsafe { swtch(&mut c.context, &p.data().context) };
+                unsafe { swtch(&mut c.context, &*p.context()) };
                 // It is done running for now.
                 c.proc = None;
                 found = true;
@@ -560,7 +696,8 @@ pub fn scheduler() -> ! {
         }
         if !found {
             // Nothing to run: wait for an interrupt instead of spinning.
-            intr_on();
+            // wfi wakes on a pending enabled interrupt even while sstatus.SIE
+            // is clear; the intr_on at the top of the loop then takes it.
             // SAFETY: wfi only pauses the hart until an interrupt arrives.
             unsafe { core::arch::asm!("wfi") };
         }
@@ -587,8 +724,9 @@ pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, Pr
         panic!("sched interruptible");
     }
     let intena = c.intena;
-    // SAFETY: the scheduler's context was saved by its swtch to us.
-    unsafe { swtch(&mut p.data().context, &c.context) };
+    // SAFETY: the scheduler's context was saved by its swtch to us; our
+    // own is ours to save into (we hold p.lock, no one else switches to us).
+    unsafe { swtch(&mut *p.context(), &c.context) };
     // SAFETY: we may be on another hart now; interrupts are still off.
     unsafe { mycpu() }.intena = intena;
     st
@@ -679,7 +817,8 @@ pub fn killed(p: &Proc) -> bool {
 /// Copies to a user address (`user_dst`) or a kernel address.
 pub fn either_copyout(user_dst: bool, dst: usize, src: &[u8]) -> Result<(), Error> {
     if user_dst {
-        copyout(myproc().pagetable(), dst, src)
+        let p = myproc();
+        copyout(p.pagetable(), p.sz(), dst, src)
     } else {
         // SAFETY: kernel callers pass a kernel buffer of at least src.len() bytes.
         unsafe { ptr::copy(src.as_ptr(), dst as *mut u8, src.len()) };
@@ -690,7 +829,8 @@ pub fn either_copyout(user_dst: bool, dst: usize, src: &[u8]) -> Result<(), Erro
 /// Copies from a user address (`user_src`) or a kernel address.
 pub fn either_copyin(dst: &mut [u8], user_src: bool, src: usize) -> Result<(), Error> {
     if user_src {
-        copyin(myproc().pagetable(), dst, src)
+        let p = myproc();
+        copyin(p.pagetable(), p.sz(), dst, src)
     } else {
         // SAFETY: kernel callers pass a kernel buffer of at least dst.len() bytes.
         unsafe { ptr::copy(src as *const u8, dst.as_mut_ptr(), dst.len()) };
@@ -717,6 +857,7 @@ pub fn procdump() {
             ProcStateKind::Running => "run   ",
             ProcStateKind::Zombie => "zombie",
         };
-        crate::println!("{} {} {}", st.pid, state, p.name());
+        crate::println!("{} {} {}", st.pid, state, p.name_unlocked());
     }
+    kstack_report();
 }

@@ -13,24 +13,26 @@ use kernel::syscall::*;
 /// Fetches the u64 at user address `addr`; it must lie inside the process.
 pub fn fetchaddr(addr: usize) -> Result<usize, Error> {
     let p = myproc();
-    let sz = p.data().sz;
+    let sz = p.sz();
     // Both checks: the second alone could overflow.
     if addr >= sz || addr + 8 > sz {
         return Err(Error);
     }
     let mut b = [0u8; 8];
-    copyin(p.pagetable(), &mut b, addr)?;
+    copyin(p.pagetable(), sz, &mut b, addr)?;
     Ok(usize::from_le_bytes(b))
 }
 
 /// Fetches the NUL-terminated string at user address `addr` into `buf`;
 /// returns its length (without the NUL).
 pub fn fetchstr(addr: usize, buf: &mut [u8]) -> Result<usize, Error> {
-    copyinstr(myproc().pagetable(), buf, addr)
+    let p = myproc();
+    copyinstr(p.pagetable(), p.sz(), buf, addr)
 }
 
 fn argraw(n: usize) -> usize {
-    let tf = myproc().trapframe();
+    let mut d = myproc().data();
+    let tf = d.trapframe();
     match n {
         0 => tf.a0,
         1 => tf.a1,
@@ -89,7 +91,7 @@ static SYSCALLS: [Option<SysFn>; 22] = {
 
 pub fn syscall() {
     let p = myproc();
-    let num = p.trapframe().a7;
+    let num = p.data().trapframe().a7;
     let ret = match SYSCALLS.get(num).copied().flatten() {
         Some(f) => f(),
         None => {
@@ -99,5 +101,5 @@ pub fn syscall() {
         }
     };
     // -1 in a0 on failure.
-    p.trapframe().a0 = ret.unwrap_or(usize::MAX);
+    p.data().trapframe().a0 = ret.unwrap_or(usize::MAX);
 }

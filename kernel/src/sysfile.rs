@@ -37,9 +37,9 @@ fn argfd(n: usize) -> Result<(usize, &'static File), Error> {
 
 /// Gives `f` the lowest free descriptor of the current process.
 fn fdalloc(f: &'static File) -> Result<usize, Error> {
-    let ofile = &mut myproc().data().ofile;
-    let fd = ofile.iter().position(|s| s.is_none()).ok_or(Error)?;
-    ofile[fd] = Some(f);
+    let mut d = myproc().data();
+    let fd = d.ofile.iter().position(|s| s.is_none()).ok_or(Error)?;
+    d.ofile[fd] = Some(f);
     Ok(fd)
 }
 
@@ -347,7 +347,8 @@ pub fn sys_chdir() -> Result<usize, Error> {
         return Err(Error);
     }
     let ip = iunlock(il);
-    if let Some(old) = p.data().cwd.take() {
+    let old = p.data().cwd.take();
+    if let Some(old) = old {
         iput(old);
     }
     end_op();
@@ -400,9 +401,9 @@ pub fn sys_pipe() -> Result<usize, Error> {
         fileclose(wf);
         return Err(Error);
     };
-    let pt = p.pagetable();
-    if copyout(pt, fdarray, &(fd0 as i32).to_le_bytes()).is_err()
-        || copyout(pt, fdarray + 4, &(fd1 as i32).to_le_bytes()).is_err()
+    let (pt, sz) = (p.pagetable(), p.sz());
+    if copyout(pt, sz, fdarray, &(fd0 as i32).to_le_bytes()).is_err()
+        || copyout(pt, sz, fdarray + 4, &(fd1 as i32).to_le_bytes()).is_err()
     {
         p.data().ofile[fd0] = None;
         p.data().ofile[fd1] = None;

@@ -24,7 +24,7 @@ pub fn sys_wait() -> Result<usize, Error> {
 /// sbrk(n): grows (or shrinks) memory by n bytes; returns the old size.
 pub fn sys_sbrk() -> Result<usize, Error> {
     let n = argint(0);
-    let addr = myproc().data().sz;
+    let addr = myproc().sz();
     growproc(n as isize)?;
     Ok(addr)
 }

@@ -1,7 +1,7 @@
 //! Traps: system calls, exceptions and device interrupts, from user space
 //! (via the trampoline) and from the kernel (via kernelvec).
 
-use crate::memlayout::{TRAMPOLINE, UART0_IRQ, VIRTIO0_IRQ};
+use crate::memlayout::{KSTACK_SIZE, TRAMPOLINE, UART0_IRQ, VIRTIO0_IRQ};
 use crate::plic::{plic_claim, plic_complete};
 use crate::proc::{
     cpuid, exit, killed, myproc, r#yield, setkilled, try_myproc, wakeup, ProcStateKind,
@@ -65,7 +65,7 @@ pub extern "C" fn usertrap() {
     unsafe { w_stvec(kernelvec as *const () as usize) };
 
     let p = myproc();
-    p.trapframe().epc = r_sepc();
+    p.data().trapframe().epc = r_sepc();
 
     let scause = r_scause();
     let mut which = Intr::None;
@@ -74,7 +74,7 @@ pub extern "C" fn usertrap() {
             exit(-1);
         }
         // Return past the ecall instruction.
-        p.trapframe().epc += 4;
+        p.data().trapframe().epc += 4;
         // sepc, scause and sstatus are saved by now, so interrupts are safe.
         intr_on();
         syscall();
@@ -109,13 +109,7 @@ fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
     const LOAD_PAGE_FAULT: usize = 13;
     const STORE_PAGE_FAULT: usize = 15;
     (scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT)
-        && crate::vm::uvmfault(
-            p.pagetable(),
-            p.data().sz,
-            r_stval(),
-            scause == STORE_PAGE_FAULT,
-        )
-        .is_ok()
+        && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT).is_ok()
 }
 
 /// Returns to user space through the trampoline.
@@ -130,9 +124,11 @@ pub fn usertrapret() -> ! {
     unsafe { w_stvec(TRAMPOLINE + (uservec as *const () as usize - tramp)) };
 
     // What uservec needs on the next trap.
-    let tf = p.trapframe();
+    let mut d = p.data();
+    let satp = make_satp(d.pagetable().0);
+    let tf = d.trapframe();
     tf.kernel_satp = r_satp();
-    tf.kernel_sp = p.data().kstack + PGSIZE;
+    tf.kernel_sp = p.kstack() + KSTACK_SIZE;
     tf.kernel_trap = usertrap as *const () as usize;
     tf.kernel_hartid = r_tp();
 
@@ -145,8 +141,9 @@ pub fn usertrapret() -> ! {
         w_sstatus(x);
         w_sepc(tf.epc);
     }
+    // The jump below never returns, so the guard must go first.
+    drop(d);
 
-    let satp = make_satp(p.pagetable().0);
     let userret_va = TRAMPOLINE + (userret as *const () as usize - tramp);
     // SAFETY: userret, at its trampoline address (mapped in both page
     // tables), switches to the user page table and srets to user mode.

@@ -14,6 +14,7 @@ use crate::riscv::{
 };
 use crate::Error;
 use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Once;
 
 /// Physical address of a page-table page.
@@ -21,11 +22,28 @@ use spin::Once;
 pub struct PageTable(pub usize);
 
 impl PageTable {
-    fn entries(self) -> &'static mut [Pte; 512] {
+    /// The table's 512 entries. They are read and written whole through
+    /// shared references (`PteSlot::get`/`set`), so two walks that reach
+    /// the same entry never hold overlapping `&mut`.
+    fn entries(self) -> &'static [PteSlot; 512] {
         // SAFETY: a PageTable always names a page-aligned, kernel-owned page
-        // of PTEs (from kzalloc); page tables are changed only by the
-        // process that owns them, or by the kernel before sharing.
-        unsafe { &mut *(self.0 as *mut [Pte; 512]) }
+        // of PTEs (from kzalloc) that stays allocated while the table is in
+        // use; PteSlot is a transparent atomic word, so shared references
+        // to it may alias (the MMU may set A/D bits behind our back too).
+        unsafe { &*(self.0 as *const [PteSlot; 512]) }
+    }
+}
+
+/// One entry of a page-table page.
+#[repr(transparent)]
+pub struct PteSlot(AtomicUsize);
+
+impl PteSlot {
+    pub fn get(&self) -> Pte {
+        Pte(self.0.load(Ordering::Relaxed))
+    }
+    pub fn set(&self, pte: Pte) {
+        self.0.store(pte.0, Ordering::Relaxed);
     }
 }
 
@@ -95,13 +113,14 @@ pub fn kvminithart() {
 
 /// Finds the PTE for `va`, creating the intermediate tables if `alloc`.
 /// Sv39 has three levels of 9 index bits, then a 12-bit page offset.
-pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<&'static mut Pte> {
+pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<&'static PteSlot> {
     if va >= MAXVA {
         panic!("walk");
     }
     let mut pt = pagetable;
     for level in [2, 1] {
-        let pte = &mut pt.entries()[px(level, va)];
+        let slot = &pt.entries()[px(level, va)];
+        let pte = slot.get();
         if pte.is_valid() {
             pt = PageTable(pte.pa());
         } else {
@@ -109,11 +128,11 @@ pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<&'static mut
                 return None;
             }
             let page = kzalloc()?;
-            *pte = Pte::new(page, PteFlags::V);
+            slot.set(Pte::new(page, PteFlags::V));
             pt = PageTable(page);
         }
     }
-    Some(&mut pt.entries()[px(0, va)])
+    Some(&pt.entries()[px(0, va)])
 }
 
 /// Physical address of the user page at `va`, if mapped with PTE_U.
@@ -121,7 +140,7 @@ pub fn walkaddr(pagetable: PageTable, va: usize) -> Option<usize> {
     if va >= MAXVA {
         return None;
     }
-    let pte = walk(pagetable, va, false)?;
+    let pte = walk(pagetable, va, false)?.get();
     let f = pte.flags();
     if !f.contains(PteFlags::V) || !f.contains(PteFlags::U) {
         return None;
@@ -152,11 +171,11 @@ pub fn mappages(
     let mut a = pg_round_down(va);
     let last = pg_round_down(va + size - 1);
     loop {
-        let pte = walk(pagetable, a, true).ok_or(Error)?;
-        if pte.is_valid() {
+        let slot = walk(pagetable, a, true).ok_or(Error)?;
+        if slot.get().is_valid() {
             panic!("mappages: remap");
         }
-        *pte = Pte::new(pa, perm | PteFlags::V);
+        slot.set(Pte::new(pa, perm | PteFlags::V));
         if a == last {
             return Ok(());
         }
@@ -174,12 +193,13 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
         // A lazily grown process has holes: pages it never touched.
         #[cfg(feature = "lazy")]
-        if !walk(pagetable, a, false).is_some_and(|pte| pte.is_valid()) {
+        if !walk(pagetable, a, false).is_some_and(|slot| slot.get().is_valid()) {
             continue;
         }
-        let Some(pte) = walk(pagetable, a, false) else {
+        let Some(slot) = walk(pagetable, a, false) else {
             panic!("uvmunmap: walk");
         };
+        let pte = slot.get();
         if !pte.is_valid() {
             panic!("uvmunmap: not mapped");
         }
@@ -189,7 +209,7 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         if do_free {
             kfree(pte.pa());
         }
-        *pte = Pte(0);
+        slot.set(Pte(0));
     }
 }
 
@@ -252,10 +272,11 @@ pub fn uvmdealloc(pagetable: PageTable, oldsz: usize, newsz: usize) -> usize {
 
 /// Frees page-table pages recursively. All leaf mappings must already be gone.
 fn freewalk(pagetable: PageTable) {
-    for pte in pagetable.entries().iter_mut() {
+    for slot in pagetable.entries().iter() {
+        let pte = slot.get();
         if pte.is_valid() && !pte.is_leaf() {
             freewalk(PageTable(pte.pa()));
-            *pte = Pte(0);
+            slot.set(Pte(0));
         } else if pte.is_valid() {
             panic!("freewalk: leaf");
         }
@@ -277,12 +298,13 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     for i in (0..sz).step_by(PGSIZE) {
         // Pages never touched are not copied; the child faults them in too.
         #[cfg(feature = "lazy")]
-        if !walk(old, i, false).is_some_and(|pte| pte.is_valid()) {
+        if !walk(old, i, false).is_some_and(|slot| slot.get().is_valid()) {
             continue;
         }
-        let Some(pte) = walk(old, i, false) else {
+        let Some(slot) = walk(old, i, false) else {
             panic!("uvmcopy: pte should exist");
         };
+        let pte = slot.get();
         if !pte.is_valid() {
             panic!("uvmcopy: page not present");
         }
@@ -292,10 +314,12 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
         // store to one makes a private copy (uvmcowcopy).
         #[cfg(feature = "cow")]
         {
-            if pte.flags().contains(PteFlags::W) {
-                *pte = Pte::new(pa, (pte.flags() - PteFlags::W) | PteFlags::COW);
+            let mut flags = pte.flags();
+            if flags.contains(PteFlags::W) {
+                flags = (flags - PteFlags::W) | PteFlags::COW;
+                slot.set(Pte::new(pa, flags));
             }
-            if mappages(new, i, PGSIZE, pa, pte.flags()).is_err() {
+            if mappages(new, i, PGSIZE, pa, flags).is_err() {
                 uvmunmap(new, 0, i / PGSIZE, true);
                 return Err(Error);
             }
@@ -320,10 +344,10 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
 
 /// Makes a page inaccessible to user mode; exec uses it for the stack guard.
 pub fn uvmclear(pagetable: PageTable, va: usize) {
-    let Some(pte) = walk(pagetable, va, false) else {
+    let Some(slot) = walk(pagetable, va, false) else {
         panic!("uvmclear");
     };
-    *pte = Pte(pte.0 & !PteFlags::U.bits());
+    slot.set(Pte(slot.get().0 & !PteFlags::U.bits()));
 }
 
 /// Resolves a user page fault at `va` for the labs; fails if the access is
@@ -339,9 +363,11 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         return Err(Error);
     }
     let va0 = pg_round_down(va);
-    match walk(pagetable, va0, false).filter(|pte| pte.is_valid()) {
+    match walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()) {
         #[cfg(feature = "cow")]
-        Some(pte) if write && pte.flags().contains(PteFlags::COW | PteFlags::U) => uvmcowcopy(pte),
+        Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
+            uvmcowcopy(slot)
+        }
         // Every page below the stack top is mapped by exec, so a missing
         // page below sz is heap that sbrk promised but never mapped; the
         // stack guard page is mapped (without PTE_U), so it never lands here.
@@ -362,46 +388,68 @@ fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<(), Error> {
 /// Gives the faulting process its own writable copy of a shared
 /// copy-on-write page, or just write access if it is the last sharer.
 #[cfg(feature = "cow")]
-fn uvmcowcopy(pte: &mut Pte) -> Result<(), Error> {
+fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
+    let pte = slot.get();
     let pa = pte.pa();
     let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
     if krefcount(pa) == 1 {
-        *pte = Pte::new(pa, flags);
+        slot.set(Pte::new(pa, flags));
         return Ok(());
     }
     let mem = kalloc().ok_or(Error)?;
     // SAFETY: pa is a mapped user page, mem a fresh page of our own.
     unsafe { ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
-    *pte = Pte::new(mem, flags);
+    slot.set(Pte::new(mem, flags));
     // Drop our reference to the shared page.
     kfree(pa);
     Ok(())
 }
 
 /// The physical page behind user page `va0` for a copy out of (or, with
-/// `write`, into) user memory. Under the labs a system call touching a
-/// page first resolves the fault the access would have caused in user mode.
+/// `write`, into) user memory of a process of size `sz`. Under the labs a
+/// system call touching a page first resolves the fault the access would
+/// have caused in user mode. A kernel store needs what a user store needs:
+/// a page mapped writable (after breaking copy-on-write); text, rodata and
+/// pages shared read-only get an error, never the bytes.
 #[cfg_attr(not(any(feature = "lazy", feature = "cow")), allow(unused_variables))]
-fn user_page(pagetable: PageTable, va0: usize, write: bool) -> Result<usize, Error> {
+fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<usize, Error> {
+    if va0 >= MAXVA {
+        return Err(Error);
+    }
     #[cfg(feature = "lazy")]
     if walkaddr(pagetable, va0).is_none() {
-        uvmfault(pagetable, crate::proc::myproc().data().sz, va0, write)?;
+        uvmfault(pagetable, sz, va0, write)?;
     }
     #[cfg(feature = "cow")]
     if write
-        && va0 < MAXVA
-        && walk(pagetable, va0, false).is_some_and(|pte| pte.flags().contains(PteFlags::COW))
+        && walk(pagetable, va0, false)
+            .is_some_and(|slot| slot.get().flags().contains(PteFlags::COW))
     {
-        uvmfault(pagetable, crate::proc::myproc().data().sz, va0, true)?;
+        uvmfault(pagetable, sz, va0, true)?;
     }
-    walkaddr(pagetable, va0).ok_or(Error)
+    let pte = walk(pagetable, va0, false).ok_or(Error)?.get();
+    let need = if write {
+        PteFlags::V | PteFlags::U | PteFlags::W
+    } else {
+        PteFlags::V | PteFlags::U
+    };
+    if !pte.flags().contains(need) {
+        return Err(Error);
+    }
+    Ok(pte.pa())
 }
 
-/// Copies `src` from the kernel to user address `dstva`.
-pub fn copyout(pagetable: PageTable, mut dstva: usize, mut src: &[u8]) -> Result<(), Error> {
+/// Copies `src` from the kernel to user address `dstva` of a process of
+/// size `sz` (the size bounds the pages the labs may fault in).
+pub fn copyout(
+    pagetable: PageTable,
+    sz: usize,
+    mut dstva: usize,
+    mut src: &[u8],
+) -> Result<(), Error> {
     while !src.is_empty() {
         let va0 = pg_round_down(dstva);
-        let pa0 = user_page(pagetable, va0, true)?;
+        let pa0 = user_page(pagetable, sz, va0, true)?;
         let n = (PGSIZE - (dstva - va0)).min(src.len());
         // SAFETY: pa0 is a user page mapped in this table; n bytes from
         // the offset stay inside it.
@@ -415,11 +463,16 @@ pub fn copyout(pagetable: PageTable, mut dstva: usize, mut src: &[u8]) -> Result
 }
 
 /// Copies `dst.len()` bytes from user address `srcva` into the kernel.
-pub fn copyin(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Result<(), Error> {
+pub fn copyin(
+    pagetable: PageTable,
+    sz: usize,
+    dst: &mut [u8],
+    mut srcva: usize,
+) -> Result<(), Error> {
     let mut done = 0;
     while done < dst.len() {
         let va0 = pg_round_down(srcva);
-        let pa0 = user_page(pagetable, va0, false)?;
+        let pa0 = user_page(pagetable, sz, va0, false)?;
         let n = (PGSIZE - (srcva - va0)).min(dst.len() - done);
         // SAFETY: as in copyout, the source bytes lie inside one mapped user page.
         unsafe {
@@ -438,11 +491,16 @@ pub fn copyin(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Result<
 /// Copies a NUL-terminated string from user address `srcva` into `dst`,
 /// NUL included. Returns the length without the NUL; fails if the string
 /// does not fit or crosses into unmapped memory.
-pub fn copyinstr(pagetable: PageTable, dst: &mut [u8], mut srcva: usize) -> Result<usize, Error> {
+pub fn copyinstr(
+    pagetable: PageTable,
+    sz: usize,
+    dst: &mut [u8],
+    mut srcva: usize,
+) -> Result<usize, Error> {
     let mut got = 0;
     while got < dst.len() {
         let va0 = pg_round_down(srcva);
-        let pa0 = user_page(pagetable, va0, false)?;
+        let pa0 = user_page(pagetable, sz, va0, false)?;
         let n = (PGSIZE - (srcva - va0)).min(dst.len() - got);
         // SAFETY: the n bytes at the offset lie inside one mapped user page.
         let src = unsafe { core::slice::from_raw_parts((pa0 + (srcva - va0)) as *const u8, n) };

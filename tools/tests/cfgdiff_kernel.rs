@@ -71,8 +71,8 @@ fn the_labs_read_as_expected() {
     assert!(both_vm.contains("fn uvmlazyalloc") && both_vm.contains("fn uvmcowcopy"));
     // With both labs nothing needs allow(unused_variables) on uvmfault.
     assert!(!both_vm.contains("#[allow(unused_variables)]\npub fn uvmfault"));
-    assert!(text(&base, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(p.pagetable()"));
-    assert!(!text(&lazy, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(p.pagetable()"));
+    assert!(text(&base, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(d.pagetable()"));
+    assert!(!text(&lazy, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(d.pagetable()"));
 }
 
 #[test]
