@@ -125,6 +125,8 @@ pub fn parse(set: &str, log: &str) -> Run {
 #[derive(Debug, Clone, PartialEq)]
 enum Metric {
     Pages(String),
+    /// A plain count (timer ticks).
+    Count(String),
     /// A time in guest ns, shown in instructions.
     Instr(String),
     /// A time divided by the pages written.
@@ -170,6 +172,7 @@ fn section(family: &str) -> Option<String> {
             "fork" => "fork + exit + wait of a process whose heap (all written) is",
             "forkexec" => "fork + exec of `echo hi` from a process whose heap is",
             "fault" => "one page fault (first write minus a rewrite, per page)",
+            "disk" => "writing a 1 MiB file (1,024 writes of 1 KiB; one hart)",
             f if f.starts_with("sbrk") => {
                 return Some(format!("{} then writing to", sbrk_title(f)))
             }
@@ -247,6 +250,18 @@ fn rows_for(name: &str) -> Vec<(String, String, &'static str, Metric)> {
             "pages",
             Metric::Pages(own()),
         )],
+        ["disk", w, "ticks"] => vec![(
+            format!("disk.{w}.ticks"),
+            "timer ticks".into(),
+            "ticks",
+            Metric::Count(own()),
+        )],
+        ["disk", w, "time"] => vec![(
+            format!("disk.{w}.instructions"),
+            "guest time (instructions)".into(),
+            "instructions",
+            Metric::Instr(own()),
+        )],
         ["fault", w, "first"] => vec![(
             format!("fault.{w}.instructions"),
             format!("{} fault: instructions", if w == "cow" { "COW" } else { w }),
@@ -266,7 +281,7 @@ fn cell(m: &Metric, run: &Run) -> Cell {
         _ => None,
     };
     match m {
-        Metric::Pages(n) => {
+        Metric::Pages(n) | Metric::Count(n) => {
             failed(n).unwrap_or_else(|| run.num(n).map_or(Cell::Missing, |v| Cell::Num(v as f64)))
         }
         Metric::Instr(n) => failed(n).unwrap_or_else(|| {
@@ -650,6 +665,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<i32, String> {
                 timeout_scale: o.timeout_scale()?,
                 verbose: o.verbose,
                 qemu_extra: ICOUNT.iter().map(Into::into).collect(),
+                kstack_check: false,
             };
             runs.push(run_one(&cfg, out)?);
         }

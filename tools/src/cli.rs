@@ -15,6 +15,7 @@ commands:
   test       boot the kernel under QEMU and run test suites
   list       list the suites and their steps
   qemu-cmd   print the QEMU command line for an interactive session
+  kstack     the kernel-stack high-water table of the test logs
   labdiff    the teaching diff between two lab feature sets; with labtree,
              labgit, labresolve (see `tools labdiff --help`)
   grade      the course-style grader for a lab (see `tools grade --help`)
@@ -34,6 +35,11 @@ tools test --kernel PATH --fs PATH --suite NAME [--suite NAME ...]
   --qemu PROGRAM     the emulator to run (default qemu-system-riscv64)
   --timeout-scale F  multiply every timeout by F (default 1)
   --verbose          show the console output as it arrives
+  --no-kstack        skip the kernel-stack check that ends each suite (for
+                     kernels without it, such as the C xv6)
+
+tools kstack [--log-dir DIR]
+           the kernel-stack high-water table of every suite log
 
 tools qemu-cmd --kernel PATH --fs PATH [--cpus N] [--qemu PROGRAM]
 
@@ -51,6 +57,7 @@ struct Opts {
     qemu: OsString,
     timeout_scale: f64,
     verbose: bool,
+    no_kstack: bool,
 }
 
 fn parse(args: &[String]) -> Result<Opts, String> {
@@ -64,11 +71,16 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         qemu: qemu::DEFAULT_QEMU.into(),
         timeout_scale: 1.0,
         verbose: false,
+        no_kstack: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         if arg == "--verbose" || arg == "-v" {
             o.verbose = true;
+            continue;
+        }
+        if arg == "--no-kstack" {
+            o.no_kstack = true;
             continue;
         }
         // Both `--opt value` and `--opt=value`.
@@ -148,6 +160,7 @@ fn test(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
         timeout_scale: o.timeout_scale,
         verbose: o.verbose,
         qemu_extra: Vec::new(),
+        kstack_check: !o.no_kstack,
     };
     let tally = runner::run(&cfg, out).map_err(|e| format!("i/o error: {e}"))?;
     Ok(if tally.failed.is_empty() { 0 } else { 1 })
@@ -184,6 +197,12 @@ pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
         }),
         "labdiff" | "labtree" | "labgit" | "labresolve" => crate::cfgdiff::cli::run(cmd, rest, out),
         "grade" => crate::grade::run(rest, out),
+        "kstack" => parse(rest).and_then(|o| {
+            let dir = o.log_dir.unwrap_or_else(runner::default_log_dir);
+            let t = crate::kstack::table(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            out.write_all(t.as_bytes()).map_err(|e| e.to_string())?;
+            Ok(0)
+        }),
         "bench" => crate::bench::run(rest, out),
         _ => Err(format!("unknown command {cmd:?}")),
     };

@@ -88,6 +88,7 @@ fn run_fake(name: &str, arms: Option<&str>, suites: &[&str], scale: f64, verbose
         timeout_scale: scale,
         verbose,
         qemu_extra: Vec::new(),
+        kstack_check: false,
     };
     let mut out = Vec::new();
     let tally = run(&cfg, &mut out).unwrap();

@@ -471,6 +471,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<i32, String> {
         timeout_scale: o.timeout_scale()?,
         verbose: o.verbose,
         qemu_extra: Vec::new(),
+        kstack_check: false,
     };
     let (lab_suite, usertests) = lab_suites(lab)?;
     let names = quick_tests();

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod cfgdiff;
 pub mod cli;
 pub mod grade;
+pub mod kstack;
 pub mod matcher;
 pub mod qemu;
 pub mod runner;

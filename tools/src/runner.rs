@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::kstack;
 use crate::matcher::{self, Clock, Verdict};
 use crate::qemu::{self, Chunk, Qemu, Recv};
 use crate::suites::{Input, Step, Suite, Until};
@@ -29,6 +30,9 @@ pub struct Config {
     pub verbose: bool,
     /// More QEMU options, after the usual ones (bench adds `-icount`).
     pub qemu_extra: Vec<OsString>,
+    /// End every suite by asking the kernel (^P) for its deepest
+    /// kernel-stack use and failing above the limit (see `kstack`).
+    pub kstack_check: bool,
 }
 
 #[derive(Debug, Default)]
@@ -300,12 +304,70 @@ fn run_suite(
         }
         out.flush()?;
     }
+    if cfg.kstack_check && broken.is_none() {
+        if let Some(s) = session.as_mut() {
+            let head = format!(
+                "[{} cpus={}] {}: kernel stack",
+                cfg.label, cfg.cpus, suite.name
+            );
+            let ok = kstack_step(cfg, s, &head, out)?;
+            tally_step(tally, ok, cfg, suite, "kernel stack");
+            all_passed &= ok;
+        }
+    }
     // Dropping the session kills QEMU; keep the disk image only when something failed.
     drop(session);
     if all_passed {
         let _ = fs::remove_file(&image);
     }
     Ok(())
+}
+
+/// Asks the kernel for its kernel-stack high-water mark (^P) and checks it.
+fn kstack_step(cfg: &Config, s: &mut Session, head: &str, out: &mut dyn Write) -> io::Result<bool> {
+    write!(out, "{head} ... ")?;
+    out.flush()?;
+    let t0 = Instant::now();
+    let found = std::cell::RefCell::new(None);
+    let verdict = if let Err(e) = s.qemu.send(b"\x10") {
+        Verdict::Fail(format!("cannot type on the console: {e}"))
+    } else {
+        let deadline = Instant::now() + scaled(30, cfg.timeout_scale);
+        s.watch(out, deadline, |text, clock| match kstack::parse(text) {
+            Some(k) => {
+                *found.borrow_mut() = Some(k);
+                Verdict::Pass
+            }
+            None => match clock {
+                Clock::Running => Verdict::Pending,
+                _ => Verdict::Fail("no `kstack:` line after ^P".into()),
+            },
+        })?
+    };
+    let took = seconds(t0.elapsed());
+    let (ok, result) = match (verdict, found.into_inner()) {
+        (Verdict::Pass, Some(k)) if !k.too_deep() => {
+            (true, format!("ok ({took}): {}", kstack::describe(&k)))
+        }
+        (Verdict::Pass, Some(k)) => (
+            false,
+            format!("FAILED ({took}): too deep: {}", kstack::describe(&k)),
+        ),
+        (v, _) => (false, format!("FAILED ({took}): {v:?}")),
+    };
+    writeln!(out, "{result}")?;
+    let _ = writeln!(s.log, "\n# tools: kernel stack: {result}");
+    Ok(ok)
+}
+
+fn tally_step(tally: &mut Tally, ok: bool, cfg: &Config, suite: &Suite, step: &str) {
+    if ok {
+        tally.passed += 1;
+    } else {
+        tally
+            .failed
+            .push(format!("{}/{}: {}", cfg.label, suite.name, step));
+    }
 }
 
 #[cfg(test)]

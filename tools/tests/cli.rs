@@ -9,8 +9,14 @@ use std::sync::Mutex;
 /// One test at a time, so no script is executed while another is being written.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A fake xv6 console: boots, echoes each line, runs forktest as `forktest_does` says.
+/// A fake xv6 console: boots, echoes each line, runs forktest as
+/// `forktest_does` says, and answers ^P with a kernel-stack line using
+/// `kstack_bytes` of 8192.
 fn setup(name: &str, forktest_does: &str) -> PathBuf {
+    setup_kstack(name, forktest_does, 1000)
+}
+
+fn setup_kstack(name: &str, forktest_does: &str, kstack_bytes: usize) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tools-cli-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
@@ -19,12 +25,19 @@ fn setup(name: &str, forktest_does: &str) -> PathBuf {
     let script = format!(
         r#"#!/bin/bash
 printf 'xv6 kernel is booting\ninit: starting sh\n$ '
-while IFS= read -r line; do
-  printf '%s\n' "$line"
-  case "$line" in
-    forktest) {forktest_does};;
+line=
+while IFS= read -r -n1 -d '' c; do
+  case "$c" in
+    $'\x10') printf '\n1 sleep  init\nkstack: deepest use {kstack_bytes} of 8192 bytes (%d%%) by forktest\n' $(({kstack_bytes} * 100 / 8192));;
+    $'\n')
+      printf '%s\n' "$line"
+      case "$line" in
+        forktest) {forktest_does};;
+      esac
+      line=
+      printf '$ ';;
+    *) line="$line$c";;
   esac
-  printf '$ '
 done
 "#
     );
@@ -68,8 +81,26 @@ fn passing_run_exits_zero() {
     let dir = setup("pass", "printf 'fork test\\nfork test OK\\n'");
     let out = run_tools(&dir);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(last_line(&out), "1 passed, 0 failed");
+    assert_eq!(last_line(&out), "2 passed, 0 failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("kernel stack ... ok") && stdout.contains("1000 of 8192 bytes (12%"),
+        "{stdout}"
+    );
     assert!(dir.join("logs/cli/forktest.log").is_file());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn too_deep_a_kernel_stack_fails() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup_kstack("deep", "printf 'fork test\\nfork test OK\\n'", 7000);
+    let out = run_tools(&dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(last_line(&out), "1 passed, 1 failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("kernel stack ... FAILED"), "{stdout}");
+    assert!(stdout.contains("too deep: 7000 of 8192 bytes (85%, limit 75%)"), "{stdout}");
     fs::remove_dir_all(&dir).unwrap();
 }
 
