@@ -172,7 +172,7 @@ fn section(family: &str) -> Option<String> {
             "fork" => "fork + exit + wait of a process whose heap (all written) is",
             "forkexec" => "fork + exec of `echo hi` from a process whose heap is",
             "fault" => "one page fault (first write minus a rewrite, per page)",
-            "disk" => "writing a 1 MiB file (1,024 writes of 1 KiB; one hart)",
+            "disk" => "writing 1 MiB to files (1,024 writes of 1 KiB; one hart)",
             f if f.starts_with("sbrk") => {
                 return Some(format!("{} then writing to", sbrk_title(f)))
             }
