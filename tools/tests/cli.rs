@@ -100,7 +100,10 @@ fn too_deep_a_kernel_stack_fails() {
     assert_eq!(last_line(&out), "1 passed, 1 failed");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("kernel stack ... FAILED"), "{stdout}");
-    assert!(stdout.contains("too deep: 7000 of 8192 bytes (85%, limit 75%)"), "{stdout}");
+    assert!(
+        stdout.contains("too deep: 7000 of 8192 bytes (85%, limit 75%)"),
+        "{stdout}"
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 
