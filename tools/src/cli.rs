@@ -16,6 +16,8 @@ commands:
   list       list the suites and their steps
   qemu-cmd   print the QEMU command line for an interactive session
   kstack     the kernel-stack high-water table of the test logs
+  fuzz       run the fuzz program with fresh seeds for a while
+             (see `tools fuzz --help`)
   labdiff    the teaching diff between two lab feature sets; with labtree,
              labgit, labresolve (see `tools labdiff --help`)
   grade      the course-style grader for a lab (see `tools grade --help`)
@@ -197,6 +199,7 @@ pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
         }),
         "labdiff" | "labtree" | "labgit" | "labresolve" => crate::cfgdiff::cli::run(cmd, rest, out),
         "grade" => crate::grade::run(rest, out),
+        "fuzz" => crate::fuzzrun::run(rest, out),
         "kstack" => parse(rest).and_then(|o| {
             let dir = o.log_dir.unwrap_or_else(runner::default_log_dir);
             let t = crate::kstack::table(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -208,6 +208,43 @@ pub const SUITES: &[Suite] = &[
                 .timeout(30),
         ],
     },
+    // Our attack programs: each prints `NAME: OK` or `NAME: FAILED <why>`.
+    // Fixed seeds, so a failure can be replayed.
+    Suite {
+        name: "attack",
+        about: "hostile user programs: fuzz, badexec, isolation, oomstorm; deepfs",
+        steps: &[
+            Step::cmd("fuzz 1 4000")
+                .expect(&[Line("fuzz: OK")])
+                .forbid(&["fuzz: FAILED"])
+                .timeout(300),
+            Step::cmd("badexec")
+                .expect(&[Line("badexec: OK")])
+                .forbid(&["badexec: FAILED"])
+                .timeout(120),
+            Step::cmd("isolation")
+                .expect(&[Line("isolation: OK")])
+                .forbid(&["isolation: FAILED"])
+                .timeout(120),
+            Step::cmd("oomstorm")
+                .expect(&[Line("oomstorm: OK")])
+                .forbid(&["oomstorm: FAILED"])
+                .timeout(300),
+            // The deepest file-system paths, for the kernel-stack check.
+            Step::cmd("deepfs")
+                .expect(&[Line("deepfs: OK")])
+                .forbid(&["deepfs: FAILED"])
+                .timeout(60),
+        ],
+    },
+    Suite {
+        name: "lazystress",
+        about: "the lazy lab's sbrkbasic and sbrkfail shapes, 20 rounds, under load",
+        steps: &[Step::cmd("lazystress 20")
+            .expect(&[Line("lazystress: OK")])
+            .forbid(&["lazystress: FAILED"])
+            .timeout(900)],
+    },
     // The lab suites: run them on kernels built with the matching feature.
     Suite {
         name: "lazytests",

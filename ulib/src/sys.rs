@@ -93,3 +93,24 @@ pub unsafe fn uptime() -> i32 {
 pub unsafe fn raw(num: usize, a0: usize, a1: usize, a2: usize) -> usize {
     unsafe { syscall3(num, a0, a1, a2) }
 }
+
+/// Makes a system call with any number and all six argument registers
+/// a0..a5 set, for fuzzing: the kernel reads only those the call takes.
+pub unsafe fn raw6(
+    num: usize,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+) -> usize {
+    let ret;
+    // SAFETY: as in syscall3; the kernel reads a0..a5 and a7 and writes
+    // only a0; memory effects are the caller's contract.
+    unsafe {
+        asm!("ecall", inlateout("a0") a0 => ret, in("a1") a1, in("a2") a2, in("a3") a3,
+             in("a4") a4, in("a5") a5, in("a7") num, options(nostack));
+    }
+    ret
+}

@@ -1,0 +1,450 @@
+//! isolation: the kernel must never write where the process itself could
+//! not, and a process's writes must never show up in another's memory.
+//!
+//! - syscalls into read-only memory: read, fstat, pipe, wait and a pipe
+//!   read aimed at our own text or rodata (read and fstat also at the
+//!   stack guard page, the trapframe and the trampoline) all return -1,
+//!   change nothing (here or in the parent, with which the text is shared
+//!   under copy-on-write) and lose nothing (the pipe keeps its bytes, the
+//!   zombie stays reapable, a failed pipe() leaves no descriptors behind);
+//! - read() into a heap page shared copy-on-write with the parent gives the
+//!   child the file's bytes and leaves the parent's page alone, and later
+//!   stores by the parent do not reach the child;
+//! - a read() that starts in a page the child already made private and
+//!   runs on into one still shared;
+//! - three generations sharing the same pages each write their own pattern
+//!   and each sees only its own;
+//! - a user-mode store to text or rodata kills only the writer.
+//!
+//! On a kernel without copy-on-write fork copies eagerly and the same
+//! checks must hold. Each case runs in a child of its own (so its heap
+//! growth does not change this process's page count); free pages are
+//! counted before and after all of them. Prints `isolation: case NAME ok`
+//! per case, then `isolation: OK` or `isolation: FAILED <why>`.
+
+#![no_std]
+#![no_main]
+
+use core::ffi::CStr;
+use core::ptr::{read_volatile, write_volatile};
+use ulib::meter::countfree;
+use ulib::{
+    close, dup, exit, fork, open, pipe, println, read, sbrk, sys, unlink, wait, write, Stat,
+    O_CREATE, O_RDONLY, O_TRUNC, O_WRONLY,
+};
+
+ulib::entry!(main);
+
+const PGSIZE: usize = 4096;
+const MAXVA: usize = 1 << 38;
+/// Mapped in every process, but only for the kernel (no PTE_U).
+const TRAMPOLINE: usize = MAXVA - PGSIZE;
+const TRAPFRAME: usize = TRAMPOLINE - PGSIZE;
+
+/// The file the cases read from, and its length.
+const DATA: &CStr = c"isolation.dat";
+const DATA_LEN: usize = 512;
+
+/// How many bytes of text and rodata the cases aim at and compare.
+const SPAN: usize = 64;
+
+/// Read-only data (a non-mut static without interior mutability lives in
+/// .rodata, mapped without PTE_W).
+static RODATA: [u8; SPAN] = *b"isolation: rodata that no system call may ever overwrite. 01234\n";
+
+/// Byte `i` of the data file.
+fn data_byte(i: usize) -> u8 {
+    (i * 7 + 1) as u8
+}
+
+/// Byte `i` of a heap pattern: varies within and between pages, so a page
+/// mapped at the wrong place shows up too.
+fn pattern(seed: u8, i: usize) -> u8 {
+    seed ^ (i as u8) ^ ((i / PGSIZE) as u8).wrapping_mul(31)
+}
+
+/// The address of some of our own code.
+fn text_addr() -> usize {
+    main as fn(ulib::Args) as usize
+}
+
+fn rodata_addr() -> usize {
+    RODATA.as_ptr() as usize
+}
+
+/// The page just below the (one-page) stack: mapped, but not for user mode.
+fn guard_addr() -> usize {
+    let sp: usize;
+    // SAFETY: copying sp into a register has no side effects.
+    unsafe { core::arch::asm!("mv {}, sp", out(reg) sp, options(nomem, nostack)) };
+    (sp & !(PGSIZE - 1)) - PGSIZE
+}
+
+/// A copy of the SPAN bytes at `addr` (text or rodata: always readable).
+fn snap(addr: usize) -> [u8; SPAN] {
+    let mut b = [0u8; SPAN];
+    for (i, v) in b.iter_mut().enumerate() {
+        // SAFETY: callers pass our text or rodata, mapped readable.
+        *v = unsafe { read_volatile((addr + i) as *const u8) };
+    }
+    b
+}
+
+/// Inside a case: stops the case's process with a message if `ok` is false.
+fn expect(ok: bool, what: &str) {
+    if !ok {
+        println!("isolation:   {}: WRONG", what);
+        exit(1);
+    }
+}
+
+/// Forks; exits the case if fork fails.
+fn fork_or_die() -> i32 {
+    let pid = fork();
+    expect(pid >= 0, "fork");
+    pid
+}
+
+/// Waits for a child; returns its exit status.
+fn wait_status() -> i32 {
+    let mut st = 0;
+    expect(wait(Some(&mut st)) > 0, "wait");
+    st
+}
+
+/// A pipe used to send one-byte "go ahead" signals.
+fn channel() -> [i32; 2] {
+    let mut fds = [0i32; 2];
+    expect(pipe(&mut fds) == 0, "pipe");
+    fds
+}
+
+fn signal(ch: &[i32; 2]) {
+    expect(write(ch[1], b"!") == 1, "signal write");
+}
+
+fn await_signal(ch: &[i32; 2]) {
+    let mut c = [0u8; 1];
+    expect(read(ch[0], &mut c) == 1, "signal read");
+}
+
+/// `pages` fresh page-aligned heap pages (they live until the case exits).
+fn heap(pages: usize) -> *mut u8 {
+    let cur = sbrk(0) as usize;
+    let pad = cur.next_multiple_of(PGSIZE) - cur;
+    let p = sbrk((pad + pages * PGSIZE) as i32);
+    expect(p as usize != usize::MAX, "sbrk");
+    (p as usize + pad) as *mut u8
+}
+
+/// Writes pattern(seed, i) into byte i of [p, p + len).
+fn fill(p: *mut u8, len: usize, seed: u8) {
+    for i in 0..len {
+        // SAFETY: callers pass heap from `heap` that they own.
+        unsafe { write_volatile(p.add(i), pattern(seed, i)) };
+    }
+}
+
+/// True if byte i of [p + from, p + to) is `want(i)`.
+fn holds(p: *mut u8, from: usize, to: usize, want: impl Fn(usize) -> u8) -> bool {
+    // SAFETY: callers pass heap from `heap` that they own.
+    (from..to).all(|i| unsafe { read_volatile(p.add(i)) } == want(i))
+}
+
+/// Bytes [off, off + len) of heap region `p`, as a buffer for read().
+fn heap_slice(p: *mut u8, off: usize, len: usize) -> &'static mut [u8] {
+    // SAFETY: callers pass heap from `heap`, which stays mapped until the
+    // case's process exits, and a range inside it; the program only touches
+    // it through volatile accesses between reads, never while the slice lives.
+    unsafe { core::slice::from_raw_parts_mut(p.add(off), len) }
+}
+
+fn open_data() -> i32 {
+    let fd = open(DATA, O_RDONLY);
+    expect(fd >= 0, "open the data file");
+    fd
+}
+
+/// The lowest free file descriptor.
+fn lowest_free_fd() -> i32 {
+    let fd = dup(0);
+    close(fd);
+    fd
+}
+
+/// What the child tries: every call must fail without side effects.
+fn syscalls_into_readonly_child(text: usize, ro: usize, text0: &[u8; SPAN], ro0: &[u8; SPAN]) {
+    let fd = open_data();
+    let guard = guard_addr();
+    // In every raw call below the kernel checks the pointer, and none of
+    // them points at memory this program may have written itself.
+    let targets = [
+        ("text", text),
+        ("rodata", ro),
+        ("guard page", guard),
+        ("trapframe", TRAPFRAME),
+        ("trampoline", TRAMPOLINE),
+    ];
+    for (what, addr) in targets {
+        // SAFETY: see above.
+        let r = unsafe { sys::read(fd, addr as *mut u8, SPAN as i32) };
+        println!("isolation:   read into {} = {}", what, r);
+        expect(r == -1, "read into read-only memory");
+        // SAFETY: see above.
+        let r = unsafe { sys::fstat(fd, addr as *mut Stat) };
+        expect(r == -1, "fstat into read-only memory");
+    }
+
+    let before = lowest_free_fd();
+    // SAFETY: see above.
+    let r = unsafe { sys::pipe(text as *mut i32) };
+    expect(r == -1, "pipe into text");
+    expect(
+        lowest_free_fd() == before,
+        "failed pipe() left descriptors open",
+    );
+
+    // A zombie grandchild whose status cannot be stored must stay reapable.
+    let gpid = fork_or_die();
+    if gpid == 0 {
+        exit(5);
+    }
+    // SAFETY: see above.
+    let r = unsafe { sys::wait(text as *mut i32) };
+    expect(r == -1, "wait into text");
+    let mut st = 0;
+    expect(
+        wait(Some(&mut st)) == gpid && st == 5,
+        "zombie lost after failed wait",
+    );
+
+    // A pipe read that cannot store the bytes leaves them in the pipe.
+    let p = channel();
+    expect(write(p[1], b"xyz") == 3, "pipe write");
+    // SAFETY: see above.
+    let r = unsafe { sys::read(p[0], text as *mut u8, 3) };
+    expect(r == -1, "pipe read into text");
+    let mut got = [0u8; 3];
+    expect(
+        read(p[0], &mut got) == 3 && &got == b"xyz",
+        "pipe lost bytes",
+    );
+
+    expect(snap(text) == *text0, "child's text changed");
+    expect(snap(ro) == *ro0, "child's rodata changed");
+}
+
+fn syscalls_into_readonly() {
+    let (text, ro) = (text_addr(), rodata_addr());
+    let (text0, ro0) = (snap(text), snap(ro));
+    if fork_or_die() == 0 {
+        syscalls_into_readonly_child(text, ro, &text0, &ro0);
+        exit(0);
+    }
+    expect(wait_status() == 0, "child");
+    expect(snap(text) == text0, "parent's text changed");
+    expect(snap(ro) == ro0, "parent's rodata changed");
+}
+
+/// read() into a copy-on-write heap page, then the parent writes.
+fn read_into_shared_heap() {
+    const A: u8 = 0xa5;
+    const B: u8 = 0x5b;
+    let buf = heap(1);
+    fill(buf, PGSIZE, A);
+    let (up, down) = (channel(), channel());
+    if fork_or_die() == 0 {
+        let fd = open_data();
+        expect(
+            read(fd, heap_slice(buf, 0, DATA_LEN)) == DATA_LEN as i32,
+            "read into heap",
+        );
+        expect(
+            holds(buf, 0, DATA_LEN, data_byte),
+            "child misses the file's bytes",
+        );
+        signal(&up);
+        await_signal(&down);
+        expect(
+            holds(buf, 0, DATA_LEN, data_byte),
+            "parent's stores reached the child",
+        );
+        expect(
+            holds(buf, DATA_LEN, PGSIZE, |i| pattern(A, i)),
+            "rest of child's page",
+        );
+        exit(0);
+    }
+    await_signal(&up);
+    expect(
+        holds(buf, 0, PGSIZE, |i| pattern(A, i)),
+        "child's read reached the parent",
+    );
+    fill(buf, PGSIZE, B);
+    signal(&down);
+    expect(wait_status() == 0, "child");
+    expect(
+        holds(buf, 0, PGSIZE, |i| pattern(B, i)),
+        "parent lost its own stores",
+    );
+}
+
+/// A copyout from a private page on into a copy-on-write one.
+fn read_across_private_and_shared() {
+    const A: u8 = 0x3c;
+    const AT: usize = PGSIZE - 100;
+    const N: usize = 200;
+    let buf = heap(2);
+    fill(buf, 2 * PGSIZE, A);
+    if fork_or_die() == 0 {
+        // A store of the byte already there: page 0 becomes private.
+        // SAFETY: buf is our heap.
+        unsafe { write_volatile(buf, pattern(A, 0)) };
+        let fd = open_data();
+        expect(read(fd, heap_slice(buf, AT, N)) == N as i32, "read");
+        expect(holds(buf, AT, AT + N, |i| data_byte(i - AT)), "bytes read");
+        expect(
+            holds(buf, 0, AT, |i| pattern(A, i)),
+            "page 0 before the read",
+        );
+        let end = 2 * PGSIZE;
+        expect(
+            holds(buf, AT + N, end, |i| pattern(A, i)),
+            "page 1 after the read",
+        );
+        exit(0);
+    }
+    expect(wait_status() == 0, "child");
+    expect(
+        holds(buf, 0, 2 * PGSIZE, |i| pattern(A, i)),
+        "child's read reached the parent",
+    );
+}
+
+/// Parent, child and grandchild share pages and each writes its own pattern.
+fn three_generations() {
+    const LEN: usize = 4 * PGSIZE;
+    let buf = heap(4);
+    fill(buf, LEN, 0xee);
+    let (written, go) = (channel(), channel());
+    let mut generation = 0u8;
+    if fork_or_die() == 0 {
+        generation = 1;
+        if fork_or_die() == 0 {
+            generation = 2;
+        }
+    }
+    let seed = 0x11 * (generation + 1);
+    fill(buf, LEN, seed);
+    // Nobody checks until all three have written.
+    if generation == 0 {
+        await_signal(&written);
+        await_signal(&written);
+        signal(&go);
+        signal(&go);
+    } else {
+        signal(&written);
+        await_signal(&go);
+    }
+    expect(
+        holds(buf, 0, LEN, |i| pattern(seed, i)),
+        "another generation's stores",
+    );
+    if generation < 2 {
+        expect(wait_status() == 0, "younger generation");
+    }
+    if generation > 0 {
+        exit(0);
+    }
+}
+
+/// A user store to read-only memory kills the writer, nobody else.
+fn store_kills_only_writer() {
+    for (what, addr) in [("text", text_addr()), ("rodata", rodata_addr())] {
+        let before = snap(addr);
+        if fork_or_die() == 0 {
+            // SAFETY: none, deliberately: the page is not writable, so this
+            // store must fault and the kernel must kill us.
+            unsafe { write_volatile(addr as *mut u8, !before[0]) };
+            println!("isolation:   child survived a store to {}", what);
+            exit(0);
+        }
+        let st = wait_status();
+        println!("isolation:   store to {}: child exited {}", what, st);
+        expect(st == -1, "writer not killed");
+        expect(snap(addr) == before, "the store reached the parent");
+    }
+}
+
+struct Case {
+    name: &'static str,
+    run: fn(),
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "syscalls into read-only pages fail",
+        run: syscalls_into_readonly,
+    },
+    Case {
+        name: "read into a COW heap page",
+        run: read_into_shared_heap,
+    },
+    Case {
+        name: "read from a private into a COW page",
+        run: read_across_private_and_shared,
+    },
+    Case {
+        name: "three generations on shared pages",
+        run: three_generations,
+    },
+    Case {
+        name: "store to text/rodata kills only the writer",
+        run: store_kills_only_writer,
+    },
+];
+
+fn fail(why: &str) -> ! {
+    println!("isolation: FAILED {}", why);
+    exit(1)
+}
+
+fn write_data_file() {
+    let mut b = [0u8; DATA_LEN];
+    for (i, v) in b.iter_mut().enumerate() {
+        *v = data_byte(i);
+    }
+    let fd = open(DATA, O_CREATE | O_WRONLY | O_TRUNC);
+    if fd < 0 || write(fd, &b) != DATA_LEN as i32 {
+        fail("cannot write isolation.dat");
+    }
+    close(fd);
+}
+
+fn main(_args: ulib::Args) {
+    write_data_file();
+    let free0 = countfree();
+    for case in CASES {
+        let pid = fork();
+        if pid < 0 {
+            fail("fork");
+        }
+        if pid == 0 {
+            (case.run)();
+            exit(0);
+        }
+        let mut st = 0;
+        wait(Some(&mut st));
+        if st != 0 {
+            fail(case.name);
+        }
+        println!("isolation: case {} ok", case.name);
+    }
+    let free1 = countfree();
+    unlink(DATA);
+    if free1 != free0 {
+        println!("isolation: free pages {} before, {} after", free0, free1);
+        fail("pages leaked");
+    }
+    println!("isolation: OK");
+}
