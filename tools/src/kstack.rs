@@ -94,13 +94,13 @@ pub fn table(log_dir: &Path) -> std::io::Result<String> {
     let mut out = String::from("kernel stack high-water marks (deepest use at freeproc):\n");
     let _ = writeln!(
         out,
-        "  {:<12} {:<14} {:>6} {:>6} {:>5}  by",
+        "  {:<15} {:<14} {:>6} {:>6} {:>5}  by",
         "config", "suite", "used", "size", "%"
     );
     for (label, suite, k) in &rows {
         let _ = writeln!(
             out,
-            "  {:<12} {:<14} {:>6} {:>6} {:>4}%  {}",
+            "  {:<15} {:<14} {:>6} {:>6} {:>4}%  {}",
             label,
             suite,
             k.used,

@@ -239,8 +239,8 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         name: "lazystress",
-        about: "the lazy lab's sbrkbasic and sbrkfail shapes, 20 rounds, under load",
-        steps: &[Step::cmd("lazystress 20")
+        about: "the lazy lab's sbrkbasic and sbrkfail shapes, 10 rounds, under load",
+        steps: &[Step::cmd("lazystress 10")
             .expect(&[Line("lazystress: OK")])
             .forbid(&["lazystress: FAILED"])
             .timeout(900)],

@@ -13,6 +13,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod layout;
 pub mod meter;
 pub mod print;
 pub mod sys;

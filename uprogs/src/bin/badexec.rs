@@ -18,6 +18,7 @@
 
 use core::ffi::CStr;
 use kernel::syscall::SYS_EXIT;
+use ulib::layout;
 use ulib::meter::countfree;
 use ulib::{
     close, exec, exit, fork, mkdir, open, println, unlink, wait, write, O_CREATE, O_TRUNC, O_WRONLY,
@@ -25,11 +26,11 @@ use ulib::{
 
 ulib::entry!(main);
 
-const PGSIZE: u64 = 4096;
-const MAXVA: u64 = 1 << 38;
-const TRAMPOLINE: u64 = MAXVA - PGSIZE;
-const TRAPFRAME: u64 = TRAMPOLINE - PGSIZE;
-const KERNBASE: u64 = 0x8000_0000;
+// The ELF fields are 64-bit.
+const PGSIZE: u64 = layout::PGSIZE as u64;
+const TRAMPOLINE: u64 = layout::TRAMPOLINE as u64;
+const TRAPFRAME: u64 = layout::TRAPFRAME as u64;
+const KERNBASE: u64 = layout::KERNBASE as u64;
 
 /// The file the images are written to, and an empty directory to exec.
 const PATH: &CStr = c"badexec.elf";

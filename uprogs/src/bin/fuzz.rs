@@ -57,11 +57,7 @@ use ulib::{
 
 ulib::entry!(main);
 
-const PGSIZE: usize = 4096;
-const MAXVA: usize = 1 << 38;
-const TRAMPOLINE: usize = MAXVA - PGSIZE;
-const TRAPFRAME: usize = TRAMPOLINE - PGSIZE;
-const KERNBASE: usize = 0x8000_0000;
+use ulib::layout::{KERNBASE, MAXVA, PGSIZE, TRAMPOLINE, TRAPFRAME};
 
 /// Calls per worker.
 const BATCH: usize = 50;

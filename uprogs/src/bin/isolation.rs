@@ -35,11 +35,9 @@ use ulib::{
 
 ulib::entry!(main);
 
-const PGSIZE: usize = 4096;
-const MAXVA: usize = 1 << 38;
-/// Mapped in every process, but only for the kernel (no PTE_U).
-const TRAMPOLINE: usize = MAXVA - PGSIZE;
-const TRAPFRAME: usize = TRAMPOLINE - PGSIZE;
+// The trampoline and trapframe are mapped in every process, but only for
+// the kernel (no PTE_U).
+use ulib::layout::{PGSIZE, TRAMPOLINE, TRAPFRAME};
 
 /// The file the cases read from, and its length.
 const DATA: &CStr = c"isolation.dat";
