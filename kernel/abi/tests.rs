@@ -1,4 +1,4 @@
-//! Host checks that every number and layout matches C xv6 (DESIGN.md §3).
+//! Host checks that every number and layout matches C xv6 (docs/design.md §3).
 
 use crate::fcntl::*;
 use crate::fs::*;

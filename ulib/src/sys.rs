@@ -1,6 +1,6 @@
 //! The raw system calls, one stub each, with C xv6's signatures.
 //!
-//! Number in a7, arguments in a0..a2, result in a0 (DESIGN.md §3). They are
+//! Number in a7, arguments in a0..a2, result in a0 (docs/design.md §3). They are
 //! `unsafe` because the kernel may write through the pointers given; the
 //! kernel itself checks every pointer, so a bad one only yields -1.
 

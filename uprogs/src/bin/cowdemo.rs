@@ -1,4 +1,4 @@
-//! cowdemo: shows what copy-on-write fork (DESIGN.md §5) changes.
+//! cowdemo: shows what copy-on-write fork (docs/design.md §5) changes.
 //!
 //! The program fills a 16 MiB heap, forks, and counts the free physical
 //! pages at each step: what the fork cost, what one write by the child

@@ -1,4 +1,4 @@
-//! cowtest: the checks for the copy-on-write fork lab (DESIGN.md §5),
+//! cowtest: the checks for the copy-on-write fork lab (docs/design.md §5),
 //! ported from the course's `user/cowtest.c`.
 //!
 //! - simple (run twice): a process holding about 2/3 of physical memory
@@ -20,7 +20,7 @@ use ulib::{exit, fork, getpid, pipe, print, println, read, sbrk, sleep, wait, wr
 ulib::entry!(main);
 
 const PGSIZE: usize = 4096;
-/// Physical RAM is [KERNBASE, PHYSTOP): 128 MiB (DESIGN.md §3).
+/// Physical RAM is [KERNBASE, PHYSTOP): 128 MiB (docs/design.md §3).
 const KERNBASE: u64 = 0x8000_0000;
 const PHYSTOP: u64 = KERNBASE + 128 * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-//! lazydemo: shows what lazy page allocation (DESIGN.md §5) changes.
+//! lazydemo: shows what lazy page allocation (docs/design.md §5) changes.
 //!
 //! The program asks sbrk for 1 GiB, eight times the machine's RAM, and
 //! reports how long that took and how many free physical pages it cost;

@@ -1,4 +1,4 @@
-//! lazytests: the checks for the lazy page allocation lab (DESIGN.md §5),
+//! lazytests: the checks for the lazy page allocation lab (docs/design.md §5),
 //! ported from the course's `user/lazytests.c`.
 //!
 //! `lazytests` runs all three tests; `lazytests NAME` only the one called
