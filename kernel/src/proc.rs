@@ -243,7 +243,9 @@ impl Proc {
     /// The process's private fields. Only the process itself, or code that
     /// owns the slot (see the module comment), uses them; the guard makes
     /// a second, overlapping use a loud panic instead of silent aliasing.
-    /// Keep it short-lived: never across sleep or a call that may use it.
+    /// Hold it only as long as needed, and never across a call that takes
+    /// it again (sleeping with it is fine: no one else takes a live
+    /// process's data).
     pub fn data(&self) -> ProcDataGuard<'_> {
         if self.data_busy.swap(true, Ordering::Acquire) {
             panic!("proc data in use twice");
