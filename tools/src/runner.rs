@@ -288,16 +288,12 @@ fn run_suite(
         if let Some(s) = session.as_mut() {
             let _ = writeln!(s.log, "\n# tools: {}: {result}", step.name());
         }
-        if verdict == Verdict::Pass {
-            tally.passed += 1;
-        } else {
+        tally_step(tally, verdict == Verdict::Pass, cfg, suite, step.name());
+        if verdict != Verdict::Pass {
             if all_passed {
                 writeln!(out, "    log: {}", log_path.display())?;
             }
             all_passed = false;
-            tally
-                .failed
-                .push(format!("{}/{}: {}", cfg.label, suite.name, step.name()));
             if matches!(verdict, Verdict::Fail(_)) && broken.is_none() {
                 broken = Some(format!("`{}` failed", step.name()));
             }
