@@ -2,7 +2,9 @@
 //! kernel stack when the process is created, measures how much of it was
 //! used when the slot is freed, and prints the deepest use so far on ^P:
 //!
-//!     kstack: deepest use 2712 of 8192 bytes (33%) by usertests
+//! ```text
+//! kstack: deepest use 2712 of 8192 bytes (33%) by usertests
+//! ```
 //!
 //! The runner asks for that line at the end of every suite and fails the
 //! suite's check when the use is above `LIMIT_PERCENT`; `tools kstack`
