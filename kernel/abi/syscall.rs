@@ -21,3 +21,6 @@ pub const SYS_UNLINK: usize = 18;
 pub const SYS_LINK: usize = 19;
 pub const SYS_MKDIR: usize = 20;
 pub const SYS_CLOSE: usize = 21;
+/// Only under the kernel's `mmap` lab feature (elsewhere: unknown system call).
+pub const SYS_MMAP: usize = 22;
+pub const SYS_MUNMAP: usize = 23;

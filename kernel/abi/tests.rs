@@ -31,6 +31,8 @@ fn syscall_numbers_match_xv6() {
         (SYS_LINK, 19),
         (SYS_MKDIR, 20),
         (SYS_CLOSE, 21),
+        (SYS_MMAP, 22),
+        (SYS_MUNMAP, 23),
     ];
     for (got, want) in table {
         assert_eq!(got, want);
@@ -53,6 +55,9 @@ fn open_flags_and_types_match_xv6() {
     assert_eq!((O_CREATE, O_TRUNC), (0x200, 0x400));
     assert_eq!((T_DIR, T_FILE, T_DEVICE), (1, 2, 3));
     assert_eq!(CONSOLE, 1);
+    // The course's mmap lab.
+    assert_eq!((PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC), (0, 1, 2, 4));
+    assert_eq!((MAP_SHARED, MAP_PRIVATE), (1, 2));
 }
 
 #[test]

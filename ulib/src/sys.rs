@@ -114,3 +114,23 @@ pub unsafe fn raw6(
     }
     ret
 }
+
+/// mmap(addr, length, prot, flags, fd, offset): maps a file, returns the
+/// address or `usize::MAX` (-1). Only kernels built with `mmap` have it.
+pub unsafe fn mmap(addr: usize, len: usize, prot: i32, flags: i32, fd: i32, off: usize) -> usize {
+    // SAFETY: the caller's contract, as for every system call here.
+    unsafe {
+        raw6(
+            SYS_MMAP,
+            addr,
+            len,
+            prot as usize,
+            flags as usize,
+            fd as usize,
+            off,
+        )
+    }
+}
+pub unsafe fn munmap(addr: usize, len: usize) -> i32 {
+    unsafe { syscall3(SYS_MUNMAP, addr, len, 0) as i32 }
+}
