@@ -180,7 +180,9 @@ fn finish(
     let mut d = p.data();
     safestrcpy(&mut d.name, last);
 
-    // Commit to the new image.
+    // Commit to the new image. The old one's mapped files go with it.
+    #[cfg(feature = "mmap")]
+    crate::mmap::mmapexit(&mut d);
     let oldpagetable = d.pagetable.replace(pt);
     d.sz = *sz;
     let tf = d.trapframe();

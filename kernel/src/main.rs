@@ -13,6 +13,8 @@ mod fs;
 mod kalloc;
 mod log;
 mod memlayout;
+#[cfg(feature = "mmap")]
+mod mmap;
 mod pipe;
 mod plic;
 mod printf;

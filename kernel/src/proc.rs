@@ -145,6 +145,9 @@ pub struct ProcData {
     pub cwd: Option<&'static Inode>,
     /// Process name, for debugging.
     pub name: [u8; 16],
+    /// Mapped files (lab `mmap`).
+    #[cfg(feature = "mmap")]
+    pub vmas: [Option<crate::mmap::Vma>; crate::mmap::NVMA],
 }
 
 impl ProcData {
@@ -235,6 +238,8 @@ impl Proc {
                 ofile: [None; NOFILE],
                 cwd: None,
                 name: [0; 16],
+                #[cfg(feature = "mmap")]
+                vmas: [None; crate::mmap::NVMA],
             }),
             data_busy: AtomicBool::new(false),
         }
@@ -521,8 +526,13 @@ pub fn growproc(n: isize) -> Result<(), Error> {
     let mut sz = d.sz;
     if n > 0 {
         let newsz = sz.checked_add(n as usize).ok_or(Error)?;
-        // User memory must stay below the trapframe.
-        if newsz > TRAPFRAME {
+        // User memory must stay below the trapframe,
+        #[cfg(not(feature = "mmap"))]
+        let top = TRAPFRAME;
+        // and below the mapped files.
+        #[cfg(feature = "mmap")]
+        let top = crate::mmap::mmapfloor(&d);
+        if newsz > top {
             return Err(Error);
         }
         // Pages are mapped when first touched (vm::uvmfault).
@@ -554,6 +564,12 @@ pub fn fork() -> Result<i32, Error> {
         return Err(Error);
     }
     nd.sz = d.sz;
+    #[cfg(feature = "mmap")]
+    if crate::mmap::mmapfork(&d, &mut nd).is_err() {
+        drop(nd);
+        freeproc(np, &mut nst);
+        return Err(Error);
+    }
     *nd.trapframe() = *d.trapframe();
     // The child sees fork return 0.
     nd.trapframe().a0 = 0;
@@ -591,6 +607,9 @@ pub fn exit(status: i32) -> ! {
         panic!("init exiting");
     }
     let mut d = p.data();
+    // Stored-to pages of shared mappings go back to their files.
+    #[cfg(feature = "mmap")]
+    crate::mmap::mmapexit(&mut d);
     for f in d.ofile.iter_mut() {
         if let Some(file) = f.take() {
             fileclose(file);

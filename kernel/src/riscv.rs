@@ -144,6 +144,8 @@ bitflags::bitflags! {
         const W = 1 << 2;
         const X = 1 << 3;
         const U = 1 << 4;
+        /// Dirty: the MMU sets it on a user store through this entry.
+        const D = 1 << 7;
         /// First RSW bit, free for software: marks a copy-on-write page.
         const COW = 1 << 8;
     }

@@ -63,8 +63,8 @@ pub fn argstr(n: usize, buf: &mut [u8]) -> Result<usize, Error> {
 type SysFn = fn() -> Result<usize, Error>;
 
 /// The system call table, indexed by number (kernel::syscall).
-static SYSCALLS: [Option<SysFn>; 22] = {
-    let mut t: [Option<SysFn>; 22] = [None; 22];
+static SYSCALLS: [Option<SysFn>; 24] = {
+    let mut t: [Option<SysFn>; 24] = [None; 24];
     t[SYS_FORK] = Some(sys_fork);
     t[SYS_EXIT] = Some(sys_exit);
     t[SYS_WAIT] = Some(sys_wait);
@@ -86,6 +86,11 @@ static SYSCALLS: [Option<SysFn>; 22] = {
     t[SYS_LINK] = Some(sys_link);
     t[SYS_MKDIR] = Some(sys_mkdir);
     t[SYS_CLOSE] = Some(sys_close);
+    #[cfg(feature = "mmap")]
+    {
+        t[SYS_MMAP] = Some(crate::mmap::sys_mmap);
+        t[SYS_MUNMAP] = Some(crate::mmap::sys_munmap);
+    }
     t
 };
 

@@ -23,7 +23,7 @@ use kernel::param::{MAXARG, MAXPATH, NDEV};
 use kernel::stat::{T_DEVICE, T_DIR, T_FILE};
 
 /// The n'th argument as a file descriptor: returns (fd, file).
-fn argfd(n: usize) -> Result<(usize, &'static File), Error> {
+pub fn argfd(n: usize) -> Result<(usize, &'static File), Error> {
     let fd = usize::try_from(argint(n)).map_err(|_| Error)?;
     let f = myproc()
         .data()
@@ -59,16 +59,21 @@ pub fn sys_dup() -> Result<usize, Error> {
 
 pub fn sys_read() -> Result<usize, Error> {
     let addr = argaddr(1);
-    let n = argint(2);
+    let n = usize::try_from(argint(2)).map_err(|_| Error)?;
     let (_, f) = argfd(0)?;
-    fileread(f, addr, usize::try_from(n).map_err(|_| Error)?)
+    // Fault in mapped pages now: the copy itself runs under locks.
+    #[cfg(feature = "mmap")]
+    crate::mmap::prefault(addr, n, true)?;
+    fileread(f, addr, n)
 }
 
 pub fn sys_write() -> Result<usize, Error> {
     let addr = argaddr(1);
-    let n = argint(2);
+    let n = usize::try_from(argint(2)).map_err(|_| Error)?;
     let (_, f) = argfd(0)?;
-    filewrite(f, addr, usize::try_from(n).map_err(|_| Error)?)
+    #[cfg(feature = "mmap")]
+    crate::mmap::prefault(addr, n, false)?;
+    filewrite(f, addr, n)
 }
 
 pub fn sys_close() -> Result<usize, Error> {

@@ -18,6 +18,9 @@ pub fn sys_fork() -> Result<usize, Error> {
 }
 
 pub fn sys_wait() -> Result<usize, Error> {
+    // wait copies the status out under locks: fault a mapped page in first.
+    #[cfg(feature = "mmap")]
+    crate::mmap::prefault(argaddr(0), 4, true)?;
     wait(argaddr(0)).map(|pid| pid as usize)
 }
 

@@ -81,9 +81,9 @@ pub extern "C" fn usertrap() {
     } else {
         which = devintr();
         // The labs map pages on demand: a fault they resolve is no error.
-        #[cfg(any(feature = "lazy", feature = "cow"))]
+        #[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
         let resolved = which == Intr::None && pagefault(p, scause);
-        #[cfg(not(any(feature = "lazy", feature = "cow")))]
+        #[cfg(not(any(feature = "lazy", feature = "cow", feature = "mmap")))]
         let resolved = false;
         if which == Intr::None && !resolved {
             let st = p.lock.lock().pid;
@@ -104,12 +104,16 @@ pub extern "C" fn usertrap() {
 }
 
 /// Offers a load (13) or store (15) page fault to the labs' handler.
-#[cfg(any(feature = "lazy", feature = "cow"))]
+#[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
 fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
     const LOAD_PAGE_FAULT: usize = 13;
     const STORE_PAGE_FAULT: usize = 15;
-    (scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT)
-        && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT).is_ok()
+    let data = scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT;
+    // A mapped file may be executable (PROT_EXEC): fetches fault too.
+    #[cfg(feature = "mmap")]
+    let data = data || scause == 12;
+    data && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT)
+        .is_ok()
 }
 
 /// Returns to user space through the trampoline.

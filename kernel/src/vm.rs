@@ -304,41 +304,41 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
         let Some(slot) = walk(old, i, false) else {
             panic!("uvmcopy: pte should exist");
         };
-        let pte = slot.get();
-        if !pte.is_valid() {
+        if !slot.get().is_valid() {
             panic!("uvmcopy: page not present");
         }
-        let pa = pte.pa();
-        // Share the page instead of copying it. Writable pages become
-        // read-only copy-on-write in both parent and child; the first
-        // store to one makes a private copy (uvmcowcopy).
-        #[cfg(feature = "cow")]
-        {
-            let mut flags = pte.flags();
-            if flags.contains(PteFlags::W) {
-                flags = (flags - PteFlags::W) | PteFlags::COW;
-                slot.set(Pte::new(pa, flags));
-            }
-            if mappages(new, i, PGSIZE, pa, flags).is_err() {
-                uvmunmap(new, 0, i / PGSIZE, true);
-                return Err(Error);
-            }
-            krefinc(pa);
-        }
-        #[cfg(not(feature = "cow"))]
-        let flags = pte.flags();
-        #[cfg(not(feature = "cow"))]
-        let copied = kalloc().ok_or(Error).and_then(|mem| {
-            // SAFETY: pa is a mapped user page; mem is a fresh page.
-            unsafe { ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
-            mappages(new, i, PGSIZE, mem, flags).inspect_err(|_| kfree(mem))
-        });
-        #[cfg(not(feature = "cow"))]
-        if copied.is_err() {
+        if uvmcopy1(slot, new, i).is_err() {
             uvmunmap(new, 0, i / PGSIZE, true);
             return Err(Error);
         }
     }
+    Ok(())
+}
+
+/// Maps a copy of the page behind `slot` at `va` in `new`.
+#[cfg(not(feature = "cow"))]
+pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
+    let pte = slot.get();
+    let mem = kalloc().ok_or(Error)?;
+    // SAFETY: pte maps a user page; mem is a fresh page.
+    unsafe { ptr::copy_nonoverlapping(pte.pa() as *const u8, mem as *mut u8, PGSIZE) };
+    mappages(new, va, PGSIZE, mem, pte.flags()).inspect_err(|_| kfree(mem))
+}
+
+/// Maps the page behind `slot` at `va` in `new` too, instead of copying
+/// it. A writable page becomes read-only copy-on-write on both sides; the
+/// first store to it makes a private copy (uvmcowcopy).
+#[cfg(feature = "cow")]
+pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
+    let pte = slot.get();
+    let pa = pte.pa();
+    let mut flags = pte.flags();
+    if flags.contains(PteFlags::W) {
+        flags = (flags - PteFlags::W) | PteFlags::COW;
+        slot.set(Pte::new(pa, flags));
+    }
+    mappages(new, va, PGSIZE, pa, flags)?;
+    krefinc(pa);
     Ok(())
 }
 
@@ -355,9 +355,12 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
 /// copy-on-write page gets a private copy (`cow`); a load or store to a
 /// page below `sz` never touched before gets a zeroed page (`lazy`). Out
 /// of memory is a failure too.
-#[cfg(any(feature = "lazy", feature = "cow"))]
-// `sz` matters only to `lazy`, `write` only to `cow`.
-#[cfg_attr(not(all(feature = "lazy", feature = "cow")), allow(unused_variables))]
+#[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
+// `sz` matters only to `lazy`, `write` only to `cow` and `mmap`.
+#[cfg_attr(
+    any(not(feature = "lazy"), not(any(feature = "cow", feature = "mmap"))),
+    allow(unused_variables)
+)]
 pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Result<(), Error> {
     if va >= MAXVA {
         return Err(Error);
@@ -373,6 +376,9 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         // stack guard page is mapped (without PTE_U), so it never lands here.
         #[cfg(feature = "lazy")]
         None if va < sz => uvmlazyalloc(pagetable, va0),
+        // Above the heap: perhaps a page of a mapped file.
+        #[cfg(feature = "mmap")]
+        None => crate::mmap::mmapfault(pagetable, va0, write),
         _ => Err(Error),
     }
 }
@@ -411,12 +417,15 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
 /// have caused in user mode. A kernel store needs what a user store needs:
 /// a page mapped writable (after breaking copy-on-write); text, rodata and
 /// pages shared read-only get an error, never the bytes.
-#[cfg_attr(not(any(feature = "lazy", feature = "cow")), allow(unused_variables))]
+#[cfg_attr(
+    not(any(feature = "lazy", feature = "cow", feature = "mmap")),
+    allow(unused_variables)
+)]
 fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<usize, Error> {
     if va0 >= MAXVA {
         return Err(Error);
     }
-    #[cfg(feature = "lazy")]
+    #[cfg(any(feature = "lazy", feature = "mmap"))]
     if walkaddr(pagetable, va0).is_none() {
         uvmfault(pagetable, sz, va0, write)?;
     }
@@ -427,7 +436,8 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     {
         uvmfault(pagetable, sz, va0, true)?;
     }
-    let pte = walk(pagetable, va0, false).ok_or(Error)?.get();
+    let slot = walk(pagetable, va0, false).ok_or(Error)?;
+    let pte = slot.get();
     let need = if write {
         PteFlags::V | PteFlags::U | PteFlags::W
     } else {
@@ -435,6 +445,12 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     };
     if !pte.flags().contains(need) {
         return Err(Error);
+    }
+    // The kernel stores through its own mapping of the page, so the MMU
+    // never marks the user PTE dirty; mmap's writeback looks at that bit.
+    #[cfg(feature = "mmap")]
+    if write {
+        slot.set(Pte::new(pte.pa(), pte.flags() | PteFlags::D));
     }
     Ok(pte.pa())
 }
