@@ -69,9 +69,10 @@ host-test: setup
 
 clippy: setup
 	cargo clippy --release -p kernel -p ulib -p uprogs -- -D warnings
-	cargo clippy --release -p kernel --features lazy -- -D warnings
-	cargo clippy --release -p kernel --features cow -- -D warnings
-	cargo clippy --release -p kernel --features lazy,cow -- -D warnings
+	@for fs in $(filter-out base,$(FEATURE_SETS)); do \
+	  echo "cargo clippy --release -p kernel --features $$fs -- -D warnings"; \
+	  cargo clippy --release -p kernel --features $$fs -- -D warnings || exit 1; \
+	done
 	cargo host-clippy -- -D warnings
 
 fmt:

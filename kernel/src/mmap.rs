@@ -26,7 +26,7 @@ use crate::riscv::{pg_round_down, pg_round_up, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{pop_off, push_off};
 use crate::syscall::{argaddr, argint};
 use crate::sysfile::argfd;
-use crate::vm::{mappages, uvmcopy1, walk, walkaddr, PageTable};
+use crate::vm::{mappages, uvmcopy1, walk, walkaddr, PageTable, PteSlot};
 use crate::Error;
 use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
 use kernel::fs::BSIZE;
@@ -256,20 +256,37 @@ pub fn prefault(addr: usize, n: usize, write: bool) -> Result<(), Error> {
 /// in are skipped. With `writeback`, a stored-to page of a shared area is
 /// written to the file first.
 fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) {
-    for va in (a..b).step_by(PGSIZE) {
-        let Some(slot) = walk(pagetable, va, false) else {
-            continue;
-        };
+    for (va, slot) in mapped(pagetable, a, b) {
         let pte = slot.get();
-        if !pte.is_valid() {
-            continue;
-        }
         if writeback && v.flags == MAP_SHARED && pte.flags().contains(PteFlags::D) {
             filewriteback(v.file, pte.pa(), v.off + (va - v.start));
         }
         kfree(pte.pa());
         slot.set(Pte(0));
     }
+}
+
+/// The mapped pages of `[a, b)` with their PTEs. Where a last-level page
+/// table is missing, its whole 2 MiB is skipped, so a sparse area of
+/// gigabytes costs little to scan.
+fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'static PteSlot)> {
+    const SPAN: usize = PGSIZE << 9;
+    let mut va = a;
+    core::iter::from_fn(move || {
+        while va < b {
+            let here = va;
+            match walk(pt, here, false) {
+                None => va = (here & !(SPAN - 1)) + SPAN,
+                Some(slot) => {
+                    va += PGSIZE;
+                    if slot.get().is_valid() {
+                        return Some((here, slot));
+                    }
+                }
+            }
+        }
+        None
+    })
 }
 
 /// Writes the page at `pa` to the file at `off`, a few blocks per
@@ -311,10 +328,7 @@ pub fn mmapexit(d: &mut ProcData) {
 pub fn mmapfork(d: &ProcData, nd: &mut ProcData) -> Result<(), Error> {
     let (old, new) = (d.pagetable(), nd.pagetable());
     for v in d.vmas.iter().flatten() {
-        for va in (v.start..v.end()).step_by(PGSIZE) {
-            let Some(slot) = walk(old, va, false).filter(|s| s.get().is_valid()) else {
-                continue;
-            };
+        for (va, slot) in mapped(old, v.start, v.end()) {
             if uvmcopy1(slot, new, va).is_err() {
                 for v in d.vmas.iter().flatten() {
                     vmaunmap(new, v, v.start, v.end(), false);
