@@ -1096,7 +1096,8 @@ fn mmap_errors() {
     unmap_refused("a range past the area's end", m, PGSIZE * 4);
     unmap_refused("a range from below the area", m - PGSIZE, PGSIZE * 2);
     unmap_refused("the page below the area", m - PGSIZE, PGSIZE);
-    unmap_refused("the stack", unmapped_addr() - PGSIZE * 2, PGSIZE);
+    let below_break = unmapped_addr() - PGSIZE * 2;
+    unmap_refused("the page below the break", below_break, PGSIZE);
     // All of it is still one area.
     must_unmap(m, PGSIZE * 3);
 
