@@ -14,13 +14,17 @@
 //! the kernel. Workers may exit, exec, fork, sbrk, sleep, close their fds
 //! 0..2 and kill - but only processes they created themselves or pids that
 //! cannot exist - and every worker runs with fds 0..2 on a scratch file, so
-//! nothing it writes reaches the console. A worker that exits, blocks or
+//! nothing it writes reaches the console. They also mmap and munmap (the
+//! mmap lab's calls): munmap aims at areas mmap gave the worker, and now
+//! and then other calls get a pointer into one; on a kernel without the
+//! lab these are two more unknown numbers. A worker that exits, blocks or
 //! dies skips the rest of its batch.
 //!
 //! After each call a worker checks what must always hold (an unknown
 //! number, a bad fd, a store to a page we may not write: -1; sbrk returns
-//! the old break; ...) and on a violation exits with a status naming the
-//! call, which fails the run.
+//! the old break; mmap with bad flags or an unaligned offset: -1, and
+//! otherwise an address between the break and the trapframe; ...) and on
+//! a violation exits with a status naming the call, which fails the run.
 //!
 //! A worker may block for good (sleep(huge), a read from a pipe it holds
 //! the write end of). Each worker therefore runs under a shepherd process
@@ -44,7 +48,7 @@
 
 use core::ffi::CStr;
 use core::fmt;
-use kernel::fcntl::CONSOLE;
+use kernel::fcntl::{CONSOLE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
 use kernel::syscall::*;
 use ulib::fs::{Dirent, DIRSIZ};
 use ulib::meter::countfree;
@@ -78,6 +82,8 @@ const MAX_KIDS: usize = 4;
 const HEAP: usize = 4 * PGSIZE;
 /// The worker's stack buffer; reads into it are clamped to fit.
 const STACKBUF: usize = 128;
+/// Areas a worker remembers (the latest mmap results) to aim at.
+const MAX_AREAS: usize = 4;
 /// Pids from here up are never handed out (a boot would need a billion forks).
 const NO_SUCH_PID: i32 = 1 << 30;
 
@@ -119,7 +125,9 @@ const NAMES: [&[u8]; 14] = [
 ];
 
 /// System call numbers the kernel does not have.
-const UNKNOWN: [usize; 6] = [0, 22, 23, 30, usize::MAX, 0xdead_beef_cafe_babe];
+/// (22 and 23 are mmap and munmap, which only the mmap lab has: those are
+/// in CALLS, so a kernel without the lab gets them as unknown numbers too.)
+const UNKNOWN: [usize; 6] = [0, 24, 30, 63, usize::MAX, 0xdead_beef_cafe_babe];
 /// Also unknown, but SYS_FORK to a kernel that looked only at the low 32
 /// bits: workers try it, this process does not.
 const FORK_ALIAS: usize = (1 << 32) | SYS_FORK;
@@ -138,8 +146,16 @@ enum Arg {
     Pid,
     /// exec's argv.
     Argv,
-    /// sbrk's increment.
+    /// sbrk's increment; mmap's length and offset.
     Size,
+    /// mmap's protection: mostly PROT_* bits, sometimes an unknown one.
+    Prot,
+    /// mmap's flags: mostly MAP_SHARED or MAP_PRIVATE.
+    MapFlags,
+    /// munmap's address: in or near an area mmap gave us.
+    Area,
+    /// munmap's length: a few pages.
+    Pages,
 }
 
 struct Call {
@@ -156,7 +172,7 @@ const fn call(num: usize, weight: u32, args: &'static [Arg]) -> Call {
 use Arg::*;
 
 /// Every system call; exit and sleep are rare because they end a batch.
-static CALLS: [Call; 21] = [
+static CALLS: [Call; 23] = [
     call(SYS_FORK, 4, &[]),
     call(SYS_EXIT, 1, &[Int]),
     call(SYS_WAIT, 4, &[Ptr]),
@@ -178,6 +194,8 @@ static CALLS: [Call; 21] = [
     call(SYS_LINK, 6, &[Path, Path]),
     call(SYS_MKDIR, 6, &[Path]),
     call(SYS_CLOSE, 10, &[Fd]),
+    call(SYS_MMAP, 4, &[Ptr, Size, Prot, MapFlags, Fd, Size]),
+    call(SYS_MUNMAP, 3, &[Area, Pages]),
 ];
 
 /// xorshift64*, seeded through splitmix64 so that nearby seeds differ.
@@ -242,6 +260,13 @@ struct Worker {
     /// Children forked by our random forks and not yet reaped.
     kids: [i32; MAX_KIDS],
     nkids: usize,
+    /// Addresses mmap returned, the latest MAX_AREAS of them.
+    areas: [usize; MAX_AREAS],
+    nareas: usize,
+    /// The lowest address mmap ever returned (TRAPFRAME before the first):
+    /// from there up to the trapframe, what we may write depends on areas
+    /// and partial unmaps that are not worth tracking exactly.
+    lowest_area: usize,
 }
 
 impl Worker {
@@ -280,6 +305,9 @@ impl Worker {
             brk: heap + HEAP,
             kids: [0; MAX_KIDS],
             nkids: 0,
+            areas: [0; MAX_AREAS],
+            nareas: 0,
+            lowest_area: TRAPFRAME,
         }
     }
 
@@ -300,8 +328,12 @@ impl Worker {
         let r = &mut self.rng;
         match kind {
             Int => r.below(65),
-            Ptr => match r.below(3) {
+            Ptr => match r.below(4) {
                 0 => self.stack,
+                1 if self.nareas > 0 => {
+                    let area = self.areas[r.below(self.nareas.min(MAX_AREAS))];
+                    area + r.below(2 * PGSIZE)
+                }
                 _ => self.heap + r.below(HEAP),
             },
             Fd => r.below(NOFILE + 2),
@@ -329,6 +361,15 @@ impl Worker {
                 1 => 1 << r.below(27),
                 _ => (PGSIZE * r.below(4)).wrapping_neg(),
             },
+            Prot => r.below(16),
+            MapFlags => {
+                r.pick(&[MAP_SHARED, MAP_PRIVATE, MAP_SHARED, MAP_PRIVATE, 0, 3, 4]) as usize
+            }
+            Area => match self.nareas {
+                0 => self.heap,
+                n => self.areas[r.below(n.min(MAX_AREAS))] + PGSIZE * r.below(4),
+            },
+            Pages => PGSIZE * r.below(5),
         }
     }
 
@@ -381,7 +422,31 @@ impl Worker {
         let guard = guard_page(self.stack);
         addr < rodata_end()
             || (guard..guard + PGSIZE).contains(&addr)
-            || addr >= self.brk.next_multiple_of(PGSIZE)
+            || (addr >= self.brk.next_multiple_of(PGSIZE)
+                && !(self.lowest_area..TRAPFRAME).contains(&addr))
+    }
+
+    /// Whether mmap had to refuse arguments `a`. The kernel may read prot,
+    /// flags and fd as ints or whole registers: with these low 32 bits it
+    /// must refuse either way. So must it a length of 0 and an offset that
+    /// is not a page multiple.
+    fn mmap_refused(a: &[usize; 6]) -> bool {
+        let (prot, flags, fd) = (a[2] as i32, a[3] as i32, a[4] as i32);
+        prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+            || (flags != MAP_SHARED && flags != MAP_PRIVATE)
+            || !(0..NOFILE as i32).contains(&fd)
+            || a[1] == 0
+            || !a[5].is_multiple_of(PGSIZE)
+    }
+
+    /// Whether address `r` from mmap with length `len` is a place an area
+    /// may be: page-aligned, above our break, below the trapframe (all of
+    /// it, when the length is small enough to be read the same either way).
+    fn area_fits(&self, r: usize, len: usize) -> bool {
+        r.is_multiple_of(PGSIZE)
+            && r >= self.brk
+            && r < TRAPFRAME
+            && (len >= 1 << 31 || r + len <= TRAPFRAME)
     }
 
     /// Whether `r` is a result call `num` must never give with arguments `a`.
@@ -404,6 +469,13 @@ impl Worker {
             SYS_SBRK => r != -1 && r as usize != self.brk,
             SYS_GETPID => r != self.pid as isize,
             SYS_UPTIME => r < 0,
+            SYS_MMAP => r != -1 && (Self::mmap_refused(a) || !self.area_fits(r as usize, a[1])),
+            // No area is below the break or at the trapframe and above,
+            // and an unaligned address or an empty range is refused.
+            SYS_MUNMAP => {
+                let outside = a[0] < self.brk || a[0] >= TRAPFRAME;
+                r != -1 && (!a[0].is_multiple_of(PGSIZE) || a[1] == 0 || outside)
+            }
             _ if CALLS.iter().all(|c| c.num != num) => r != -1,
             _ => false,
         }
@@ -436,13 +508,14 @@ impl Worker {
             exit(0);
         }
         if self.wrong(num, &a, r) {
-            let known = if num <= SYS_CLOSE { num } else { 0 };
+            let known = if num <= SYS_MUNMAP { num } else { 0 };
             exit(WRONG | (nth as i32) << 8 | known as i32);
         }
         match num {
             _ if fork_like && r > 0 => self.adopt(r as i32),
             SYS_WAIT if r > 0 => self.forget(r as i32),
             SYS_SBRK if r != -1 => self.brk = (r + a[0] as i32 as isize) as usize,
+            SYS_MMAP if r != -1 => self.note_area(r as usize),
             _ => {}
         }
     }
@@ -458,6 +531,13 @@ impl Worker {
             self.kids[self.nkids] = pid;
             self.nkids += 1;
         }
+    }
+
+    /// Remembers an area mmap gave us, for munmap and pointers to aim at.
+    fn note_area(&mut self, addr: usize) {
+        self.areas[self.nareas % MAX_AREAS] = addr;
+        self.nareas += 1;
+        self.lowest_area = self.lowest_area.min(addr);
     }
 
     fn forget(&mut self, pid: i32) {
@@ -564,7 +644,7 @@ struct Tally {
 }
 
 /// System call names by number, for messages.
-const SYSCALL_NAMES: [&str; 22] = [
+const SYSCALL_NAMES: [&str; 24] = [
     "an unknown system call",
     "fork",
     "exit",
@@ -587,6 +667,8 @@ const SYSCALL_NAMES: [&str; 22] = [
     "link",
     "mkdir",
     "close",
+    "mmap",
+    "munmap",
 ];
 
 enum Failure {
