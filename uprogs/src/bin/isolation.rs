@@ -14,7 +14,13 @@
 //!   runs on into one still shared;
 //! - three generations sharing the same pages each write their own pattern
 //!   and each sees only its own;
-//! - a user-mode store to text or rodata kills only the writer.
+//! - a user-mode store to text or rodata kills only the writer;
+//! - with `mmap` (skipped where mmap fails): read() and write() whose buffer
+//!   is an untouched mapping of the very file being read or written (the
+//!   fault must not wait for the inode lock the call holds), a pipe's read
+//!   and write on untouched mappings (their copies run under a spinlock),
+//!   wait's status into one, and a read into a read-only mapping, which
+//!   fails and changes nothing.
 //!
 //! On a kernel without copy-on-write fork copies eagerly and the same
 //! checks must hold. Each case runs in a child of its own (so its heap
@@ -27,10 +33,11 @@
 
 use core::ffi::CStr;
 use core::ptr::{read_volatile, write_volatile};
+use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
 use ulib::meter::countfree;
 use ulib::{
     close, dup, exit, fork, open, pipe, println, read, sbrk, sys, unlink, wait, write, Stat,
-    O_CREATE, O_RDONLY, O_TRUNC, O_WRONLY,
+    O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 };
 
 ulib::entry!(main);
@@ -400,7 +407,98 @@ const CASES: &[Case] = &[
         name: "store to text/rodata kills only the writer",
         run: store_kills_only_writer,
     },
+    Case {
+        name: "mmap buffers in read, write, pipes and wait",
+        run: mmap_buffers,
+    },
 ];
+
+/// The mmap case (see the module comment).
+fn mmap_buffers() {
+    let fd = open(DATA, O_RDWR);
+    expect(fd >= 0, "open the data file read/write");
+    let map = |prot, flags| {
+        // SAFETY: mmap only creates a mapping; nothing is accessed here.
+        unsafe { sys::mmap(0, 2 * PGSIZE, prot, flags, fd, 0) }
+    };
+    let rw = PROT_READ | PROT_WRITE;
+    let shared = map(rw, MAP_SHARED);
+    if shared == usize::MAX {
+        println!("isolation:   mmap: not in this kernel, skipped");
+        return;
+    }
+    let (private, out, back, ro) = (
+        map(rw, MAP_PRIVATE),
+        map(rw, MAP_PRIVATE),
+        map(rw, MAP_PRIVATE),
+        map(PROT_READ, MAP_SHARED),
+    );
+    expect(![private, out, back, ro].contains(&usize::MAX), "mmap");
+    let at = |a: usize, i: usize| {
+        // SAFETY: a is one of the mappings above, i < 2 pages.
+        unsafe { read_volatile((a + i) as *const u8) }
+    };
+    // SAFETY (all the raw calls below): the buffers are our own mappings,
+    // 2 pages each, and no Rust reference to them exists.
+    let n = DATA_LEN as i32;
+    // read() of the file into a fresh mapping of that same file.
+    expect(
+        unsafe { sys::read(fd, private as *mut u8, n) } == n,
+        "read into own mapping",
+    );
+    expect(
+        (0..DATA_LEN).all(|i| at(private, i) == data_byte(i)),
+        "read bytes",
+    );
+    // write() (appending) from a fresh shared mapping of the same file.
+    expect(
+        unsafe { sys::write(fd, shared as *const u8, n) } == n,
+        "write from own mapping",
+    );
+    // A pipe: write from an untouched mapping, read into another.
+    let ch = channel();
+    expect(
+        unsafe { sys::write(ch[1], out as *const u8, 64) } == 64,
+        "pipe write",
+    );
+    expect(
+        unsafe { sys::read(ch[0], back as *mut u8, 64) } == 64,
+        "pipe read",
+    );
+    expect((0..64).all(|i| at(back, i) == data_byte(i)), "pipe bytes");
+    // wait's status lands in an untouched mapping.
+    let status = back + PGSIZE;
+    if fork_or_die() == 0 {
+        exit(7);
+    }
+    expect(
+        unsafe { sys::wait(status as *mut i32) } > 0,
+        "wait into a mapping",
+    );
+    // SAFETY: status is inside `back`, 4-byte aligned.
+    expect(
+        unsafe { read_volatile(status as *const i32) } == 7,
+        "wait status",
+    );
+    // read() into a read-only mapping: -1, the page keeps the file's bytes.
+    let fd2 = open_data();
+    expect(
+        unsafe { sys::read(fd2, ro as *mut u8, 16) } == -1,
+        "read into PROT_READ",
+    );
+    expect(
+        (0..16).all(|i| at(ro, i) == data_byte(i)),
+        "read-only mapping intact",
+    );
+    close(fd2);
+    for a in [shared, private, out, back, ro] {
+        // SAFETY: unmapping our own mappings; nothing refers to them after.
+        expect(unsafe { sys::munmap(a, 2 * PGSIZE) } == 0, "munmap");
+    }
+    close(fd);
+    close(ch[0]);
+    close(ch[1]);
+}
 
 fn fail(why: &str) -> ! {
     println!("isolation: FAILED {}", why);
