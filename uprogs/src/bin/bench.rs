@@ -618,12 +618,8 @@ fn mmap_fault_bench(t: Timer) {
     };
     touch(p, PGSIZE, 1);
     // SAFETY: the mapping is MMAP_SIZE bytes, more than 1 + MMAP_FAULT_PAGES pages.
-    fault_passes(
-        t,
-        unsafe { p.add(PGSIZE) },
-        MMAP_FAULT_PAGES * PGSIZE,
-        "mmap",
-    );
+    let fresh = unsafe { p.add(PGSIZE) };
+    fault_passes(t, fresh, MMAP_FAULT_PAGES * PGSIZE, "mmap");
     unmap(p, MMAP_SIZE);
     close(fd);
 }
