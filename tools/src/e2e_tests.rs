@@ -238,3 +238,30 @@ fn verbose_shows_console_lines() {
     );
     assert_eq!(last_line(&r.out), "1 passed, 0 failed", "{}", r.out);
 }
+
+/// mmaptest's output as the course's program prints it, passing.
+const MMAPTEST_OK: &str = r"
+    mmaptest) printf 'mmap_test starting\ntest mmap f\ntest mmap f: OK\ntest mmap private\ntest mmap private: OK\ntest mmap read-only\ntest mmap read-only: OK\ntest mmap read/write\ntest mmap read/write: OK\ntest mmap dirty\ntest mmap dirty: OK\ntest not-mapped unmap\ntest not-mapped unmap: OK\ntest mmap two files\ntest mmap two files: OK\nmmap_test: ALL OK\nfork_test starting\nfork_test OK\nmmaptest: all tests succeeded\n';;";
+
+#[test]
+fn mmaptest_suite_passes_and_fails() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run_fake("mmap-ok", Some(MMAPTEST_OK), &["mmaptest"], 1.0, false);
+    assert_eq!(last_line(&r.out), "1 passed, 0 failed", "{}", r.out);
+    assert!(r.out.contains("mmaptest: mmaptest ... ok ("), "{}", r.out);
+    // The first failure ends the program (and gets the prompt back).
+    let arms = r"
+    mmaptest) printf 'mmap_test starting\ntest mmap f\nmmaptest: mmap f failed: v1 mismatch (1), pid=3\n';;";
+    let r = run_fake("mmap-bad", Some(arms), &["mmaptest"], 1.0, false);
+    assert_eq!(last_line(&r.out), "0 passed, 1 failed", "{}", r.out);
+    assert!(r.out.contains("output has \" failed: \""), "{}", r.out);
+    // No success line, no failure line: the prompt alone is not a pass.
+    let arms = r"
+    mmaptest) printf 'mmap_test starting\nmmap_test: ALL OK\n';;";
+    let r = run_fake("mmap-short", Some(arms), &["mmaptest"], 1.0, false);
+    assert!(
+        r.out.contains("missing \"mmaptest: all tests succeeded\""),
+        "{}",
+        r.out
+    );
+}

@@ -1,4 +1,4 @@
-//! `tools grade`: the course-style grader for the lazy and cow labs.
+//! `tools grade`: the course-style grader for the lazy, cow and mmap labs.
 //!
 //! Two boots through the runner, each with its log: the lab's own test
 //! program, then `usertests -q`. The logs are then read item by item and
@@ -6,10 +6,16 @@
 //!
 //! Points (ours, in the spirit of the course):
 //! - lazy: "lazy: map" 20, "lazy: unmap" 20, "out of memory" 10;
-//!   cow: "simple" 30, "three" 30, "file" 20.
+//!   cow: "simple" 30, "three" 30, "file" 20;
+//!   mmap (the course's items and points): "mmaptest: mmap f" 20, then
+//!   10 each for "mmap private", "mmap read-only", "mmap read/write",
+//!   "mmap dirty", "not-mapped unmap" and "two files", and "fork_test" 40.
 //! - each usertests test is an item: 4 points for the tests that exercise
 //!   what the lab changes (sbrk, faults, copyin/copyout, fork), 1 for the
 //!   rest; "usertests: all tests" (ALL TESTS PASSED, no lost pages) 10.
+//!   (This stands for the course's "usertests" item, which is 19 points
+//!   for the whole run in the mmap lab; its 1-point "time" item, a file
+//!   the student writes, has no counterpart here.)
 
 use std::ffi::OsString;
 use std::fs;
@@ -23,8 +29,8 @@ use crate::runner::{self, Config};
 use crate::suites;
 
 pub const USAGE: &str = "\
-tools grade --lab lazy|cow --kernel PATH --fs PATH [--cpus N] [--log-dir DIR]
-            [--qemu PROGRAM] [--timeout-scale F] [--verbose]
+tools grade --lab lazy|cow|mmap --kernel PATH --fs PATH [--cpus N]
+            [--log-dir DIR] [--qemu PROGRAM] [--timeout-scale F] [--verbose]
   boots the kernel (built with the lab's feature) twice, for the lab's
   test program and for `usertests -q`, and prints each item with its
   points and a closing `Score: N/M`
@@ -40,6 +46,8 @@ const QUICK_SRC: &str = include_str!("../../uprogs/src/bin/usertests/quick.rs");
 
 /// How a lab item is decided: some line of the log ends with `text`, at
 /// least `times` times (cowtest runs simple twice, three three times).
+/// Trailing blanks do not count; text before it may be a kernel message
+/// that landed mid-line.
 #[derive(Debug, Clone, Copy)]
 pub struct Check {
     pub text: &'static str,
@@ -121,6 +129,47 @@ pub const LABS: &[Lab] = &[
             "textwrite",
         ],
     },
+    Lab {
+        name: "mmap",
+        suite: "mmaptest",
+        items: &[
+            item("mmaptest: mmap f", 20, "test mmap f: OK", 1),
+            item("mmaptest: mmap private", 10, "test mmap private: OK", 1),
+            item("mmaptest: mmap read-only", 10, "test mmap read-only: OK", 1),
+            item(
+                "mmaptest: mmap read/write",
+                10,
+                "test mmap read/write: OK",
+                1,
+            ),
+            item("mmaptest: mmap dirty", 10, "test mmap dirty: OK", 1),
+            item(
+                "mmaptest: not-mapped unmap",
+                10,
+                "test not-mapped unmap: OK",
+                1,
+            ),
+            item("mmaptest: two files", 10, "test mmap two files: OK", 1),
+            item("mmaptest: fork_test", 40, "fork_test OK", 1),
+        ],
+        // The page-fault path (a fault outside every mapping must still
+        // kill), fork and exit (mappings copied, and unmapped at exit), and
+        // copyin/copyout next to lazily filled pages.
+        key_tests: &[
+            "copyin",
+            "copyout",
+            "exitwait",
+            "reparent",
+            "forkfork",
+            "forkforkfork",
+            "kernmem",
+            "MAXVAplus",
+            "stacktest",
+            "textwrite",
+            "pgbug",
+            "sbrkbugs",
+        ],
+    },
 ];
 
 /// The suite that runs `usertests -q`.
@@ -129,6 +178,32 @@ const ALL_TESTS_POINTS: u32 = 10;
 
 pub fn find_lab(name: &str) -> Option<&'static Lab> {
     LABS.iter().find(|l| l.name == name)
+}
+
+/// The labs' names for messages: `lazy, cow or mmap`.
+fn lab_names() -> String {
+    let names: Vec<&str> = LABS.iter().map(|l| l.name).collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// What an item's check is about, to find the program's failure line:
+/// the text without `test ` in front and its `OK` at the end, so
+/// `test mmap f: OK` is about `mmap f` (mmaptest fails with `mmaptest:
+/// mmap f failed: ...`), `simple: ok` about `simple`.
+fn subject(text: &str) -> &str {
+    let t = text.strip_prefix("test ").unwrap_or(text);
+    let t = t
+        .strip_suffix("OK")
+        .or_else(|| t.strip_suffix("ok"))
+        .unwrap_or(t);
+    match t.trim_end_matches([':', ' ']) {
+        "" => text,
+        s => s,
+    }
 }
 
 /// The names in usertests' quick list.
@@ -186,7 +261,7 @@ pub fn score_lab_items(lab: &Lab, log: &str) -> Vec<Scored> {
             let ok = seen >= it.check.times;
             let why = (!ok).then(|| {
                 // A line naming the item and saying it failed explains best.
-                let word = it.check.text.split(':').next().unwrap_or(it.check.text);
+                let word = subject(it.check.text);
                 match console_lines(log)
                     .find(|l| l.contains(word) && l.to_lowercase().contains("fail"))
                 {
@@ -456,8 +531,10 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<i32, String> {
         out.write_all(USAGE.as_bytes()).map_err(|e| e.to_string())?;
         return Ok(0);
     }
-    let lab_name = o.get("--lab").ok_or("--lab is required (lazy or cow)")?;
-    let lab = find_lab(lab_name).ok_or_else(|| format!("no lab {lab_name:?} (lazy or cow)"))?;
+    let lab_name = o
+        .get("--lab")
+        .ok_or_else(|| format!("--lab is required ({})", lab_names()))?;
+    let lab = find_lab(lab_name).ok_or_else(|| format!("no lab {lab_name:?} ({})", lab_names()))?;
     let mut cfg = Config {
         kernel: o.file("--kernel")?,
         fs: o.file("--fs")?,
@@ -517,6 +594,24 @@ mod tests {
                 assert!(names.contains(t), "{}: {t} is not a quick test", lab.name);
             }
         }
+    }
+
+    #[test]
+    fn labs_name_real_suites_and_subjects() {
+        assert_eq!(lab_names(), "lazy, cow or mmap");
+        for lab in LABS {
+            assert!(suites::find(lab.suite).is_some(), "{}", lab.suite);
+            for it in lab.items {
+                assert!(it.points > 0 && it.check.times > 0);
+                assert!(!subject(it.check.text).is_empty());
+            }
+        }
+        assert_eq!(subject("test mmap f: OK"), "mmap f");
+        assert_eq!(subject("test not-mapped unmap: OK"), "not-mapped unmap");
+        assert_eq!(subject("fork_test OK"), "fork_test");
+        assert_eq!(subject("test lazy alloc: OK"), "lazy alloc");
+        assert_eq!(subject("simple: ok"), "simple");
+        assert_eq!(subject("OK"), "OK");
     }
 
     #[test]

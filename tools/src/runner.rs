@@ -373,6 +373,8 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(dir_name("lazy,cow"), "lazy,cow");
+        assert_eq!(dir_name("lazy,cow,mmap"), "lazy,cow,mmap");
+        assert_eq!(dir_name("cow-mmap+x"), "cow-mmap+x");
         assert_eq!(dir_name("a b/c"), "a_b_c");
         assert_eq!(seconds(Duration::from_millis(2340)), "2.3 s");
         assert_eq!(seconds(Duration::from_secs(312)), "312 s");

@@ -262,7 +262,21 @@ pub const SUITES: &[Suite] = &[
             .forbid(&["FAILED", "failed"])
             .timeout(600)],
     },
+    // mmaptest stops at its first failure with `mmaptest: TEST failed: WHY`.
+    Suite {
+        name: "mmaptest",
+        about: "mmaptest (mmap lab)",
+        steps: &[Step::cmd("mmaptest")
+            .expect(&[Text(MMAPTEST_PASSED)])
+            .forbid(&[MMAPTEST_FAILED])
+            .timeout(300)],
+    },
 ];
+
+/// mmaptest's last line when every test passed.
+pub const MMAPTEST_PASSED: &str = "mmaptest: all tests succeeded";
+/// In mmaptest's failure line, `mmaptest: TEST failed: WHY`.
+pub const MMAPTEST_FAILED: &str = " failed: ";
 
 pub fn find(name: &str) -> Option<&'static Suite> {
     SUITES.iter().find(|s| s.name == name)
@@ -280,6 +294,34 @@ mod tests {
             assert_eq!(find(s.name).unwrap().name, s.name);
         }
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn lab_suites_judge_their_programs() {
+        for (suite, program) in [
+            ("lazytests", "lazytests"),
+            ("cowtest", "cowtest"),
+            ("mmaptest", "mmaptest"),
+        ] {
+            let s = find(suite).unwrap();
+            assert_eq!(s.steps[0].input, Input::Line(program));
+            assert!(!s.steps[0].expect.is_empty() && !s.steps[0].forbid.is_empty());
+        }
+        let m = find("mmaptest").unwrap().steps[0];
+        assert_eq!(m.expect, [Text("mmaptest: all tests succeeded")]);
+        assert!("mmaptest: mmap f failed: v1 mismatch (1), pid=4".contains(m.forbid[0]));
+        // The lines of a passing run must not trip it.
+        for ok in [
+            "mmap_test starting",
+            "test mmap f: OK",
+            "test not-mapped unmap: OK",
+            "mmap_test: ALL OK",
+            "fork_test OK",
+            "mmaptest: all tests succeeded",
+        ] {
+            assert!(!ok.contains(m.forbid[0]), "{ok}");
+        }
+        assert!(m.timeout >= 300);
     }
 
     #[test]

@@ -263,3 +263,149 @@ fn usage() {
     assert_eq!(bad(&["bench", "--fs", "/nonexistent"]), 2);
     assert_eq!(bad(&["bench", "--bogus"]), 2);
 }
+
+/// What a kernel without the mmap lab prints for the mmap figures.
+const NO_MMAP: &str = "3 bench: unknown sys call 22\n\
+BENCH fault.mmap.first failed mmap\nBENCH mmap256K.16th.pages failed mmap\n\
+BENCH mmap256K.read.pages failed mmap\n";
+
+/// A kernel with it: 4 timed faults of 9,000 instructions over a
+/// 400-instruction loop; 4 pages read of 64, against all 64 read().
+const MMAP: &str = "BENCH clock rdtime\nBENCH boot.free 32400 pages\n\
+BENCH fault.lazy.first 4100 ns\nBENCH fault.lazy.again 4100 ns\nBENCH fault.lazy.count 1024 pages\n\
+BENCH fault.cow.first 4200 ns\nBENCH fault.cow.again 4100 ns\nBENCH fault.cow.count 1024 pages\n\
+BENCH fault.mmap.first 36400 ns\nBENCH fault.mmap.again 400 ns\nBENCH fault.mmap.count 4 pages\n\
+BENCH mmap256K.16th.touched 4 pages\nBENCH mmap256K.16th.pages 5 pages\n\
+BENCH mmap256K.read.pages 65 pages\nBENCH disk.write1M.time 9000000 ns\n";
+
+#[test]
+fn mmap_rows() {
+    let broken = MMAP
+        .replace(
+            "BENCH mmap256K.read.pages 65 pages",
+            "BENCH mmap256K.read.pages failed content",
+        )
+        .replace(
+            "BENCH fault.mmap.first 36400 ns",
+            "BENCH fault.mmap.first failed mmap",
+        );
+    let runs = [
+        parse("base", &log(&format!("{BASE}{NO_MMAP}"))),
+        parse("mmap", &log(MMAP)),
+        parse("lazy,cow,mmap", &log(&broken)),
+    ];
+    let lines = table(&runs);
+    let no = || Cell::Text("no mmap".into());
+    assert_eq!(
+        row(&lines, "fault.mmap.instructions"),
+        [no(), Cell::Num(9000.0), Cell::Text("mmap failed".into())]
+    );
+    assert_eq!(
+        row(&lines, "mmap256K.16th.pages"),
+        [no(), Cell::Num(5.0), Cell::Num(5.0)]
+    );
+    assert_eq!(
+        row(&lines, "mmap256K.read.pages"),
+        [no(), Cell::Num(65.0), Cell::Text("content failed".into())]
+    );
+    // The pages read are a helper figure, like sbrk's.
+    assert!(!lines
+        .iter()
+        .any(|l| matches!(l, Line::Row { id, .. } if id.contains("touched"))));
+    let text = render(&runs, &lines);
+    // The mmap fault sits with the other faults, under one head.
+    assert_eq!(text.matches("one page fault").count(), 1, "{text}");
+    let faults: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("one page fault"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(faults.len(), 3, "{text}");
+    assert!(
+        faults[2].starts_with("  mmap (file page, cached) fault: instructions"),
+        "{text}"
+    );
+    assert!(
+        faults[2].ends_with("no mmap         9,000   mmap failed"),
+        "{text}"
+    );
+    assert!(text.contains("\na 256 KiB file, read\n"), "{text}");
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("  through mmap, every 16th page: pages")
+            && l.ends_with("no mmap             5             5")));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("  with read(), all of it into the heap: pages")));
+    let c = csv(&runs, &lines);
+    assert!(
+        c.contains(
+            "\nmmap256K.16th.pages,\"a 256 KiB file, read: through mmap, every 16th page: pages\",\
+             pages,no mmap,5,5\n"
+        ),
+        "{c}"
+    );
+    let k = key_figures(&runs).join("\n");
+    assert!(
+        k.contains("one mmap fault: 9,000 instructions (mmap kernel)"),
+        "{k}"
+    );
+    assert!(
+        k.contains(
+            "a 256 KiB file, one page in 16 read: 5 pages through mmap vs 65 read() whole \
+             (mmap kernel)"
+        ),
+        "{k}"
+    );
+    // Without a kernel that has mmap, no mmap sentence at all.
+    let k = key_figures(&runs[..1]).join("\n");
+    assert!(!k.contains("mmap"), "{k}");
+}
+
+#[test]
+fn default_sets_are_the_kernels_there() {
+    let dir = std::env::temp_dir().join(format!("bench-sets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // SETS is the lab diff's eight, in its order, as cargo spells them.
+    let want: Vec<String> = tools::cfgdiff::FeatureSet::all()
+        .iter()
+        .map(|s| match s.features() {
+            f if f.is_empty() => "base".to_string(),
+            f => f,
+        })
+        .collect();
+    assert_eq!(tools::bench::SETS.to_vec(), want);
+    for (set, lines) in [
+        ("lazy,cow,mmap", MMAP.to_string()),
+        ("base", format!("{BASE}{NO_MMAP}")),
+        ("mmap", MMAP.to_string()),
+    ] {
+        let d = dir.join("logs").join(set);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("bench.log"), log(&lines)).unwrap();
+    }
+    // Not a set name: not a column.
+    std::fs::create_dir_all(dir.join("logs/other")).unwrap();
+    std::fs::write(dir.join("logs/other/bench.log"), log(MMAP)).unwrap();
+    let args = |logs: &str| -> Vec<String> {
+        vec![
+            "bench".into(),
+            "--from-logs".into(),
+            dir.join(logs).to_string_lossy().into(),
+            "--out".into(),
+            dir.join("out").to_string_lossy().into(),
+        ]
+    };
+    let mut out = Vec::new();
+    assert_eq!(tools::cli::main_with(&args("logs"), &mut out), 0);
+    let results = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    assert!(
+        results.starts_with("metric,description,unit,base,mmap,\"lazy,cow,mmap\"\n"),
+        "{results}"
+    );
+    // Nothing there at all is bad usage.
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    assert_eq!(tools::cli::main_with(&args("empty"), &mut Vec::new()), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

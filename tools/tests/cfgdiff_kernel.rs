@@ -32,6 +32,22 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Whether any file of the kernel package contains `text`.
+fn kernel_mentions(text: &str) -> bool {
+    fn walk(dir: &Path, text: &str) -> bool {
+        fs::read_dir(dir).unwrap().any(|e| {
+            let e = e.unwrap();
+            let path = e.path();
+            if e.file_type().unwrap().is_dir() {
+                e.file_name() != "target" && walk(&path, text)
+            } else {
+                String::from_utf8_lossy(&fs::read(&path).unwrap()).contains(text)
+            }
+        })
+    }
+    walk(&root().join("kernel"), text)
+}
+
 #[test]
 fn every_set_resolves_every_lab_cfg() {
     for set in FeatureSet::all() {
@@ -41,7 +57,11 @@ fn every_set_resolves_every_lab_cfg() {
         assert!(t.files.contains_key("kernel/kernel.ld"));
         for (path, bytes) in &t.files {
             let s = String::from_utf8_lossy(bytes);
-            for f in ["feature = \"lazy\"", "feature = \"cow\""] {
+            for f in [
+                "feature = \"lazy\"",
+                "feature = \"cow\"",
+                "feature = \"mmap\"",
+            ] {
                 assert!(!s.contains(f), "{set}: {path} still has {f}");
             }
             // A file the labs do not touch is copied byte for byte.
@@ -157,6 +177,44 @@ fn cli_prints_diff_and_summary() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `make diff TO=mmap` as the Makefile spells it: an empty FROM, and a
+/// feature the kernel may not have cfgs for yet (then the diff is empty).
+#[test]
+fn cli_diffs_to_mmap() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args(["labdiff", "--from=", "--to=mmap", "--color=never", "--root"])
+        .arg(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("kernel: base -> mmap\n"), "{s}");
+    if kernel_mentions("feature = \"mmap\"") {
+        assert!(s.starts_with("--- a/kernel/"), "{s}");
+        assert!(!s.contains("\n0 files changed"), "{s}");
+    } else {
+        assert_eq!(s, "kernel: base -> mmap\n0 files changed, +0 -0\n");
+    }
+    // Every set of three spellings gives the same diff.
+    let stat = |from: &str, to: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+            .args(["labdiff", "--stat", "--color=never", from, to, "--root"])
+            .arg(root())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let a = stat("cow", "lazy,cow,mmap");
+    assert!(a.contains("kernel: cow -> lazy-cow-mmap\n"), "{a}");
+    assert_eq!(a, stat("cow", "mmap+cow-lazy"));
+    assert_eq!(a, stat("cow", "lazy-cow-mmap"));
+}
+
 #[test]
 fn workspace_tree_stands_alone() {
     let (t, _) = workspace_tree(&root(), &FeatureSet::parse("cow").unwrap()).unwrap();
@@ -215,12 +273,30 @@ fn git_branches() {
         String::from_utf8(o.stdout).unwrap()
     };
     let branches = git(&["branch", "--format=%(refname:short)"]);
-    assert_eq!(branches, "base\ncow\nlazy\nlazy-cow\n");
+    assert_eq!(
+        branches,
+        "base\ncow\ncow-mmap\nlazy\nlazy-cow\nlazy-cow-mmap\nlazy-mmap\nmmap\n"
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(
+            "branches base, lazy, cow, lazy-cow, mmap, lazy-mmap, cow-mmap, lazy-cow-mmap"
+        ),
+        "{said}"
+    );
     assert_eq!(
         git(&["diff", "--name-only", "base", "cow"]),
         "kernel/src/kalloc.rs\nkernel/src/trap.rs\nkernel/src/vm.rs\n"
     );
-    // One root commit under all four.
+    // A set whose features the kernel does not use is its base's twin.
+    if !kernel_mentions("feature = \"mmap\"") {
+        assert_eq!(git(&["diff", "--name-only", "base", "mmap"]), "");
+        assert_eq!(
+            git(&["diff", "--name-only", "lazy-cow", "lazy-cow-mmap"]),
+            ""
+        );
+    }
+    // One root commit under all eight.
     let roots = git(&["rev-list", "--max-parents=0", "--all"]);
     assert_eq!(roots.lines().count(), 1);
     // The work tree is the base branch, clean.

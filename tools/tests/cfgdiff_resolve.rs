@@ -2,14 +2,23 @@
 
 use tools::cfgdiff::{resolve, FeatureSet};
 
-/// Resolves `src` for the set named `set` ("", "lazy", "cow", "lazy,cow").
+/// Resolves `src` for the set named `set` ("", "lazy", "cow,mmap", ...).
 fn res(src: &str, set: &str) -> String {
     resolve(src, &FeatureSet::parse(set).unwrap())
         .unwrap_or_else(|e| panic!("{e}"))
         .text
 }
 
-const SETS: [&str; 4] = ["", "lazy", "cow", "lazy,cow"];
+const SETS: [&str; 8] = [
+    "",
+    "lazy",
+    "cow",
+    "lazy,cow",
+    "mmap",
+    "lazy,mmap",
+    "cow,mmap",
+    "lazy,cow,mmap",
+];
 
 #[test]
 fn items_true_and_false() {
@@ -66,6 +75,57 @@ fn d() {}
     assert_eq!(res(src, "lazy"), "fn c() {}\n");
     assert_eq!(res(src, "cow"), "fn a() {}\nfn c() {}\n");
     assert_eq!(res(src, "lazy,cow"), "fn b() {}\nfn c() {}\n");
+}
+
+#[test]
+fn mmap_with_the_others() {
+    // The shapes the mmap lab needs: its own items, a fault path shared
+    // with lazy and cow, and code for a combination.
+    let src = "\
+#[cfg(feature = \"mmap\")]
+mod vma;
+fn usertrap() {
+    #[cfg(any(feature = \"lazy\", feature = \"cow\", feature = \"mmap\"))]
+    fault();
+    #[cfg(not(feature = \"mmap\"))]
+    plain();
+}
+#[cfg(all(feature = \"cow\", feature = \"mmap\"))]
+fn share_private() {}
+#[cfg(all(feature = \"mmap\", not(feature = \"lazy\")))]
+fn eager_heap() {}
+";
+    for set in SETS {
+        let out = res(src, set);
+        let on = |f: &str| set.split(',').any(|n| n == f);
+        assert!(!out.contains("cfg("), "{set:?}: {out}");
+        assert_eq!(out.contains("mod vma;"), on("mmap"), "{set:?}");
+        assert_eq!(
+            out.contains("fault();"),
+            on("lazy") || on("cow") || on("mmap"),
+            "{set:?}"
+        );
+        assert_eq!(out.contains("plain();"), !on("mmap"), "{set:?}");
+        assert_eq!(
+            out.contains("fn share_private"),
+            on("cow") && on("mmap"),
+            "{set:?}"
+        );
+        assert_eq!(
+            out.contains("fn eager_heap"),
+            on("mmap") && !on("lazy"),
+            "{set:?}"
+        );
+    }
+    assert_eq!(
+        res(src, "mmap"),
+        "mod vma;\nfn usertrap() {\n    fault();\n}\nfn eager_heap() {}\n"
+    );
+    assert_eq!(res(src, ""), "fn usertrap() {\n    plain();\n}\n");
+    assert_eq!(
+        res(src, "lazy-cow-mmap"),
+        "mod vma;\nfn usertrap() {\n    fault();\n}\nfn share_private() {}\n"
+    );
 }
 
 #[test]

@@ -144,3 +144,193 @@ fn cow_items() {
     let copyin = u.iter().find(|i| i.name == "usertests: copyin").unwrap();
     assert_eq!(copyin.points, 4);
 }
+
+/// mmaptest passing, as the course's program prints it (a killed child's
+/// report in between, as the read-only test may give).
+const MMAP_OK: &str = "$ mmaptest\nmmap_test starting\ntest mmap f\ntest mmap f: OK\n\
+test mmap private\ntest mmap private: OK\ntest mmap read-only\ntest mmap read-only: OK\n\
+test mmap read/write\ntest mmap read/write: OK\ntest mmap dirty\ntest mmap dirty: OK\n\
+test not-mapped unmap\ntest not-mapped unmap: OK\ntest mmap two files\n\
+test mmap two files: OK\nmmap_test: ALL OK\nfork_test starting\n\
+usertrap(): unexpected scause 0xd pid=6\n\x20           sepc=0x6e stval=0x0\n\
+fork_test OK\nmmaptest: all tests succeeded\n$ \n# tools: mmaptest: ok (4.1 s)\n";
+
+#[test]
+fn mmap_all_pass() {
+    let lab = find_lab("mmap").unwrap();
+    let items = score_lab_items(lab, MMAP_OK);
+    assert_eq!(items.len(), 8);
+    assert!(items.iter().all(|i| i.ok), "{items:?}");
+    // The course's points for mmaptest's items.
+    assert_eq!(score(&items), (120, 120));
+    let t = table(&items);
+    for (name, points) in [
+        ("mmaptest: mmap f", 20),
+        ("mmaptest: mmap private", 10),
+        ("mmaptest: mmap read-only", 10),
+        ("mmaptest: mmap read/write", 10),
+        ("mmaptest: mmap dirty", 10),
+        ("mmaptest: not-mapped unmap", 10),
+        ("mmaptest: two files", 10),
+        ("mmaptest: fork_test", 40),
+    ] {
+        let want = format!(" {points}/{points}");
+        assert!(
+            t.lines()
+                .any(|l| l.starts_with(&format!("  {name}: OK")) && l.ends_with(&want)),
+            "{name}: {t}"
+        );
+    }
+    // Then usertests as for every lab; fork is one this lab leans on.
+    let names = quick_tests();
+    let mut all = items;
+    all.extend(score_usertests(lab, &names, &usertests_log(None)));
+    let (got, max) = score(&all);
+    assert_eq!(got, max);
+    let keys = lab.key_tests.len() as u32;
+    assert_eq!(max, 120 + 4 * keys + (names.len() as u32 - keys) + 10);
+    let fork = all
+        .iter()
+        .find(|i| i.name == "usertests: forkforkfork")
+        .unwrap();
+    assert_eq!(fork.points, 4);
+}
+
+#[test]
+fn mmap_first_failure_explains_the_rest() {
+    let lab = find_lab("mmap").unwrap();
+    // mmaptest stops at its first failure: dirty fails, nothing after runs.
+    let cut = MMAP_OK.find("test mmap dirty: OK").unwrap();
+    let log = format!(
+        "{}mmaptest: mmap dirty failed: file does not contain modifications, pid=3\n$ \n\
+         # tools: mmaptest: FAILED (2.0 s): output has \" failed: \"\n",
+        &MMAP_OK[..cut]
+    );
+    let items = score_lab_items(lab, &log);
+    let failed: Vec<&str> = items
+        .iter()
+        .filter(|i| !i.ok)
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "mmaptest: mmap dirty",
+            "mmaptest: not-mapped unmap",
+            "mmaptest: two files",
+            "mmaptest: fork_test"
+        ]
+    );
+    assert_eq!(score(&items), (50, 120));
+    let t = table(&items);
+    assert!(
+        t.contains(
+            "      mmaptest: mmap dirty failed: file does not contain modifications, pid=3\n"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("\"fork_test OK\" not in the output; the run: FAILED (2.0 s)"),
+        "{t}"
+    );
+    // fork_test's own failure line is found too.
+    let log = MMAP_OK.replace(
+        "fork_test OK\n",
+        "mmaptest: fork_test failed: v1 mismatch (2), pid=7\n",
+    );
+    let items = score_lab_items(lab, &log);
+    let fork = items.iter().find(|i| !i.ok).unwrap();
+    assert_eq!(fork.name, "mmaptest: fork_test");
+    assert_eq!(
+        fork.why.as_deref(),
+        Some("mmaptest: fork_test failed: v1 mismatch (2), pid=7")
+    );
+    assert_eq!(score(&items), (80, 120));
+}
+
+/// `tools grade --lab mmap` end to end, against a fake QEMU that plays
+/// mmaptest and `usertests -q` passing.
+#[test]
+fn grade_mmap_end_to_end() {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    let dir = std::env::temp_dir().join(format!("tools-grade-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("kernel"), "k").unwrap();
+    fs::write(dir.join("fs.img"), "f").unwrap();
+    // The console text after the command's echo, up to the next prompt.
+    let body = |log: &str, cmd: &str| {
+        let start = log.find(&format!("$ {cmd}\n")).unwrap() + cmd.len() + 3;
+        let end = log[start..].find("$ ").unwrap() + start;
+        fs::write(dir.join(cmd.replace(' ', "_")), &log[start..end]).unwrap();
+    };
+    body(MMAP_OK, "mmaptest");
+    body(&usertests_log(None), "usertests -q");
+    let script = r#"#!/bin/bash
+d=$(dirname "$0")
+printf 'xv6 kernel is booting\ninit: starting sh\n$ '
+line=
+while IFS= read -r -n1 -d '' c; do
+  case "$c" in
+    $'\n')
+      printf '%s\n' "$line"
+      [ -n "$line" ] && [ -f "$d/${line// /_}" ] && cat "$d/${line// /_}"
+      line=
+      printf '$ ';;
+    *) line="$line$c";;
+  esac
+done
+"#;
+    let qemu = dir.join("qemu");
+    fs::write(&qemu, script).unwrap();
+    fs::set_permissions(&qemu, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args(["grade", "--lab", "mmap", "--cpus", "1"])
+        .arg("--kernel")
+        .arg(dir.join("kernel"))
+        .arg("--fs")
+        .arg(dir.join("fs.img"))
+        .arg("--qemu")
+        .arg(&qemu)
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{out:?}");
+    assert!(
+        stdout.starts_with("== Test running mmaptest ==\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("== Test usertests -q ==\n"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("  mmaptest: fork_test: OK") && l.ends_with(" 40/40")),
+        "{stdout}"
+    );
+    let last = stdout.trim_end().lines().last().unwrap();
+    let (got, max) = last
+        .strip_prefix("Score: ")
+        .unwrap()
+        .split_once('/')
+        .unwrap();
+    assert_eq!(got, max, "{stdout}");
+    assert!(dir.join("logs/mmap/mmaptest.log").is_file());
+    // The usage names the lab, and an unknown lab lists them.
+    let help = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args(["grade", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--lab lazy|cow|mmap"));
+    let bad = Command::new(env!("CARGO_BIN_EXE_tools"))
+        .args(["grade", "--lab", "nmap"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("(lazy, cow or mmap)"));
+    fs::remove_dir_all(&dir).unwrap();
+}

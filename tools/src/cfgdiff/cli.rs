@@ -8,21 +8,25 @@ use super::tree::{kernel_tree, workspace_tree};
 use super::{git, resolve, udiff};
 
 pub const USAGE: &str = "\
-The lab diff: the kernel's `lazy` and `cow` features resolved into plain
-source. A SET is `base` (or empty), `lazy`, `cow` or `lazy,cow`.
+The lab diff: the kernel's `lazy`, `cow` and `mmap` features resolved into
+plain source. A SET is `base` (or empty) or some lab features joined by
+`,`, `-` or `+` in any order: `lazy`, `cow`, `mmap`, `lazy,cow`,
+`cow-mmap`, `lazy,cow,mmap`, ...
 
 tools labdiff [--root DIR] [--color auto|always|never] [--stat] [FROM] TO
 tools labdiff [--root DIR] --from SET --to SET
   the unified diff of kernel/ from FROM to TO (each base if not given),
   then one line per changed file and a total; --stat shows only those
 tools labtree [--root DIR] --out DIR [SET ...]
-  writes each SET (default all four) as DIR/NAME (base, lazy, cow,
-  lazy-cow): the resolved kernel in a workspace of its own, which
-  `cargo build --release` builds with no --features
+  writes each SET (default all eight) as DIR/NAME (base, lazy, cow,
+  lazy-cow, mmap, lazy-mmap, cow-mmap, lazy-cow-mmap): the resolved kernel
+  in a workspace of its own, which `cargo build --release` builds with no
+  --features
 tools labgit [--root DIR] [--force] REPO
-  a new git repository at REPO with branches base, lazy, cow and lazy-cow
-  off one empty root commit: `git diff base cow` is the cow lab;
-  --force first deletes an earlier REPO (one that has a .git)
+  a new git repository at REPO with one branch per set (the eight names
+  above) off one empty root commit: `git diff base cow` is the cow lab,
+  `git diff base mmap` the mmap lab; --force first deletes an earlier REPO
+  (one that has a .git)
 tools labresolve [--features SET] FILE
   prints one Rust file as it reads for SET
 
@@ -168,10 +172,12 @@ fn labgit(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
         branches.push((set.name(), tree, msg));
     }
     git::export(repo, &branches)?;
+    let names: Vec<&str> = branches.iter().map(|(n, ..)| n.as_str()).collect();
     writeln!(
         out,
-        "{}: branches base, lazy, cow, lazy-cow (try `git diff base cow`)",
-        repo.display()
+        "{}: branches {} (try `git diff base cow`)",
+        repo.display(),
+        names.join(", ")
     )
     .map_err(|e| e.to_string())?;
     Ok(0)

@@ -5,43 +5,34 @@ use std::fmt;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Lit, Meta, Token};
 
-/// The kernel's lab features, in the order names are written.
-pub const LAB_FEATURES: [&str; 2] = ["lazy", "cow"];
+/// The kernel's lab features, in the order names are written. A feature
+/// set is a subset of these; its bit `i` stands for `LAB_FEATURES[i]`.
+pub const LAB_FEATURES: [&str; 3] = ["lazy", "cow", "mmap"];
+
+/// How many feature sets there are: every subset of the lab features.
+pub const SET_COUNT: usize = 1 << LAB_FEATURES.len();
 
 /// A subset of the lab features: one configuration of the kernel.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FeatureSet {
-    lazy: bool,
-    cow: bool,
+    /// Bit `i` set: `LAB_FEATURES[i]` is on.
+    bits: u8,
 }
 
 impl FeatureSet {
-    pub const BASE: FeatureSet = FeatureSet {
-        lazy: false,
-        cow: false,
-    };
+    pub const BASE: FeatureSet = FeatureSet { bits: 0 };
 
-    /// The four configurations, in teaching order.
-    pub fn all() -> [FeatureSet; 4] {
-        [
-            FeatureSet::BASE,
-            FeatureSet {
-                lazy: true,
-                cow: false,
-            },
-            FeatureSet {
-                lazy: false,
-                cow: true,
-            },
-            FeatureSet {
-                lazy: true,
-                cow: true,
-            },
-        ]
+    /// Every configuration, in teaching order: counting up in binary with
+    /// the first lab feature as the low bit, so each lab comes after all
+    /// the sets without it (base, lazy, cow, lazy-cow, mmap, lazy-mmap,
+    /// cow-mmap, lazy-cow-mmap).
+    pub fn all() -> [FeatureSet; SET_COUNT] {
+        std::array::from_fn(|i| FeatureSet { bits: i as u8 })
     }
 
-    /// Reads `""` or `base`, `lazy`, `cow`, `lazy,cow` (any order; `-` and
-    /// `+` also separate, so a branch name like `lazy-cow` works too).
+    /// Reads `""` or `base`, or lab feature names such as `lazy`, `cow,mmap`
+    /// (any order; `-` and `+` also separate, so a branch name like
+    /// `lazy-cow-mmap` works too).
     pub fn parse(s: &str) -> Result<FeatureSet, String> {
         let mut set = FeatureSet::BASE;
         let s = s.trim();
@@ -49,12 +40,13 @@ impl FeatureSet {
             return Ok(set);
         }
         for name in s.split([',', '-', '+', ' ']).filter(|n| !n.is_empty()) {
-            match name {
-                "lazy" => set.lazy = true,
-                "cow" => set.cow = true,
-                _ => {
+            match LAB_FEATURES.iter().position(|&f| f == name) {
+                Some(i) => set.bits |= 1 << i,
+                None => {
                     return Err(format!(
-                        "unknown feature {name:?} in {s:?} (want base, lazy, cow or lazy,cow)"
+                        "unknown feature {name:?} in {s:?} (want base, or some of {} \
+                         joined by `,`, `-` or `+`)",
+                        LAB_FEATURES.join(", ")
                     ))
                 }
             }
@@ -64,11 +56,8 @@ impl FeatureSet {
 
     /// Whether lab feature `name` is on; `None` if it is no lab feature.
     pub fn get(&self, name: &str) -> Option<bool> {
-        match name {
-            "lazy" => Some(self.lazy),
-            "cow" => Some(self.cow),
-            _ => None,
-        }
+        let i = LAB_FEATURES.iter().position(|&f| f == name)?;
+        Some(self.bits & (1 << i) != 0)
     }
 
     fn enabled(&self) -> Vec<&'static str> {
@@ -78,7 +67,7 @@ impl FeatureSet {
             .collect()
     }
 
-    /// Directory and branch name: `base`, `lazy`, `cow`, `lazy-cow`.
+    /// Directory and branch name: `base`, `lazy`, `lazy-cow`, `cow-mmap`, ...
     pub fn name(&self) -> String {
         let on = self.enabled();
         if on.is_empty() {
@@ -88,7 +77,7 @@ impl FeatureSet {
         }
     }
 
-    /// As cargo's `--features` wants it: `""`, `lazy`, `cow`, `lazy,cow`.
+    /// As cargo's `--features` wants it: `""`, `lazy`, `lazy,cow`, `cow,mmap`, ...
     pub fn features(&self) -> String {
         self.enabled().join(",")
     }
@@ -190,13 +179,50 @@ mod tests {
             ("lazy,cow", "lazy-cow", "lazy,cow"),
             ("cow,lazy", "lazy-cow", "lazy,cow"),
             ("lazy-cow", "lazy-cow", "lazy,cow"),
+            ("mmap", "mmap", "mmap"),
+            ("mmap,lazy", "lazy-mmap", "lazy,mmap"),
+            ("mmap+cow", "cow-mmap", "cow,mmap"),
+            ("mmap-cow,lazy", "lazy-cow-mmap", "lazy,cow,mmap"),
+            (" cow mmap ", "cow-mmap", "cow,mmap"),
+            ("lazy,lazy", "lazy", "lazy"),
         ] {
             let set = FeatureSet::parse(s).unwrap();
-            assert_eq!(set.name(), name);
-            assert_eq!(set.features(), feats);
+            assert_eq!(set.name(), name, "{s:?}");
+            assert_eq!(set.features(), feats, "{s:?}");
+            // Both spellings read back as the same set.
+            assert_eq!(FeatureSet::parse(name).unwrap(), set);
+            assert_eq!(FeatureSet::parse(feats).unwrap(), set);
         }
         assert!(FeatureSet::parse("lazy,huge").is_err());
         assert!(FeatureSet::parse("base,cow").is_err());
+        assert!(FeatureSet::parse("mmap,").is_ok());
+        let e = FeatureSet::parse("nmap").unwrap_err();
+        assert!(e.contains("lazy, cow, mmap"), "{e}");
+    }
+
+    #[test]
+    fn all_sets_in_teaching_order() {
+        let names: Vec<String> = FeatureSet::all().iter().map(FeatureSet::name).collect();
+        assert_eq!(
+            names,
+            [
+                "base",
+                "lazy",
+                "cow",
+                "lazy-cow",
+                "mmap",
+                "lazy-mmap",
+                "cow-mmap",
+                "lazy-cow-mmap"
+            ]
+        );
+        assert_eq!(FeatureSet::all()[0], FeatureSet::BASE);
+        for set in FeatureSet::all() {
+            for f in LAB_FEATURES {
+                assert_eq!(set.get(f), Some(set.name().split('-').any(|n| n == f)));
+            }
+            assert_eq!(set.get("other"), None);
+        }
     }
 
     #[test]
@@ -224,5 +250,45 @@ mod tests {
         assert_eq!(ev(r#"any(feature = "lazy", test)"#, ""), Tri::Unknown);
         assert_eq!(ev(r#"not(all(feature = "lazy", unix))"#, ""), Tri::True);
         assert_eq!(ev("not(a, b)", ""), Tri::Unknown);
+    }
+
+    #[test]
+    fn evaluates_mmap() {
+        let mmap = r#"feature = "mmap""#;
+        assert_eq!(ev(mmap, "mmap"), Tri::True);
+        assert_eq!(ev(mmap, "lazy-cow-mmap"), Tri::True);
+        assert_eq!(ev(mmap, "lazy,cow"), Tri::False);
+        assert_eq!(ev(mmap, ""), Tri::False);
+        assert_eq!(ev(r#"not(feature = "mmap")"#, "cow"), Tri::True);
+        assert_eq!(ev(r#"not(feature = "mmap")"#, "cow,mmap"), Tri::False);
+        // The lab that shares the page-fault path with the others.
+        let any = r#"any(feature = "lazy", feature = "cow", feature = "mmap")"#;
+        assert_eq!(ev(any, ""), Tri::False);
+        assert_eq!(ev(any, "mmap"), Tri::True);
+        assert_eq!(ev(any, "lazy"), Tri::True);
+        let both = r#"all(feature = "cow", feature = "mmap")"#;
+        assert_eq!(ev(both, "cow"), Tri::False);
+        assert_eq!(ev(both, "mmap"), Tri::False);
+        assert_eq!(ev(both, "mmap,cow"), Tri::True);
+        let only = r#"all(feature = "mmap", not(feature = "lazy"))"#;
+        assert_eq!(ev(only, "mmap"), Tri::True);
+        assert_eq!(ev(only, "lazy-mmap"), Tri::False);
+        assert_eq!(ev(only, "lazy"), Tri::False);
+        let nested = r#"any(all(feature = "lazy", feature = "mmap"), not(any(feature = "cow", feature = "mmap")))"#;
+        for (set, want) in [
+            ("", Tri::True),
+            ("lazy", Tri::True),
+            ("cow", Tri::False),
+            ("mmap", Tri::False),
+            ("lazy,mmap", Tri::True),
+            ("lazy,cow,mmap", Tri::True),
+            ("cow,mmap", Tri::False),
+        ] {
+            assert_eq!(ev(nested, set), want, "{set}");
+        }
+        // Still only decided where the lab features decide.
+        assert_eq!(ev(r#"all(feature = "mmap", test)"#, "cow"), Tri::False);
+        assert_eq!(ev(r#"all(feature = "mmap", test)"#, "mmap"), Tri::Unknown);
+        assert_eq!(ev(r#"any(feature = "mmap", test)"#, "mmap"), Tri::True);
     }
 }

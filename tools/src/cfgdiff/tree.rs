@@ -325,11 +325,17 @@ mod tests {
 
     #[test]
     fn empties_features() {
-        let m = "[features]\n# Lab one.\nlazy = [\"dep:x\"]\ncow = []\nother = [\"y\"]\n";
+        let m = "[features]\n# Lab one.\nlazy = [\"dep:x\"]\ncow = []\n\
+                 # Lab three.\nmmap = [\"cow\"]\nother = [\"y\"]\n";
         let out = String::from_utf8(empty_lab_features(m).unwrap()).unwrap();
         assert_eq!(
             out,
-            "[features]\n# Lab one.\nlazy = []\ncow = []\nother = [\"y\"]\n"
+            "[features]\n# Lab one.\nlazy = []\ncow = []\n# Lab three.\nmmap = []\n\
+             other = [\"y\"]\n"
         );
+        // An empty lab feature stays as it is, still a feature.
+        let m = "[features]\nlazy = []\ncow = []\nmmap = []\n";
+        let out = String::from_utf8(empty_lab_features(m).unwrap()).unwrap();
+        assert_eq!(out, m);
     }
 }

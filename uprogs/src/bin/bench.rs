@@ -17,14 +17,19 @@
 //! by a helper process (see `Meter`) forked before any workload grows.
 //! Every workload runs in a child of its own, so each starts from the same
 //! small process and gives all its memory back when it ends.
+//!
+//! The mmap figures need a kernel with the mmap lab: elsewhere mmap is an
+//! unknown system call, and each of them reads `failed mmap` (the kernel
+//! prints one `unknown sys call` line for the probe).
 
 #![no_std]
 #![no_main]
 
-use core::ptr::write_volatile;
+use core::ptr::{read_volatile, write_volatile};
+use ulib::fcntl::{MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use ulib::{
     close, exec, exit, fork, open, pipe, println, read, sbrk, sleep, unlink, uptime, wait, write,
-    Args, O_CREATE, O_RDWR, O_TRUNC,
+    Args, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
 };
 
 ulib::entry!(main);
@@ -41,6 +46,16 @@ const SBRK_SIZE: usize = 64;
 const SBRK_STRIDES: [(usize, &str); 3] = [(1, "all"), (16, "16th"), (0, "none")];
 /// Pages faulted in to price one page fault.
 const FAULT_PAGES: usize = 1024;
+/// The file the mmap figures map: 256 KiB, about the most an xv6 file
+/// holds (268 blocks of 1 KiB), in 64 pages.
+const MMAP_FILE: &core::ffi::CStr = c"bench.mmap";
+const MMAP_SIZE: usize = 256 * 1024;
+/// Mapped, then one page in this many read.
+const MMAP_STRIDE: usize = 16;
+/// Fresh pages faulted in to price one mmap fault: few, so that their 4
+/// blocks each (and the indirect block) stay in the buffer cache (NBUF,
+/// 30 blocks) and the timed faults do no disk I/O.
+const MMAP_FAULT_PAGES: usize = 4;
 /// Iterations of the calibration loop (two instructions each).
 const CALIB_LOOPS: usize = 1_000_000;
 /// Guest nanoseconds per `uptime` tick (the kernel's timer interval).
@@ -513,6 +528,195 @@ fn cow_fault_bench(t: Timer) {
     in_child(|| fault_passes(t, p, len, "cow"));
 }
 
+/// What every byte of page `i` of the mmap file holds.
+fn page_byte(i: usize) -> u8 {
+    b'@' + (i % 61) as u8
+}
+
+/// The kernel's mmap: the address, or None when it says no.
+fn map(len: usize, prot: i32, fd: i32) -> Option<*mut u8> {
+    // SAFETY: a fresh mapping at an address of the kernel's choosing
+    // touches none of our memory.
+    let p = unsafe { ulib::sys::mmap(0, len, prot, MAP_PRIVATE, fd, 0) };
+    (p != usize::MAX).then_some(p as *mut u8)
+}
+
+fn unmap(p: *mut u8, len: usize) {
+    // SAFETY: [p, p + len) is a mapping of ours that nothing refers to
+    // any more.
+    unsafe { ulib::sys::munmap(p as usize, len) };
+}
+
+/// How making the mmap file went.
+#[derive(Clone, Copy, PartialEq)]
+enum MmapFile {
+    Ready,
+    NoMmap,
+    WriteFailed,
+}
+
+/// Writes the mmap file, 1 KiB at a time, after one page of it has shown
+/// that the kernel maps files at all (if not, the file goes again).
+fn make_mmap_file() -> MmapFile {
+    let fd = open(MMAP_FILE, O_CREATE | O_RDWR | O_TRUNC);
+    if fd < 0 {
+        return MmapFile::WriteFailed;
+    }
+    let mut buf = [0u8; 1024];
+    let mut result = MmapFile::Ready;
+    for (k, off) in (0..MMAP_SIZE).step_by(buf.len()).enumerate() {
+        buf.fill(page_byte(off / PGSIZE));
+        if write(fd, &buf) != buf.len() as i32 {
+            result = MmapFile::WriteFailed;
+            break;
+        }
+        if (k + 1) * buf.len() == PGSIZE {
+            match map(PGSIZE, PROT_READ, fd) {
+                Some(p) => unmap(p, PGSIZE),
+                None => {
+                    result = MmapFile::NoMmap;
+                    break;
+                }
+            }
+        }
+    }
+    close(fd);
+    if result != MmapFile::Ready {
+        unlink(MMAP_FILE);
+    }
+    result
+}
+
+/// Reads one byte from every `stride`-th page of [p, p + len); returns
+/// how many pages were read and whether each held its page's byte.
+fn peek(p: *const u8, len: usize, stride: usize) -> (u64, bool) {
+    let (mut n, mut ok) = (0, true);
+    for off in (0..len).step_by(stride * PGSIZE) {
+        // SAFETY: off < len, inside a mapping of the caller's.
+        ok &= unsafe { read_volatile(p.add(off)) } == page_byte(off / PGSIZE);
+        n += 1;
+    }
+    (n, ok)
+}
+
+/// An mmap fault: the first write to a page of a private, writable file
+/// mapping (a page allocated and filled from the file). The blocks are
+/// read first so the faults find them in the buffer cache; page 0 is
+/// touched untimed, so building the mapping's page-table pages is not
+/// counted; then pages 1 to MMAP_FAULT_PAGES are timed.
+fn mmap_fault_bench(t: Timer) {
+    let fd = open(MMAP_FILE, O_RDWR);
+    let mut buf = [0u8; 1024];
+    let warm = (1 + MMAP_FAULT_PAGES) * PGSIZE;
+    if fd < 0 || (0..warm / buf.len()).any(|_| read(fd, &mut buf) != buf.len() as i32) {
+        report_failed("fault.mmap.first", "read");
+        return;
+    }
+    let Some(p) = map(MMAP_SIZE, PROT_READ | PROT_WRITE, fd) else {
+        report_failed("fault.mmap.first", "mmap");
+        return;
+    };
+    touch(p, PGSIZE, 1);
+    // SAFETY: the mapping is MMAP_SIZE bytes, more than 1 + MMAP_FAULT_PAGES pages.
+    let fresh = unsafe { p.add(PGSIZE) };
+    fault_passes(t, fresh, MMAP_FAULT_PAGES * PGSIZE, "mmap");
+    unmap(p, MMAP_SIZE);
+    close(fd);
+}
+
+/// The file mapped and one page in MMAP_STRIDE read: the pages that
+/// takes while the mapping lives.
+fn mmap_touch_bench(meter: Meter) {
+    let pages = "mmap256K.16th.pages";
+    let fd = open(MMAP_FILE, O_RDONLY);
+    if fd < 0 {
+        report_failed(pages, "open");
+        return;
+    }
+    let f0 = meter.free_pages();
+    let Some(p) = map(MMAP_SIZE, PROT_READ, fd) else {
+        report_failed(pages, "mmap");
+        return;
+    };
+    let (n, ok) = peek(p, MMAP_SIZE, MMAP_STRIDE);
+    let f1 = meter.free_pages();
+    unmap(p, MMAP_SIZE);
+    close(fd);
+    report("mmap256K.16th.touched", n, "pages");
+    if ok {
+        report(pages, f0 - f1, "pages");
+    } else {
+        report_failed(pages, "content");
+    }
+}
+
+/// The eager way to the same bytes: read() the whole file into the heap.
+fn mmap_read_bench(meter: Meter) {
+    let pages = "mmap256K.read.pages";
+    let fd = open(MMAP_FILE, O_RDONLY);
+    if fd < 0 {
+        report_failed(pages, "open");
+        return;
+    }
+    let f0 = meter.free_pages();
+    let p = sbrk(MMAP_SIZE as i32);
+    if failed(p) {
+        report_failed(pages, "sbrk");
+        return;
+    }
+    // SAFETY: sbrk just gave us these MMAP_SIZE bytes, and nothing else
+    // refers to them.
+    let buf = unsafe { core::slice::from_raw_parts_mut(p, MMAP_SIZE) };
+    let got = read(fd, buf);
+    let f1 = meter.free_pages();
+    close(fd);
+    if got != MMAP_SIZE as i32 {
+        report_failed(pages, "read");
+    } else if peek(p, MMAP_SIZE, MMAP_STRIDE).1 {
+        report(pages, f0 - f1, "pages");
+    } else {
+        report_failed(pages, "content");
+    }
+}
+
+/// The mmap figures, after the file is made in a child of its own (exit
+/// status 0: made and mappable; 2: no mmap; 1: could not write it).
+fn mmap_benches(t: Timer, meter: Meter) {
+    const FIGURES: [&str; 3] = [
+        "fault.mmap.first",
+        "mmap256K.16th.pages",
+        "mmap256K.read.pages",
+    ];
+    let pid = fork();
+    if pid < 0 {
+        die("fork failed");
+    }
+    if pid == 0 {
+        exit(match make_mmap_file() {
+            MmapFile::Ready => 0,
+            MmapFile::NoMmap => 2,
+            MmapFile::WriteFailed => 1,
+        });
+    }
+    let mut status = -1;
+    wait(Some(&mut status));
+    let skipped = match status {
+        0 => None,
+        2 => Some("mmap"),
+        _ => Some("write"),
+    };
+    if let Some(what) = skipped {
+        for f in FIGURES {
+            report_failed(f, what);
+        }
+        return;
+    }
+    in_child(|| mmap_fault_bench(t));
+    in_child(|| mmap_touch_bench(meter));
+    in_child(|| mmap_read_bench(meter));
+    unlink(MMAP_FILE);
+}
+
 /// Writing 1 MiB, 1 KiB per write, into four files of 256 KiB (an xv6
 /// file holds at most 268 KiB): about 1,000 disk writes through the log,
 /// each a sleep until the disk's interrupt. The process is the only one
@@ -596,6 +800,8 @@ fn main(_args: Args) {
     }
     in_child(|| lazy_fault_bench(t));
     in_child(|| cow_fault_bench(t));
+    // After the other faults: the fault rows share one section.
+    mmap_benches(t, meter);
     in_child(|| disk_bench(t));
 
     meter.stop();
