@@ -115,11 +115,6 @@ impl Inode {
     pub fn inum(&self) -> u32 {
         self.inum.load(Ordering::Relaxed)
     }
-    /// Whether the current process has this inode locked.
-    #[cfg(feature = "mmap")]
-    pub fn holding(&self) -> bool {
-        self.lock.holding()
-    }
     fn index(&'static self) -> usize {
         (self as *const Inode as usize - INODES.as_ptr() as usize) / core::mem::size_of::<Inode>()
     }

@@ -1,20 +1,10 @@
-//! Lab `mmap`: memory-mapped files (docs/labs.md, "mmap").
+//! Lab `mmap`: memory-mapped files (docs/labs.md, chapter 4).
 //!
-//! `mmap` only records an area in the process's table; nothing is read.
-//! The first load or store in the area faults, and `mmapfault` (reached
-//! from `vm::uvmfault`) reads that page of the file and maps it with the
-//! area's permissions. `munmap`, `exit` and `exec` write the pages that
-//! were stored to in `MAP_SHARED` areas back to the file and free them.
-//!
-//! Dirty pages are found by the PTE's D bit: QEMU's MMU sets it on a user
-//! store, and `vm::user_page` sets it when the kernel stores for a system
-//! call (the kernel writes through its own mapping, which the MMU does not
-//! track in the user's PTE).
-//!
-//! Areas are placed downwards from the trapframe, the top of user memory,
-//! while the heap grows up towards them (growproc stops at the lowest
-//! area): neither ever has to move, and a large mapping cannot collide
-//! with a later sbrk.
+//! `mmap` only records an area; the first access to a page faults, and
+//! `mmapfault` reads that page of the file. `munmap`, `exit` and `exec`
+//! write stored-to (PTE_D) pages of MAP_SHARED areas back. Areas are placed
+//! downwards from the trapframe and the heap grows up towards them
+//! (growproc stops at the lowest), so neither ever has to move.
 
 use crate::file::{fileclose, filedup, FdType, File};
 use crate::fs::{ilock, iunlock, readi, writei};
@@ -36,9 +26,8 @@ use kernel::stat::T_DIR;
 /// Mapped areas per process.
 pub const NVMA: usize = 16;
 
-/// One mapped area: `len` bytes at `start` (both page-aligned) showing
-/// the file from offset `off` on. The area holds its own reference to the
-/// open file, so closing the descriptor does not end the mapping.
+/// `len` bytes at `start` (page-aligned) showing the file from `off` on.
+/// It holds a file reference of its own: close(fd) does not unmap.
 #[derive(Clone, Copy)]
 pub struct Vma {
     pub start: usize,
@@ -54,26 +43,17 @@ impl Vma {
         self.start + self.len
     }
 
-    /// PTE permissions for the area's pages. RISC-V has no write-only
-    /// pages, so PROT_WRITE brings R along.
+    /// PTE flags for the pages (RISC-V has no write-only pages).
     fn perm(&self) -> PteFlags {
         let mut perm = PteFlags::U;
-        if self.prot & PROT_READ != 0 {
-            perm |= PteFlags::R;
-        }
-        if self.prot & PROT_WRITE != 0 {
-            perm |= PteFlags::R | PteFlags::W;
-        }
-        if self.prot & PROT_EXEC != 0 {
-            perm |= PteFlags::X;
-        }
+        perm.set(PteFlags::R, self.prot & (PROT_READ | PROT_WRITE) != 0);
+        perm.set(PteFlags::W, self.prot & PROT_WRITE != 0);
+        perm.set(PteFlags::X, self.prot & PROT_EXEC != 0);
         perm
     }
 }
 
-/// mmap(addr, length, prot, flags, fd, offset): maps `length` bytes of the
-/// file from `offset` (page-aligned) and returns the address. `addr` is
-/// only a hint, and ignored.
+/// mmap(addr, length, prot, flags, fd, offset); `addr` is ignored.
 pub fn sys_mmap() -> Result<usize, Error> {
     let len = argaddr(1);
     let (prot, flags) = (argint(2), argint(3));
@@ -86,18 +66,14 @@ pub fn sys_mmap() -> Result<usize, Error> {
         || u32::try_from(off).is_err()
         || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0
         || (flags != MAP_SHARED && flags != MAP_PRIVATE)
-        // Pages are filled by reading the file, so it must be readable; a
-        // shared writable mapping writes it, so that must be allowed too.
+        // Pages are read from the file; shared writable ones written to it.
         || fd.typ != FdType::Inode
         || !fd.readable
         || (flags == MAP_SHARED && prot & PROT_WRITE != 0 && !fd.writable)
     {
         return Err(Error);
     }
-    let l = ilock(fd.ip.expect("inode"));
-    let dir = l.typ == T_DIR;
-    iunlock(l);
-    if dir {
+    if ilock(fd.ip.expect("inode")).typ == T_DIR {
         return Err(Error);
     }
     let len = pg_round_up(len);
@@ -147,9 +123,8 @@ pub fn mmapfloor(d: &ProcData) -> usize {
         .unwrap_or(TRAPFRAME)
 }
 
-/// munmap(addr, length): unmaps the pages of `[addr, addr+length)`, which
-/// must be all of one area, its start or its end (no holes, as in the
-/// course's lab), writing back what was stored to a shared mapping.
+/// munmap(addr, length): all of an area, its start or its end (the
+/// course's rule: no holes).
 pub fn sys_munmap() -> Result<usize, Error> {
     let (addr, len) = (argaddr(0), argaddr(1));
     if !addr.is_multiple_of(PGSIZE) || len == 0 || len > TRAPFRAME {
@@ -181,10 +156,8 @@ pub fn sys_munmap() -> Result<usize, Error> {
     Ok(0)
 }
 
-/// Maps the page at `va0` of the current process's area holding it, read
-/// from the file. Called on a fault where no page is mapped; fails (the
-/// caller kills the process, or the system call fails) outside every area
-/// and for an access the area's protection does not allow.
+/// Maps page `va0` of the area holding it, read from the file, where no
+/// page is mapped. Fails outside every area or against its protection.
 pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Error> {
     let v = {
         let d = myproc().data();
@@ -201,14 +174,12 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Er
     if v.prot == PROT_NONE || (write && v.prot & PROT_WRITE == 0) {
         return Err(Error);
     }
-    // Reading the file sleeps, which is impossible under a spinlock (a
-    // pipe's copyin), and would deadlock if we hold this inode (read() into
-    // its own mapping). read, write and wait fault their buffers in before
-    // taking locks (prefault), so this only refuses what they did not.
-    let ip = v.file.data().ip.expect("inode");
-    if holding_spinlock() || ip.holding() {
+    // Reading the file sleeps: never under a spinlock (a pipe's copyin).
+    // read, write and wait prefault, so this refuses only what they missed.
+    if holding_spinlock() {
         return Err(Error);
     }
+    let ip = v.file.data().ip.expect("inode");
     let mem = kzalloc().ok_or(Error)?;
     // A page past the end of the file stays zero.
     if let Ok(off) = u32::try_from(v.off + (va0 - v.start)) {
@@ -232,9 +203,9 @@ fn holding_spinlock() -> bool {
     held
 }
 
-/// Faults in the pages of `[addr, addr+n)` that lie in areas and are not
-/// mapped yet (`write`: for a store), before a system call copies under
-/// locks that a file read may not sleep under. Fails like the copy would.
+/// Faults in the unmapped area pages of `[addr, addr+n)` before a system
+/// call copies under a lock (an inode's: read() into a mapping of the same
+/// file would wait for itself; a pipe's spinlock). Fails as the copy would.
 pub fn prefault(addr: usize, n: usize, write: bool) -> Result<(), Error> {
     let pt = myproc().pagetable();
     let end = addr.saturating_add(n);
@@ -252,9 +223,8 @@ pub fn prefault(addr: usize, n: usize, write: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Unmaps and frees the pages of `[a, b)` in area `v`; pages never faulted
-/// in are skipped. With `writeback`, a stored-to page of a shared area is
-/// written to the file first.
+/// Frees the mapped pages of `[a, b)` in `v`, writing stored-to shared
+/// ones back first if `writeback`.
 fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) {
     for (va, slot) in mapped(pagetable, a, b) {
         let pte = slot.get();
@@ -266,9 +236,8 @@ fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) 
     }
 }
 
-/// The mapped pages of `[a, b)` with their PTEs. Where a last-level page
-/// table is missing, its whole 2 MiB is skipped, so a sparse area of
-/// gigabytes costs little to scan.
+/// The mapped pages of `[a, b)`. A missing last-level table skips its
+/// whole 2 MiB, so a sparse area of gigabytes is cheap to scan.
 fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'static PteSlot)> {
     const SPAN: usize = PGSIZE << 9;
     let mut va = a;
@@ -289,9 +258,8 @@ fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'s
     })
 }
 
-/// Writes the page at `pa` to the file at `off`, a few blocks per
-/// transaction (as filewrite) and only over bytes the file already has:
-/// unmapping never grows a file.
+/// Writes page `pa` to the file at `off`, a few blocks per transaction (as
+/// filewrite), and only over bytes the file has: it never grows the file.
 fn filewriteback(f: &File, pa: usize, off: usize) {
     let ip = f.data().ip.expect("inode");
     let max = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
@@ -302,15 +270,14 @@ fn filewriteback(f: &File, pa: usize, off: usize) {
         begin_op();
         let mut l = ilock(ip);
         let n = l.size.saturating_sub(o).min((PGSIZE - i).min(max) as u32);
-        // Inside the file every block exists, so only a disk error could
-        // fail this, and the kernel panics on those.
+        // Every block inside the file exists: this cannot run out of space.
         let _ = writei(&mut l, false, pa + i, o, n);
         iunlock(l);
         end_op();
     }
 }
 
-/// Drops every area (exit, and exec's commit), writing back shared pages.
+/// Drops every area (exit, exec), writing back shared pages.
 pub fn mmapexit(d: &mut ProcData) {
     let pt = d.pagetable();
     for slot in d.vmas.iter_mut() {
@@ -321,10 +288,8 @@ pub fn mmapexit(d: &mut ProcData) {
     }
 }
 
-/// fork: gives the child `nd` the parent's areas and the pages faulted in
-/// so far (copied, or shared copy-on-write under `cow`), each area with a
-/// file reference of its own. The child's pages start clean: only its own
-/// stores are its to write back. On failure the child has none of them.
+/// fork: the child gets the areas and the pages faulted in so far (via
+/// uvmcopy1), clean: it writes back only its own stores.
 pub fn mmapfork(d: &ProcData, nd: &mut ProcData) -> Result<(), Error> {
     let (old, new) = (d.pagetable(), nd.pagetable());
     for v in d.vmas.iter().flatten() {

@@ -526,13 +526,13 @@ pub fn growproc(n: isize) -> Result<(), Error> {
     let mut sz = d.sz;
     if n > 0 {
         let newsz = sz.checked_add(n as usize).ok_or(Error)?;
-        // User memory must stay below the trapframe,
-        #[cfg(not(feature = "mmap"))]
-        let top = TRAPFRAME;
+        // User memory must stay below the trapframe
+        if newsz > TRAPFRAME {
+            return Err(Error);
+        }
         // and below the mapped files.
         #[cfg(feature = "mmap")]
-        let top = crate::mmap::mmapfloor(&d);
-        if newsz > top {
+        if newsz > crate::mmap::mmapfloor(&d) {
             return Err(Error);
         }
         // Pages are mapped when first touched (vm::uvmfault).

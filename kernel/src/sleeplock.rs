@@ -49,13 +49,6 @@ impl<T> Sleeplock<T> {
         SleeplockGuard { lock: self }
     }
 
-    /// Whether the current process holds the lock (xv6's `holdingsleep`).
-    #[cfg(feature = "mmap")]
-    pub fn holding(&self) -> bool {
-        let st = self.lk.lock();
-        st.locked && st.pid == myproc().lock.lock().pid
-    }
-
     /// The data, without the lock.
     ///
     /// # Safety

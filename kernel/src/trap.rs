@@ -109,7 +109,7 @@ fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
     const LOAD_PAGE_FAULT: usize = 13;
     const STORE_PAGE_FAULT: usize = 15;
     let data = scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT;
-    // A mapped file may be executable (PROT_EXEC): fetches fault too.
+    // A mapped file may be PROT_EXEC: instruction faults (12) too.
     #[cfg(feature = "mmap")]
     let data = data || scause == 12;
     data && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT)

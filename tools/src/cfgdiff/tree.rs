@@ -49,7 +49,40 @@ pub fn kernel_tree(root: &Path, set: &FeatureSet) -> Result<(Tree, Vec<String>),
         };
         tree.files.insert(rel, out);
     }
+    let main = format!("{KERNEL}/src/main.rs");
+    if let Ok(original) = fs::read_to_string(root.join(&main)) {
+        drop_cfg_modules(&mut tree, &main, &original);
+    }
     Ok((tree, warnings))
+}
+
+/// Leaves out the file of every module whose `mod` line in main.rs a cfg
+/// removed: it is not part of this configuration, and a lab's own module
+/// (mmap.rs) should show up in the diff as a new file.
+fn drop_cfg_modules(tree: &mut Tree, main: &str, original: &str) {
+    let declares = |src: &str, name: &str| {
+        src.lines().any(|l| {
+            let l = l.trim();
+            l == format!("mod {name};") || l == format!("pub mod {name};")
+        })
+    };
+    let Some(resolved) = tree
+        .files
+        .get(main)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+    else {
+        return;
+    };
+    let dir = format!("{KERNEL}/src/");
+    tree.files.retain(|rel, _| {
+        let name = rel.strip_prefix(&dir).and_then(|r| r.strip_suffix(".rs"));
+        match name {
+            Some(name) if !name.contains('/') => {
+                !declares(original, name) || declares(&resolved, name)
+            }
+            _ => true,
+        }
+    });
 }
 
 /// The kernel tree plus what makes it a workspace of its own: the root
@@ -294,6 +327,27 @@ pub fn prune_lock(text: &str, root: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drops_modules_a_cfg_removed() {
+        let main = "kernel/src/main.rs";
+        let original = "mod vm;\n#[cfg(feature = \"mmap\")]\nmod mmap;\n";
+        let mut tree = Tree::default();
+        tree.add(main, "mod vm;\n".into());
+        tree.add("kernel/src/vm.rs", String::new());
+        tree.add("kernel/src/mmap.rs", String::new());
+        tree.add("kernel/src/extra.rs", String::new());
+        drop_cfg_modules(&mut tree, main, original);
+        let names: Vec<_> = tree.files.keys().cloned().collect();
+        assert_eq!(
+            names,
+            [
+                "kernel/src/extra.rs",
+                "kernel/src/main.rs",
+                "kernel/src/vm.rs"
+            ]
+        );
+    }
 
     #[test]
     fn prunes_lock() {
