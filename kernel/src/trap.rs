@@ -82,10 +82,10 @@ pub extern "C" fn usertrap() {
         which = devintr();
         // The labs map pages on demand: a fault they resolve is no error.
         #[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
-        let resolved = which == Intr::None && pagefault(p, scause);
+        let unexpected = which == Intr::None && !pagefault(p, scause);
         #[cfg(not(any(feature = "lazy", feature = "cow", feature = "mmap")))]
-        let resolved = false;
-        if which == Intr::None && !resolved {
+        let unexpected = which == Intr::None;
+        if unexpected {
             let st = p.lock.lock().pid;
             crate::println!("usertrap(): unexpected scause {:#x} pid={}", scause, st);
             crate::println!("            sepc={:#x} stval={:#x}", r_sepc(), r_stval());
