@@ -170,6 +170,11 @@ pub fn filestat(f: &File, addr: usize) -> Result<(), Error> {
     }
 }
 
+/// Bytes one transaction may write to a file: few enough blocks that the
+/// log always has room for them with the inode, an indirect block, bitmap
+/// blocks, and slop for unaligned writes.
+pub const MAXWRITE: usize = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * kernel::fs::BSIZE;
+
 /// Reads up to `n` bytes into user address `addr`.
 pub fn fileread(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
     let d = f.data();
@@ -211,13 +216,10 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
             usize::try_from(r).map_err(|_| Error)
         }
         FdType::Inode => {
-            // Write a few blocks at a time so one transaction never
-            // exceeds the log: inode, indirect block, bitmap blocks, and
-            // slop for unaligned writes.
-            let max = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * kernel::fs::BSIZE;
+            // A few blocks per transaction (MAXWRITE).
             let mut i = 0;
             while i < n {
-                let n1 = (n - i).min(max);
+                let n1 = (n - i).min(MAXWRITE);
                 begin_op();
                 let mut l = ilock(d.ip.expect("inode"));
                 let off = f.off.load(Ordering::Relaxed);

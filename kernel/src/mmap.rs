@@ -6,7 +6,7 @@
 //! downwards from the trapframe and the heap grows up towards them
 //! (growproc stops at the lowest), so neither ever has to move.
 
-use crate::file::{fileclose, filedup, FdType, File};
+use crate::file::{fileclose, filedup, FdType, File, MAXWRITE};
 use crate::fs::{ilock, iunlock, readi, writei};
 use crate::kalloc::{kfree, kzalloc};
 use crate::log::{begin_op, end_op};
@@ -19,8 +19,6 @@ use crate::sysfile::argfd;
 use crate::vm::{mappages, uvmcopy1, walk, walkaddr, PageTable, PteSlot};
 use crate::Error;
 use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
-use kernel::fs::BSIZE;
-use kernel::param::MAXOPBLOCKS;
 use kernel::stat::T_DIR;
 
 /// Mapped areas per process.
@@ -262,14 +260,16 @@ fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'s
 /// filewrite), and only over bytes the file has: it never grows the file.
 fn filewriteback(f: &File, pa: usize, off: usize) {
     let ip = f.data().ip.expect("inode");
-    let max = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
-    for i in (0..PGSIZE).step_by(max) {
+    for i in (0..PGSIZE).step_by(MAXWRITE) {
         let Ok(o) = u32::try_from(off + i) else {
             return;
         };
         begin_op();
         let mut l = ilock(ip);
-        let n = l.size.saturating_sub(o).min((PGSIZE - i).min(max) as u32);
+        let n = l
+            .size
+            .saturating_sub(o)
+            .min((PGSIZE - i).min(MAXWRITE) as u32);
         // Every block inside the file exists: this cannot run out of space.
         let _ = writei(&mut l, false, pa + i, o, n);
         iunlock(l);

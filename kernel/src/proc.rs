@@ -526,11 +526,11 @@ pub fn growproc(n: isize) -> Result<(), Error> {
     let mut sz = d.sz;
     if n > 0 {
         let newsz = sz.checked_add(n as usize).ok_or(Error)?;
-        // User memory must stay below the trapframe
+        // User memory must stay below the trapframe.
         if newsz > TRAPFRAME {
             return Err(Error);
         }
-        // and below the mapped files.
+        // And below the mapped files.
         #[cfg(feature = "mmap")]
         if newsz > crate::mmap::mmapfloor(&d) {
             return Err(Error);

@@ -18,10 +18,11 @@ pub fn sys_fork() -> Result<usize, Error> {
 }
 
 pub fn sys_wait() -> Result<usize, Error> {
+    let addr = argaddr(0);
     // wait copies the status out under locks: fault a mapped page in first.
     #[cfg(feature = "mmap")]
-    crate::mmap::prefault(argaddr(0), 4, true)?;
-    wait(argaddr(0)).map(|pid| pid as usize)
+    crate::mmap::prefault(addr, 4, true)?;
+    wait(addr).map(|pid| pid as usize)
 }
 
 /// sbrk(n): grows (or shrinks) memory by n bytes; returns the old size.
