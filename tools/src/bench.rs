@@ -23,8 +23,8 @@ tools bench --kernel-dir DIR --fs PATH [--set NAME ...] [--cpus N] [--out DIR]
             [--qemu PROGRAM] [--timeout-scale F] [--verbose]
 tools bench --from-logs DIR [--set NAME ...] [--out DIR]
   boots DIR/SET/kernel for each SET (default: each of base, lazy, cow,
-  lazy,cow, mmap, lazy,mmap, cow,mmap and lazy,cow,mmap that DIR has a
-  kernel for, or with --from-logs a log) under QEMU instruction counting,
+  lazy,cow, mmap, lazy,mmap, cow,mmap, lazy,cow,mmap, zfod and
+  lazy,cow,zfod that DIR has a kernel for, or with --from-logs a log) under QEMU instruction counting,
   runs the user program `bench`, prints one table across the kernels and
   writes OUT/results.csv (the table) and OUT/raw.csv (every figure as
   printed); logs go to OUT/logs/SET/bench.log. The mmap rows need a
@@ -39,8 +39,9 @@ bad usage.
 ";
 
 /// The feature sets, in table order (the lab diff's teaching order),
-/// spelled as the Makefile names their kernel directories.
-pub const SETS: [&str; 8] = [
+/// spelled as the Makefile names their kernel directories: the eight sets
+/// of lazy, cow and mmap, then zfod (which implies lazy) alone and with cow.
+pub const SETS: [&str; 10] = [
     "base",
     "lazy",
     "cow",
@@ -49,6 +50,8 @@ pub const SETS: [&str; 8] = [
     "lazy,mmap",
     "cow,mmap",
     "lazy,cow,mmap",
+    "zfod",
+    "lazy,cow,zfod",
 ];
 
 /// The QEMU options that make the guest clock count instructions.

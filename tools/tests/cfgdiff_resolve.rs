@@ -9,7 +9,7 @@ fn res(src: &str, set: &str) -> String {
         .text
 }
 
-const SETS: [&str; 8] = [
+const SETS: [&str; 10] = [
     "",
     "lazy",
     "cow",
@@ -18,7 +18,16 @@ const SETS: [&str; 8] = [
     "lazy,mmap",
     "cow,mmap",
     "lazy,cow,mmap",
+    "zfod",
+    "lazy,cow,zfod",
 ];
+
+/// Whether feature `f` is on in the set named `set`; `zfod` turns on
+/// `lazy` too.
+fn on(set: &str, f: &str) -> bool {
+    let names: Vec<&str> = set.split(',').collect();
+    names.contains(&f) || (f == "lazy" && names.contains(&"zfod"))
+}
 
 #[test]
 fn items_true_and_false() {
@@ -97,23 +106,22 @@ fn eager_heap() {}
 ";
     for set in SETS {
         let out = res(src, set);
-        let on = |f: &str| set.split(',').any(|n| n == f);
         assert!(!out.contains("cfg("), "{set:?}: {out}");
-        assert_eq!(out.contains("mod vma;"), on("mmap"), "{set:?}");
+        assert_eq!(out.contains("mod vma;"), on(set, "mmap"), "{set:?}");
         assert_eq!(
             out.contains("fault();"),
-            on("lazy") || on("cow") || on("mmap"),
+            on(set, "lazy") || on(set, "cow") || on(set, "mmap"),
             "{set:?}"
         );
-        assert_eq!(out.contains("plain();"), !on("mmap"), "{set:?}");
+        assert_eq!(out.contains("plain();"), !on(set, "mmap"), "{set:?}");
         assert_eq!(
             out.contains("fn share_private"),
-            on("cow") && on("mmap"),
+            on(set, "cow") && on(set, "mmap"),
             "{set:?}"
         );
         assert_eq!(
             out.contains("fn eager_heap"),
-            on("mmap") && !on("lazy"),
+            on(set, "mmap") && !on(set, "lazy"),
             "{set:?}"
         );
     }
@@ -411,7 +419,7 @@ fn everything_else_is_byte_exact() {
                fn tail() {}";
     for set in SETS {
         let out = res(src, set);
-        let expect = if set.contains("lazy") {
+        let expect = if on(set, "lazy") {
             src.replace("#[cfg(feature = \"lazy\")]\r\n", "")
         } else {
             src.replace("#[cfg(feature = \"lazy\")]\r\nfn lazy() {}\r\n", "")
@@ -464,4 +472,21 @@ fn invalid_rust_is_an_error() {
     )
     .unwrap_err();
     assert_eq!(err.line, 4, "{err}");
+}
+
+#[test]
+fn zfod_brings_lazy() {
+    let src = "\
+#[cfg(feature = \"lazy\")]
+fn lazy() {}
+#[cfg(feature = \"zfod\")]
+fn zfod() {}
+#[cfg(all(feature = \"lazy\", not(feature = \"zfod\")))]
+fn lazy_only() {}
+";
+    assert_eq!(res(src, "lazy"), "fn lazy() {}\nfn lazy_only() {}\n");
+    // The set zfod is lazy,zfod: the zfod lab alone is lazy -> zfod.
+    assert_eq!(res(src, "zfod"), "fn lazy() {}\nfn zfod() {}\n");
+    assert_eq!(res(src, "lazy,zfod"), res(src, "zfod"));
+    assert_eq!(res(src, "cow"), "");
 }

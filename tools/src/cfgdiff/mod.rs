@@ -1,9 +1,9 @@
-//! The teaching diff: the kernel's lab features (`lazy`, `cow`, `mmap`)
-//! resolved away, so each configuration reads as plain source.
+//! The teaching diff: the kernel's lab features (`lazy`, `cow`, `mmap`,
+//! `zfod`) resolved away, so each configuration reads as plain source.
 //!
 //! `resolve` turns one file into its text for a feature set; `tree` does
 //! the whole kernel package and writes a buildable copy; `udiff` compares
-//! two sets; `git` exports all eight as branches; `cli` is `tools labdiff`
+//! two sets; `git` exports all twelve as branches; `cli` is `tools labdiff`
 //! and friends.
 
 pub mod cli;
@@ -14,5 +14,5 @@ pub mod splice;
 pub mod tree;
 pub mod udiff;
 
-pub use pred::{FeatureSet, Tri, LAB_FEATURES, SET_COUNT};
+pub use pred::{FeatureSet, Tri, IMPLIES, LAB_FEATURES};
 pub use resolve::{resolve, ParseError, Resolved};

@@ -7,10 +7,12 @@ use syn::{Expr, Lit, Meta, Token};
 
 /// The kernel's lab features, in the order names are written. A feature
 /// set is a subset of these; its bit `i` stands for `LAB_FEATURES[i]`.
-pub const LAB_FEATURES: [&str; 3] = ["lazy", "cow", "mmap"];
+pub const LAB_FEATURES: [&str; 4] = ["lazy", "cow", "mmap", "zfod"];
 
-/// How many feature sets there are: every subset of the lab features.
-pub const SET_COUNT: usize = 1 << LAB_FEATURES.len();
+/// Lab features that turn on another, as in kernel/Cargo.toml
+/// (`zfod = ["lazy"]`): cargo builds a set with the first with the second
+/// on too, so a set always holds both.
+pub const IMPLIES: [(&str, &str); 1] = [("zfod", "lazy")];
 
 /// A subset of the lab features: one configuration of the kernel.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -25,14 +27,30 @@ impl FeatureSet {
     /// Every configuration, in teaching order: counting up in binary with
     /// the first lab feature as the low bit, so each lab comes after all
     /// the sets without it (base, lazy, cow, lazy-cow, mmap, lazy-mmap,
-    /// cow-mmap, lazy-cow-mmap).
-    pub fn all() -> [FeatureSet; SET_COUNT] {
-        std::array::from_fn(|i| FeatureSet { bits: i as u8 })
+    /// cow-mmap, lazy-cow-mmap, lazy-zfod, ...). A set missing a feature
+    /// that one of its features implies is no configuration: left out.
+    pub fn all() -> Vec<FeatureSet> {
+        (0..1u8 << LAB_FEATURES.len())
+            .map(|bits| FeatureSet { bits })
+            .filter(|s| s.implied() == *s)
+            .collect()
+    }
+
+    /// The set with every feature its features imply turned on too.
+    fn implied(&self) -> FeatureSet {
+        let mut set = self.clone();
+        for (f, g) in IMPLIES {
+            if set.get(f) == Some(true) {
+                set.bits |= 1 << index(g);
+            }
+        }
+        set
     }
 
     /// Reads `""` or `base`, or lab feature names such as `lazy`, `cow,mmap`
     /// (any order; `-` and `+` also separate, so a branch name like
-    /// `lazy-cow-mmap` works too).
+    /// `lazy-cow-mmap` works too). Implied features are added: `zfod` is
+    /// the set `lazy,zfod`, as cargo builds it.
     pub fn parse(s: &str) -> Result<FeatureSet, String> {
         let mut set = FeatureSet::BASE;
         let s = s.trim();
@@ -51,7 +69,7 @@ impl FeatureSet {
                 }
             }
         }
-        Ok(set)
+        Ok(set.implied())
     }
 
     /// Whether lab feature `name` is on; `None` if it is no lab feature.
@@ -81,6 +99,14 @@ impl FeatureSet {
     pub fn features(&self) -> String {
         self.enabled().join(",")
     }
+}
+
+/// The bit of lab feature `name`.
+fn index(name: &str) -> usize {
+    LAB_FEATURES
+        .iter()
+        .position(|&f| f == name)
+        .expect("a lab feature")
 }
 
 impl fmt::Display for FeatureSet {
@@ -185,6 +211,17 @@ mod tests {
             ("mmap-cow,lazy", "lazy-cow-mmap", "lazy,cow,mmap"),
             (" cow mmap ", "cow-mmap", "cow,mmap"),
             ("lazy,lazy", "lazy", "lazy"),
+            // zfod implies lazy, as `zfod = ["lazy"]` does for cargo.
+            ("zfod", "lazy-zfod", "lazy,zfod"),
+            ("zfod,lazy", "lazy-zfod", "lazy,zfod"),
+            ("cow,zfod", "lazy-cow-zfod", "lazy,cow,zfod"),
+            ("lazy,cow,zfod", "lazy-cow-zfod", "lazy,cow,zfod"),
+            ("zfod-mmap", "lazy-mmap-zfod", "lazy,mmap,zfod"),
+            (
+                "mmap,zfod,cow,lazy",
+                "lazy-cow-mmap-zfod",
+                "lazy,cow,mmap,zfod",
+            ),
         ] {
             let set = FeatureSet::parse(s).unwrap();
             assert_eq!(set.name(), name, "{s:?}");
@@ -197,7 +234,7 @@ mod tests {
         assert!(FeatureSet::parse("base,cow").is_err());
         assert!(FeatureSet::parse("mmap,").is_ok());
         let e = FeatureSet::parse("nmap").unwrap_err();
-        assert!(e.contains("lazy, cow, mmap"), "{e}");
+        assert!(e.contains("lazy, cow, mmap, zfod"), "{e}");
     }
 
     #[test]
@@ -213,10 +250,21 @@ mod tests {
                 "mmap",
                 "lazy-mmap",
                 "cow-mmap",
-                "lazy-cow-mmap"
+                "lazy-cow-mmap",
+                "lazy-zfod",
+                "lazy-cow-zfod",
+                "lazy-mmap-zfod",
+                "lazy-cow-mmap-zfod"
             ]
         );
         assert_eq!(FeatureSet::all()[0], FeatureSet::BASE);
+        // Every set reads back as itself, and holds what its features imply.
+        for set in FeatureSet::all() {
+            assert_eq!(FeatureSet::parse(&set.name()).unwrap(), set);
+            for (f, g) in IMPLIES {
+                assert!(set.get(f) != Some(true) || set.get(g) == Some(true));
+            }
+        }
         for set in FeatureSet::all() {
             for f in LAB_FEATURES {
                 assert_eq!(set.get(f), Some(set.name().split('-').any(|n| n == f)));
@@ -250,6 +298,20 @@ mod tests {
         assert_eq!(ev(r#"any(feature = "lazy", test)"#, ""), Tri::Unknown);
         assert_eq!(ev(r#"not(all(feature = "lazy", unix))"#, ""), Tri::True);
         assert_eq!(ev("not(a, b)", ""), Tri::Unknown);
+    }
+
+    #[test]
+    fn evaluates_zfod() {
+        let zfod = r#"feature = "zfod""#;
+        assert_eq!(ev(zfod, "zfod"), Tri::True);
+        assert_eq!(ev(zfod, "lazy"), Tri::False);
+        assert_eq!(ev(zfod, "lazy,cow,mmap"), Tri::False);
+        // The set `zfod` has lazy on.
+        assert_eq!(ev(r#"feature = "lazy""#, "zfod"), Tri::True);
+        assert_eq!(ev(r#"not(feature = "lazy")"#, "cow,zfod"), Tri::False);
+        let both = r#"all(feature = "cow", feature = "zfod")"#;
+        assert_eq!(ev(both, "zfod"), Tri::False);
+        assert_eq!(ev(both, "lazy,cow,zfod"), Tri::True);
     }
 
     #[test]
