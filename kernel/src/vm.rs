@@ -49,6 +49,23 @@ impl PteSlot {
 
 static KERNEL_PAGETABLE: Once<PageTable> = Once::new();
 
+/// The page of zeros that every page of heap only read so far maps.
+#[cfg(feature = "zfod")]
+#[repr(C, align(4096))]
+struct ZeroPage([u8; PGSIZE]);
+
+/// Part of the kernel image, so kfree refuses it; nothing writes it (user
+/// mappings of it have no PTE_W, and user_page checks PTE_W).
+#[cfg(feature = "zfod")]
+static ZERO_PAGE: ZeroPage = ZeroPage([0; PGSIZE]);
+
+/// Physical address of the zero page: the kernel maps RAM at its physical
+/// address, so that is the static's address.
+#[cfg(feature = "zfod")]
+fn zero_page() -> usize {
+    (&raw const ZERO_PAGE) as usize
+}
+
 extern "C" {
     /// End of kernel code (kernel.ld).
     static etext: u8;
@@ -206,6 +223,9 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         if pte.flags() == PteFlags::V {
             panic!("uvmunmap: not a leaf");
         }
+        // The zero page is the kernel's: unmapped, never freed.
+        #[cfg(feature = "zfod")]
+        let do_free = do_free && pte.pa() != zero_page();
         if do_free {
             kfree(pte.pa());
         }
@@ -319,6 +339,11 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
 #[cfg(not(feature = "cow"))]
 pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
     let pte = slot.get();
+    // Nothing to copy: the child reads the same zero page.
+    #[cfg(feature = "zfod")]
+    if pte.pa() == zero_page() {
+        return mappages(new, va, PGSIZE, pte.pa(), pte.flags());
+    }
     let mem = kalloc().ok_or(Error)?;
     // SAFETY: pte maps a user page; mem is a fresh page.
     unsafe { ptr::copy_nonoverlapping(pte.pa() as *const u8, mem as *mut u8, PGSIZE) };
@@ -338,6 +363,11 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
         slot.set(Pte::new(pa, flags));
     }
     mappages(new, va, PGSIZE, pa, flags)?;
+    // The zero page (read-only, so shared as it is) is never counted.
+    #[cfg(feature = "zfod")]
+    if pa == zero_page() {
+        return Ok(());
+    }
     krefinc(pa);
     Ok(())
 }
@@ -356,9 +386,12 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
 /// page below `sz` never touched before gets a zeroed page (`lazy`). Out
 /// of memory is a failure too.
 #[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
-// `sz` matters only to `lazy`, `write` only to `cow` and `mmap`.
+// `sz` matters only to `lazy`, `write` only to `cow`, `mmap` and `zfod`.
 #[cfg_attr(
-    any(not(feature = "lazy"), not(any(feature = "cow", feature = "mmap"))),
+    any(
+        not(feature = "lazy"),
+        not(any(feature = "cow", feature = "mmap", feature = "zfod"))
+    ),
     allow(unused_variables)
 )]
 pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Result<(), Error> {
@@ -371,6 +404,13 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
             uvmcowcopy(slot)
         }
+        // The first store to a page that was only read: a page of its own.
+        #[cfg(feature = "zfod")]
+        Some(slot) if write && slot.get().pa() == zero_page() => uvmzfodalloc(slot),
+        // A load from untouched heap (see below) maps the shared zero page;
+        // only a store allocates.
+        #[cfg(feature = "zfod")]
+        None if va < sz && !write => uvmzeromap(pagetable, va0),
         // Every page below the stack top is mapped by exec, so a missing
         // page below sz is heap that sbrk promised but never mapped; the
         // stack guard page is mapped (without PTE_U), so it never lands here.
@@ -389,6 +429,22 @@ fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<(), Error> {
     let mem = kzalloc().ok_or(Error)?;
     let perm = PteFlags::R | PteFlags::W | PteFlags::U;
     mappages(pagetable, va0, PGSIZE, mem, perm).inspect_err(|_| kfree(mem))
+}
+
+/// Maps the zero page at `va0`, read-only: a load from untouched heap.
+#[cfg(feature = "zfod")]
+fn uvmzeromap(pagetable: PageTable, va0: usize) -> Result<(), Error> {
+    let perm = PteFlags::R | PteFlags::U;
+    mappages(pagetable, va0, PGSIZE, zero_page(), perm)
+}
+
+/// Replaces the zero page behind `slot` with a fresh zeroed page, mapped
+/// writable: the first store to heap that was only read until now.
+#[cfg(feature = "zfod")]
+fn uvmzfodalloc(slot: &PteSlot) -> Result<(), Error> {
+    let mem = kzalloc().ok_or(Error)?;
+    slot.set(Pte::new(mem, slot.get().flags() | PteFlags::W));
+    Ok(())
 }
 
 /// Gives the faulting process its own writable copy of a shared
@@ -428,6 +484,11 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     #[cfg(any(feature = "lazy", feature = "mmap"))]
     if walkaddr(pagetable, va0).is_none() {
         uvmfault(pagetable, sz, va0, write)?;
+    }
+    // A store into the zero page needs the writer's own page first.
+    #[cfg(feature = "zfod")]
+    if write && walkaddr(pagetable, va0) == Some(zero_page()) {
+        uvmfault(pagetable, sz, va0, true)?;
     }
     #[cfg(feature = "cow")]
     if write

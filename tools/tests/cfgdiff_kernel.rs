@@ -6,7 +6,7 @@ use std::process::Command;
 
 use tools::cfgdiff::tree::{kernel_tree, workspace_tree, Tree};
 use tools::cfgdiff::udiff::{diff_trees, write_summary};
-use tools::cfgdiff::FeatureSet;
+use tools::cfgdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
 
 /// The workspace root, one up from this package.
 fn root() -> PathBuf {
@@ -99,6 +99,48 @@ fn the_labs_read_as_expected() {
     assert!(!both_vm.contains("#[allow(unused_variables)]\npub fn uvmfault"));
     assert!(text(&base, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(d.pagetable()"));
     assert!(!text(&lazy, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(d.pagetable()"));
+}
+
+/// What zfod adds to lazy is vm.rs alone; the set zfod has lazy in it.
+#[test]
+fn zfod_reads_as_a_lab_on_lazy() {
+    let lazy = tree("lazy");
+    let zfod = tree("zfod");
+    let changed: Vec<String> = diff_trees(&lazy, &zfod)
+        .into_iter()
+        .map(|d| d.path)
+        .collect();
+    assert_eq!(changed, ["kernel/src/vm.rs"]);
+    assert!(diff_trees(&zfod, &tree("lazy,zfod")).is_empty());
+    let vm = text(&zfod, "kernel/src/vm.rs");
+    assert!(vm.contains("fn uvmlazyalloc") && vm.contains("fn uvmzfodalloc"));
+    assert!(vm.contains("static ZERO_PAGE"));
+    assert!(!text(&lazy, "kernel/src/vm.rs").contains("zero_page"));
+    assert!(!text(&tree("lazy,cow,mmap"), "kernel/src/vm.rs").contains("zero_page"));
+    // With zfod, uvmfault uses `write` too.
+    assert!(text(&lazy, "kernel/src/vm.rs").contains("#[allow(unused_variables)]\npub fn uvmfault"));
+    assert!(!vm.contains("#[allow(unused_variables)]\npub fn uvmfault"));
+}
+
+/// IMPLIES says what kernel/Cargo.toml's features say (`zfod = ["lazy"]`).
+#[test]
+fn implied_features_are_the_manifests() {
+    let manifest = fs::read_to_string(root().join("kernel/Cargo.toml")).unwrap();
+    let doc: toml_edit::DocumentMut = manifest.parse().unwrap();
+    for f in LAB_FEATURES {
+        let got: Vec<&str> = doc["features"][f]
+            .as_array()
+            .unwrap_or_else(|| panic!("no feature {f}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = IMPLIES
+            .iter()
+            .filter(|(a, _)| *a == f)
+            .map(|(_, b)| *b)
+            .collect();
+        assert_eq!(got, want, "{f}");
+    }
 }
 
 #[test]
