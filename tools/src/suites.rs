@@ -262,6 +262,14 @@ pub const SUITES: &[Suite] = &[
             .forbid(&["FAILED", "failed"])
             .timeout(600)],
     },
+    Suite {
+        name: "zfodtest",
+        about: "zfodtest (zfod lab: zero fill on demand)",
+        steps: &[Step::cmd("zfodtest")
+            .expect(&[Line("zfodtest: OK")])
+            .forbid(&["FAILED"])
+            .timeout(300)],
+    },
     // mmaptest stops at its first failure with `mmaptest: TEST failed: WHY`.
     Suite {
         name: "mmaptest",
@@ -301,6 +309,7 @@ mod tests {
         for (suite, program) in [
             ("lazytests", "lazytests"),
             ("cowtest", "cowtest"),
+            ("zfodtest", "zfodtest"),
             ("mmaptest", "mmaptest"),
         ] {
             let s = find(suite).unwrap();
