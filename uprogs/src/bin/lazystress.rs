@@ -9,7 +9,8 @@
 //!   are back by the time `wait` returns.
 //! - sbrkfail: ten children grow to 100 MiB and sleep; they are killed and
 //!   reaped; one more asks for 1000 MiB and loads a byte per page until it
-//!   is killed: its status must be -1.
+//!   is killed (under zfod loads take no pages, so it then stores a byte
+//!   per page): its status must be -1.
 //! - free pages (usertests' count) must be what they were before the round.
 //!
 //! Two background processes keep the other harts busy (one computing and
@@ -153,6 +154,11 @@ fn sbrkfail() -> Result<(), &'static str> {
             // SAFETY: inside the region just asked for; on an eager
             // kernel the sbrk failed and the first load past sz kills us.
             n = n.wrapping_add(unsafe { read_volatile((a + i) as *const u8) } as u32);
+        }
+        // Under zfod loads of fresh heap take no pages; stores run out.
+        for i in (0..10 * BIG).step_by(PGSIZE) {
+            // SAFETY: as above.
+            unsafe { write_volatile((a + i) as *mut u8, 1) };
         }
         println!("lazystress: allocate a lot of memory succeeded {}", n);
         exit(1);

@@ -2220,6 +2220,13 @@ fn sbrkfail(s: &str) {
             n = n.wrapping_add(unsafe { peek(a + i) } as i32);
             i += PGSIZE;
         }
+        // Under zfod loads of fresh heap take no pages; stores run out.
+        let mut i = 0;
+        while i < 10 * BIG {
+            // SAFETY: as above.
+            unsafe { poke(a + i, 1) };
+            i += PGSIZE;
+        }
         // printing n keeps the loop's reads alive
         println!("{}: allocate a lot of memory succeeded {}", s, n);
         exit(1);
