@@ -1,6 +1,7 @@
 # xv6-rs front door. `make` builds the kernel, the user programs and fs.img;
 # `make qemu` boots it; `make test` runs every test. FEATURES= selects the
-# kernel's lab features (lazy, cow, mmap, or several: lazy,cow,mmap); CPUS= the number of harts.
+# kernel's lab features (lazy, cow, mmap, zfod, demand, or several:
+# lazy,cow,mmap); CPUS= the number of harts.
 
 CPUS ?= 3
 FEATURES ?=
@@ -82,9 +83,9 @@ fmt:
 # all. Each is built and clippy-checked; `make test` runs the ones in
 # TEST_RUNS below, `make test-full` all of them. (zfod turns lazy on:
 # cargo does that, and the suite choice below does it too.)
-ALL_LABS := lazy,cow,mmap,zfod
-FEATURE_SETS := base lazy cow mmap zfod lazy,cow lazy,mmap cow,mmap lazy,cow,mmap \
-	lazy,cow,zfod $(ALL_LABS)
+ALL_LABS := lazy,cow,mmap,zfod,demand
+FEATURE_SETS := base lazy cow mmap zfod demand lazy,cow lazy,mmap cow,mmap lazy,cow,mmap \
+	lazy,cow,zfod,demand $(ALL_LABS)
 kernel-%: setup
 	cargo build --release -p kernel $(if $(filter base,$*),,--features $*)
 	@mkdir -p target/kernels/$*
@@ -118,9 +119,9 @@ LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
 #   a lost wakeup in the idle loop shows only there (other harts hide it).
 # The mixed mmap sets lazy,mmap, cow,mmap and lazy,cow,mmap run in
 # `make test-full` only: all labs at once holds each of their pairs.
-FULL_SETS := base lazy cow mmap zfod $(ALL_LABS)
+FULL_SETS := base lazy cow mmap zfod demand $(ALL_LABS)
 PARTIAL_SETS := lazy,cow
-ONE_HART_SETS := lazy,cow,zfod
+ONE_HART_SETS := lazy,cow,zfod,demand
 
 # Runs go TEST_JOBS at a time: one QEMU keeps about one core busy (the
 # tests mostly run one process at a time), and each run has its own label,

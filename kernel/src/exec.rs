@@ -56,7 +56,13 @@ pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
     let mut l = ilock(ip);
     let mut sz = 0;
     let mut pagetable = None;
+    #[cfg(not(feature = "demand"))]
     let loaded = load(&mut l, &mut pagetable, &mut sz);
+    // The segments are recorded in `prog`, not loaded.
+    #[cfg(feature = "demand")]
+    let mut prog = crate::demand::Prog::EMPTY;
+    #[cfg(feature = "demand")]
+    let loaded = load(&mut l, &mut pagetable, &mut sz, &mut prog);
     iunlockput(l);
     end_op();
     let result = loaded.and_then(|entry| {
@@ -68,12 +74,20 @@ pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
             proc_freepagetable(pt, sz);
         }
     }
+    // The process runs the new program now, or still the old one.
+    #[cfg(feature = "demand")]
+    crate::demand::demandexec(prog, result.is_ok());
     result
 }
 
 /// Builds a new page table and loads every LOAD segment into it. Returns
 /// the entry point; `pagetable` and `sz` track what must be freed on error.
-fn load(ip: &mut ILocked, pagetable: &mut Option<PageTable>, sz: &mut usize) -> Result<u64, Error> {
+fn load(
+    ip: &mut ILocked,
+    pagetable: &mut Option<PageTable>,
+    sz: &mut usize,
+    #[cfg(feature = "demand")] prog: &mut crate::demand::Prog,
+) -> Result<u64, Error> {
     let mut ehdr = Aligned([0u8; EHDR_SIZE]);
     read_exact(ip, &mut ehdr.0, 0)?;
     let elf = parse_header(&ehdr.0).map_err(|_| Error)?;
@@ -100,6 +114,11 @@ fn load(ip: &mut ILocked, pagetable: &mut Option<PageTable>, sz: &mut usize) -> 
         let end = ph.virtual_addr.checked_add(ph.mem_size).ok_or(Error)? as usize;
         if !(ph.virtual_addr as usize).is_multiple_of(PGSIZE) || end > TRAPFRAME {
             return Err(Error);
+        }
+        // Recorded, to be read page by page when first touched.
+        #[cfg(feature = "demand")]
+        if crate::demand::demandseg(prog, ip, ph, flags2perm(ph), sz)? {
+            continue;
         }
         *sz = uvmalloc(pt, *sz, end, flags2perm(ph))?;
         loadseg(pt, ph.virtual_addr as usize, ip, ph.offset, ph.file_size)?;

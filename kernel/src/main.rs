@@ -7,6 +7,8 @@
 
 mod bio;
 mod console;
+#[cfg(feature = "demand")]
+mod demand;
 mod exec;
 mod file;
 mod fs;

@@ -44,7 +44,13 @@ pub const TRAMPOLINE: usize = MAXVA - PGSIZE;
 /// larger than C's, so the stack is painted and its deepest use measured
 /// (`proc::kstack_report`); `make test` fails if any process used more
 /// than 75% of it, the sign to raise this (the guard pages stay).
+#[cfg(not(any(feature = "mmap", feature = "demand")))]
 pub const KSTACK_PAGES: usize = 1;
+/// Two with the labs that read a file in a page fault: a system call's
+/// copy from user memory (exec's arguments, say) can then run the whole
+/// disk path, an interrupt on top; fuzz took one page to 76%.
+#[cfg(any(feature = "mmap", feature = "demand"))]
+pub const KSTACK_PAGES: usize = 2;
 pub const KSTACK_SIZE: usize = KSTACK_PAGES * PGSIZE;
 
 /// Kernel stack of process slot `p` (its lowest address), each with an

@@ -11,9 +11,9 @@ use crate::fs::{ilock, iunlock, readi, writei};
 use crate::kalloc::{kfree, kzalloc};
 use crate::log::{begin_op, end_op};
 use crate::memlayout::TRAPFRAME;
-use crate::proc::{mycpu, myproc, ProcData};
+use crate::proc::{myproc, ProcData};
 use crate::riscv::{pg_round_down, pg_round_up, Pte, PteFlags, PGSIZE};
-use crate::spinlock::{pop_off, push_off};
+use crate::spinlock::holding_spinlock;
 use crate::syscall::{argaddr, argint};
 use crate::sysfile::argfd;
 use crate::vm::{mappages, uvmcopy1, walk, walkaddr, PageTable, PteSlot};
@@ -190,15 +190,6 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Er
         }
     }
     mappages(pagetable, va0, PGSIZE, mem, v.perm()).inspect_err(|_| kfree(mem))
-}
-
-/// Whether this hart holds a spinlock.
-fn holding_spinlock() -> bool {
-    push_off();
-    // SAFETY: interrupts are off until pop_off, so the Cpu stays ours.
-    let held = unsafe { mycpu() }.noff > 1;
-    pop_off();
-    held
 }
 
 /// Faults in the unmapped area pages of `[addr, addr+n)` before a system

@@ -148,6 +148,9 @@ pub struct ProcData {
     /// Mapped files (lab `mmap`).
     #[cfg(feature = "mmap")]
     pub vmas: [Option<crate::mmap::Vma>; crate::mmap::NVMA],
+    /// The program's pages not read yet (lab `demand`).
+    #[cfg(feature = "demand")]
+    pub prog: crate::demand::Prog,
 }
 
 impl ProcData {
@@ -240,6 +243,8 @@ impl Proc {
                 name: [0; 16],
                 #[cfg(feature = "mmap")]
                 vmas: [None; crate::mmap::NVMA],
+                #[cfg(feature = "demand")]
+                prog: crate::demand::Prog::EMPTY,
             }),
             data_busy: AtomicBool::new(false),
         }
@@ -547,6 +552,9 @@ pub fn growproc(n: isize) -> Result<(), Error> {
     } else if n < 0 {
         let newsz = sz.checked_sub(n.unsigned_abs()).ok_or(Error)?;
         sz = uvmdealloc(d.pagetable(), sz, newsz);
+        // Program pages given back are not read from the file again.
+        #[cfg(feature = "demand")]
+        crate::demand::demandshrink(&mut d.prog, sz);
     }
     d.sz = sz;
     Ok(())
@@ -577,6 +585,8 @@ pub fn fork() -> Result<i32, Error> {
         *nf = f.map(filedup);
     }
     nd.cwd = d.cwd.map(idup);
+    #[cfg(feature = "demand")]
+    crate::demand::demandfork(&d.prog, &mut nd.prog);
     nd.name = d.name;
     let pid = nst.pid;
     // The child may run on another hart as soon as it is runnable.
@@ -620,6 +630,8 @@ pub fn exit(status: i32) -> ! {
         iput(cwd);
     }
     end_op();
+    #[cfg(feature = "demand")]
+    crate::demand::demandfree(&mut d.prog);
     // Give back the user memory now rather than in the parent's freeproc
     // (xv6 waits for that): the parent may need pages before it gets
     // there, e.g. wait's copyout of the status into a copy-on-write page

@@ -154,3 +154,14 @@ pub fn pop_off() {
         intr_on();
     }
 }
+
+/// Whether this hart holds a spinlock. The labs that read a file on a page
+/// fault must not sleep under one (a pipe's, say, while it copies).
+#[cfg(any(feature = "mmap", feature = "demand"))]
+pub fn holding_spinlock() -> bool {
+    push_off();
+    // SAFETY: interrupts are off until pop_off, so the Cpu stays ours.
+    let held = unsafe { mycpu() }.noff > 1;
+    pop_off();
+    held
+}

@@ -64,6 +64,8 @@ pub fn sys_read() -> Result<usize, Error> {
     // Fault in mapped pages now: the copy itself runs under locks.
     #[cfg(feature = "mmap")]
     crate::mmap::prefault(addr, n, true)?;
+    #[cfg(feature = "demand")]
+    crate::demand::prefault(addr, n, true)?;
     fileread(f, addr, n)
 }
 
@@ -73,6 +75,8 @@ pub fn sys_write() -> Result<usize, Error> {
     let (_, f) = argfd(0)?;
     #[cfg(feature = "mmap")]
     crate::mmap::prefault(addr, n, false)?;
+    #[cfg(feature = "demand")]
+    crate::demand::prefault(addr, n, false)?;
     filewrite(f, addr, n)
 }
 

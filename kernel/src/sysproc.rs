@@ -22,6 +22,8 @@ pub fn sys_wait() -> Result<usize, Error> {
     // wait copies the status out under locks: fault a mapped page in first.
     #[cfg(feature = "mmap")]
     crate::mmap::prefault(addr, 4, true)?;
+    #[cfg(feature = "demand")]
+    crate::demand::prefault(addr, 4, true)?;
     wait(addr).map(|pid| pid as usize)
 }
 

@@ -81,9 +81,19 @@ pub extern "C" fn usertrap() {
     } else {
         which = devintr();
         // The labs map pages on demand: a fault they resolve is no error.
-        #[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
+        #[cfg(any(
+            feature = "lazy",
+            feature = "cow",
+            feature = "mmap",
+            feature = "demand"
+        ))]
         let unexpected = which == Intr::None && !pagefault(p, scause);
-        #[cfg(not(any(feature = "lazy", feature = "cow", feature = "mmap")))]
+        #[cfg(not(any(
+            feature = "lazy",
+            feature = "cow",
+            feature = "mmap",
+            feature = "demand"
+        )))]
         let unexpected = which == Intr::None;
         if unexpected {
             let st = p.lock.lock().pid;
@@ -104,13 +114,19 @@ pub extern "C" fn usertrap() {
 }
 
 /// Offers a load (13) or store (15) page fault to the labs' handler.
-#[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
+#[cfg(any(
+    feature = "lazy",
+    feature = "cow",
+    feature = "mmap",
+    feature = "demand"
+))]
 fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
     const LOAD_PAGE_FAULT: usize = 13;
     const STORE_PAGE_FAULT: usize = 15;
     let data = scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT;
-    // A mapped file may be PROT_EXEC: instruction faults (12) too.
-    #[cfg(feature = "mmap")]
+    // A mapped file may be PROT_EXEC, and program text is read on demand:
+    // instruction faults (12) too.
+    #[cfg(any(feature = "mmap", feature = "demand"))]
     let data = data || scause == 12;
     data && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT)
         .is_ok()

@@ -208,8 +208,9 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
-        // A lazily grown process has holes: pages it never touched.
-        #[cfg(feature = "lazy")]
+        // A lazily grown process has holes: pages it never touched (of
+        // its heap, or with demand paging of its program).
+        #[cfg(any(feature = "lazy", feature = "demand"))]
         if !walk(pagetable, a, false).is_some_and(|slot| slot.get().is_valid()) {
             continue;
         }
@@ -317,7 +318,7 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     for i in (0..sz).step_by(PGSIZE) {
         // Pages never touched are not copied; the child faults them in too.
-        #[cfg(feature = "lazy")]
+        #[cfg(any(feature = "lazy", feature = "demand"))]
         if !walk(old, i, false).is_some_and(|slot| slot.get().is_valid()) {
             continue;
         }
@@ -382,15 +383,26 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
 
 /// Resolves a user page fault at `va` for the labs; fails if the access is
 /// a real error (the caller then kills the process). A store to a
-/// copy-on-write page gets a private copy (`cow`); a load or store to a
+/// copy-on-write page gets a private copy (`cow`); a page of the program
+/// not read yet is read from its file (`demand`); a load or store to a
 /// page below `sz` never touched before gets a zeroed page (`lazy`). Out
 /// of memory is a failure too.
-#[cfg(any(feature = "lazy", feature = "cow", feature = "mmap"))]
-// `sz` matters only to `lazy`, `write` only to `cow`, `mmap` and `zfod`.
+#[cfg(any(
+    feature = "lazy",
+    feature = "cow",
+    feature = "mmap",
+    feature = "demand"
+))]
+// `sz` matters only to `lazy`, `write` only to the others.
 #[cfg_attr(
     any(
         not(feature = "lazy"),
-        not(any(feature = "cow", feature = "mmap", feature = "zfod"))
+        not(any(
+            feature = "cow",
+            feature = "mmap",
+            feature = "zfod",
+            feature = "demand"
+        ))
     ),
     allow(unused_variables)
 )]
@@ -407,13 +419,19 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         // The first store to a page that was only read: a page of its own.
         #[cfg(feature = "zfod")]
         Some(slot) if write && slot.get().pa() == zero_page() => uvmzfodalloc(slot),
+        // A page of the program exec has not read yet.
+        #[cfg(feature = "demand")]
+        None if crate::demand::inprogram(pagetable, va0) => {
+            crate::demand::demandfault(pagetable, va0, write)
+        }
         // A load from untouched heap (see below) maps the shared zero page;
         // only a store allocates.
         #[cfg(feature = "zfod")]
         None if va < sz && !write => uvmzeromap(pagetable, va0),
-        // Every page below the stack top is mapped by exec, so a missing
-        // page below sz is heap that sbrk promised but never mapped; the
-        // stack guard page is mapped (without PTE_U), so it never lands here.
+        // Every page below the stack top is mapped by exec (or above, a
+        // program page), so a missing page below sz is heap that sbrk
+        // promised but never mapped; the stack guard page is mapped
+        // (without PTE_U), so it never lands here.
         #[cfg(feature = "lazy")]
         None if va < sz => uvmlazyalloc(pagetable, va0),
         // Above the heap: perhaps a page of a mapped file.
@@ -474,14 +492,19 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
 /// a page mapped writable (after breaking copy-on-write); text, rodata and
 /// pages shared read-only get an error, never the bytes.
 #[cfg_attr(
-    not(any(feature = "lazy", feature = "cow", feature = "mmap")),
+    not(any(
+        feature = "lazy",
+        feature = "cow",
+        feature = "mmap",
+        feature = "demand"
+    )),
     allow(unused_variables)
 )]
 fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<usize, Error> {
     if va0 >= MAXVA {
         return Err(Error);
     }
-    #[cfg(any(feature = "lazy", feature = "mmap"))]
+    #[cfg(any(feature = "lazy", feature = "mmap", feature = "demand"))]
     if walkaddr(pagetable, va0).is_none() {
         uvmfault(pagetable, sz, va0, write)?;
     }
