@@ -270,6 +270,14 @@ pub const SUITES: &[Suite] = &[
             .forbid(&["FAILED"])
             .timeout(300)],
     },
+    Suite {
+        name: "demandtest",
+        about: "demandtest (demand lab: demand-paged exec)",
+        steps: &[Step::cmd("demandtest")
+            .expect(&[Line("demandtest: OK")])
+            .forbid(&["FAILED"])
+            .timeout(300)],
+    },
     // mmaptest stops at its first failure with `mmaptest: TEST failed: WHY`.
     Suite {
         name: "mmaptest",
@@ -310,6 +318,7 @@ mod tests {
             ("lazytests", "lazytests"),
             ("cowtest", "cowtest"),
             ("zfodtest", "zfodtest"),
+            ("demandtest", "demandtest"),
             ("mmaptest", "mmaptest"),
         ] {
             let s = find(suite).unwrap();
