@@ -107,7 +107,7 @@ has-lab = $(filter $(1),$(call labs-of,$(2)))
 LAZYSTRESS_SETS := lazy lazy,cow $(ALL_LABS)
 LAB_NAMES = $(if $(call has-lab,lazy,$*),lazytests) $(if $(filter $*,$(LAZYSTRESS_SETS)),lazystress) \
 	$(if $(call has-lab,cow,$*),cowtest) $(if $(call has-lab,zfod,$*),zfodtest) \
-	$(if $(call has-lab,mmap,$*),mmaptest)
+	$(if $(call has-lab,demand,$*),demandtest) $(if $(call has-lab,mmap,$*),mmaptest)
 LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
 
 # What `make test` runs, in three tiers, to stay under 30 minutes here:
