@@ -1,4 +1,4 @@
-//! Lab `mmap`: memory-mapped files (docs/labs.md, chapter 4).
+//! Lab `mmap`: memory-mapped files (docs/labs.md, chapter 6).
 //!
 //! `mmap` only records an area; the first access to a page faults, and
 //! `mmapfault` reads that page of the file. `munmap`, `exit` and `exec`
