@@ -367,9 +367,9 @@ fn mmap_rows() {
 fn default_sets_are_the_kernels_there() {
     let dir = std::env::temp_dir().join(format!("bench-sets-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    // SETS is sets of the lab diff, in its order: all eight without zfod,
-    // as cargo spells them, then zfod ones (named without the lazy that
-    // zfod implies).
+    // SETS is sets of the lab diff, in its order: all eight without zfod
+    // or demand, as cargo spells them, then zfod ones (named without the
+    // lazy that zfod implies), then demand alone and with every lab.
     let all = tools::cfgdiff::FeatureSet::all();
     let pos = |s: &str| {
         let set = tools::cfgdiff::FeatureSet::parse(s).unwrap();
@@ -379,14 +379,27 @@ fn default_sets_are_the_kernels_there() {
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
     let no_zfod: Vec<String> = all
         .iter()
-        .filter(|s| s.get("zfod") == Some(false))
+        .filter(|s| s.get("zfod") == Some(false) && s.get("demand") == Some(false))
         .map(|s| match s.features() {
             f if f.is_empty() => "base".to_string(),
             f => f,
         })
         .collect();
     assert_eq!(tools::bench::SETS[..8].to_vec(), no_zfod);
-    assert_eq!(tools::bench::SETS[8..], ["zfod", "lazy,cow,zfod"]);
+    assert_eq!(
+        tools::bench::SETS[8..],
+        [
+            "zfod",
+            "lazy,cow,zfod",
+            "demand",
+            "lazy,cow,mmap,zfod,demand"
+        ]
+    );
+    assert_eq!(
+        tools::cfgdiff::FeatureSet::parse(tools::bench::SETS[11]).unwrap(),
+        *all.last().unwrap(),
+        "the last set has every lab"
+    );
     for (set, lines) in [
         ("lazy,cow,mmap", MMAP.to_string()),
         ("base", format!("{BASE}{NO_MMAP}")),
@@ -419,4 +432,178 @@ fn default_sets_are_the_kernels_there() {
     std::fs::create_dir_all(dir.join("empty")).unwrap();
     assert_eq!(tools::cli::main_with(&args("empty"), &mut Vec::new()), 2);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The exec of the large program and the heap that is only read, as four
+/// kernels print them: base reads the whole program at exec and maps all
+/// the heap at sbrk; lazy takes a page per read fault; zfod maps the zero
+/// page; demand reads 3 data pages of the program.
+fn big(time: u64, ticks: u64, pages: u64) -> String {
+    format!(
+        "BENCH bigexec.time {time} ns\nBENCH bigexec.ticks {ticks} ticks\n\
+         BENCH bigexec.touched 3 pages\nBENCH bigexec.pages {pages} pages\n"
+    )
+}
+
+fn sbrk_read(time: u64, pages: u64) -> String {
+    format!(
+        "BENCH sbrkread64M.all.time {time} ns\nBENCH sbrkread64M.all.touched 16384 pages\n\
+         BENCH sbrkread64M.all.pages {pages} pages\n"
+    )
+}
+
+#[test]
+fn exec_and_read_rows() {
+    let runs = [
+        parse(
+            "base",
+            &log(&format!(
+                "{BASE}{}{}",
+                big(9_703_147_268, 97, 262),
+                sbrk_read(27_988_367, 16_384)
+            )),
+        ),
+        parse(
+            "lazy",
+            &log(&format!(
+                "{LAZY}{}{}",
+                big(9_700_000_000, 97, 262),
+                sbrk_read(55_000_000, 16_416)
+            )),
+        ),
+        parse(
+            "zfod",
+            &log(&format!(
+                "{LAZY}{}{}",
+                big(9_700_000_000, 97, 262),
+                sbrk_read(16_384_000, 33)
+            )),
+        ),
+        parse(
+            "demand",
+            &log(&format!(
+                "{BASE}{}{}",
+                big(1_234_500, 0, 21),
+                sbrk_read(27_988_367, 16_384)
+            )),
+        ),
+    ];
+    let lines = table(&runs);
+    assert_eq!(
+        row(&lines, "bigexec.instructions"),
+        [
+            Cell::Num(9_703_147_268.0),
+            Cell::Num(9_700_000_000.0),
+            Cell::Num(9_700_000_000.0),
+            Cell::Num(1_234_500.0)
+        ]
+    );
+    assert_eq!(row(&lines, "bigexec.ticks")[3], Cell::Num(0.0));
+    assert_eq!(row(&lines, "bigexec.pages")[0], Cell::Num(262.0));
+    assert_eq!(row(&lines, "bigexec.pages")[3], Cell::Num(21.0));
+    assert_eq!(
+        row(&lines, "sbrkread64M.all.pages"),
+        [
+            Cell::Num(16_384.0),
+            Cell::Num(16_416.0),
+            Cell::Num(33.0),
+            Cell::Num(16_384.0)
+        ]
+    );
+    assert_eq!(
+        row(&lines, "sbrkread64M.all.instructions_per_page")[2],
+        Cell::Num(1000.0)
+    );
+    // Helper figures make no rows.
+    assert!(!lines.iter().any(|l| matches!(l, Line::Row { id, .. }
+        if id.contains("touched"))));
+
+    let text = render(&runs, &lines);
+    let rows_under = |head: &str| -> Vec<&str> {
+        text.lines()
+            .skip_while(|l| *l != head)
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .collect()
+    };
+    let exec = rows_under(
+        "fork + exec + exit + wait of a 1 MiB program that reads 3 of the 48 data pages in its file",
+    );
+    assert_eq!(exec.len(), 3, "{text}");
+    assert!(
+        exec[0].starts_with("  instructions (the fastest of 3 runs)")
+            && exec[0].ends_with("     1,234,500"),
+        "{text}"
+    );
+    assert!(exec[2].starts_with("  pages while it runs"), "{text}");
+    // Reading has a head of its own after writing's.
+    let read = rows_under("sbrk of 64 MiB, then reading");
+    assert_eq!(read.len(), 3, "{text}");
+    assert!(read[1].starts_with("  every page: per page read"), "{text}");
+    assert!(
+        read[2].starts_with("  every page: pages")
+            && read[2].ends_with("16,384        16,416            33        16,384")
+    );
+    assert_eq!(text.matches("then writing to").count(), 1, "{text}");
+    assert!(
+        text.find("then writing to").unwrap() < text.find("then reading").unwrap(),
+        "{text}"
+    );
+
+    let c = csv(&runs, &lines);
+    assert!(
+        c.contains(
+            "\nsbrkread64M.all.pages,\"sbrk of 64 MiB, then reading: every page: pages\",\
+             pages,16384,16416,33,16384\n"
+        ),
+        "{c}"
+    );
+    assert!(c.contains("\nbigexec.pages,"), "{c}");
+
+    let k = key_figures(&runs).join("\n");
+    assert!(
+        k.contains(
+            "sbrk of 64 MiB, then a read of every page: base 27,988,367 instructions, \
+             16,384 pages; lazy 55,000,000 instructions, 16,416 pages; zfod 16,384,000 \
+             instructions, 33 pages"
+        ),
+        "{k}"
+    );
+    assert!(
+        k.contains(
+            "exec of a 1 MiB program that reads 3 of its 48 data pages: demand 1,234,500 \
+             instructions, 21 pages; base 9,703,147,268 instructions, 262 pages"
+        ),
+        "{k}"
+    );
+    // Without a demand kernel, no exec sentence.
+    assert!(!key_figures(&runs[..3]).join("\n").contains("exec of"));
+}
+
+#[test]
+fn exec_failures() {
+    let failed = "BENCH bigexec.time failed elf\nBENCH bigexec.pages failed elf\n";
+    let dead = "BENCH bigexec.time failed exec\nBENCH bigexec.touched 3 pages\n\
+                BENCH bigexec.pages failed exec\n";
+    let runs = [parse("base", &log(failed)), parse("demand", &log(dead))];
+    let lines = table(&runs);
+    assert_eq!(
+        row(&lines, "bigexec.instructions"),
+        [
+            Cell::Text("elf failed".into()),
+            Cell::Text("exec failed".into())
+        ]
+    );
+    assert_eq!(
+        row(&lines, "bigexec.pages"),
+        [
+            Cell::Text("elf failed".into()),
+            Cell::Text("exec failed".into())
+        ]
+    );
+    let k = key_figures(&runs).join("\n");
+    assert!(
+        k.contains("3 of its 48 data pages: demand exec failed; base elf failed"),
+        "{k}"
+    );
 }

@@ -9,7 +9,7 @@ fn res(src: &str, set: &str) -> String {
         .text
 }
 
-const SETS: [&str; 10] = [
+const SETS: [&str; 13] = [
     "",
     "lazy",
     "cow",
@@ -20,10 +20,13 @@ const SETS: [&str; 10] = [
     "lazy,cow,mmap",
     "zfod",
     "lazy,cow,zfod",
+    "demand",
+    "lazy,demand",
+    "lazy,cow,mmap,zfod,demand",
 ];
 
 /// Whether feature `f` is on in the set named `set`; `zfod` turns on
-/// `lazy` too.
+/// `lazy` too (`demand` turns on nothing).
 fn on(set: &str, f: &str) -> bool {
     let names: Vec<&str> = set.split(',').collect();
     names.contains(&f) || (f == "lazy" && names.contains(&"zfod"))
@@ -489,4 +492,33 @@ fn lazy_only() {}
     assert_eq!(res(src, "zfod"), "fn lazy() {}\nfn zfod() {}\n");
     assert_eq!(res(src, "lazy,zfod"), res(src, "zfod"));
     assert_eq!(res(src, "cow"), "");
+}
+
+#[test]
+fn demand_stands_alone() {
+    let src = "\
+#[cfg(feature = \"demand\")]
+fn demand() {}
+#[cfg(not(feature = \"demand\"))]
+fn eager_exec() {}
+#[cfg(all(feature = \"lazy\", feature = \"demand\"))]
+fn lazy_demand() {}
+";
+    assert_eq!(res(src, ""), "fn eager_exec() {}\n");
+    // The demand lab alone: base -> demand.
+    assert_eq!(res(src, "demand"), "fn demand() {}\n");
+    assert_eq!(res(src, "zfod"), "fn eager_exec() {}\n");
+    assert_eq!(
+        res(src, "zfod,demand"),
+        "fn demand() {}\nfn lazy_demand() {}\n"
+    );
+    for set in SETS {
+        let out = res(src, set);
+        assert_eq!(out.contains("fn demand()"), on(set, "demand"), "{set:?}");
+        assert_eq!(
+            out.contains("fn lazy_demand()"),
+            on(set, "lazy") && on(set, "demand"),
+            "{set:?}"
+        );
+    }
 }

@@ -8,24 +8,26 @@ use super::tree::{kernel_tree, workspace_tree};
 use super::{git, resolve, udiff};
 
 pub const USAGE: &str = "\
-The lab diff: the kernel's `lazy`, `cow`, `mmap` and `zfod` features
-resolved into plain source. A SET is `base` (or empty) or some lab features
-joined by `,`, `-` or `+` in any order: `lazy`, `cow`, `mmap`, `lazy,cow`,
-`cow-mmap`, `lazy,cow,mmap`, ... `zfod` implies `lazy` (as for cargo): the
-set `zfod` is `lazy-zfod`, so `lazy` to `zfod` is the zfod lab alone.
+The lab diff: the kernel's `lazy`, `cow`, `mmap`, `zfod` and `demand`
+features resolved into plain source. A SET is `base` (or empty) or some lab
+features joined by `,`, `-` or `+` in any order: `lazy`, `cow`, `mmap`,
+`lazy,cow`, `cow-mmap`, `lazy,cow,mmap`, `demand`, ... `zfod` implies `lazy`
+(as for cargo): the set `zfod` is `lazy-zfod`, so `lazy` to `zfod` is the
+zfod lab alone. `demand` implies nothing: `base` to `demand` is its lab.
 
 tools labdiff [--root DIR] [--color auto|always|never] [--stat] [FROM] TO
 tools labdiff [--root DIR] --from SET --to SET
   the unified diff of kernel/ from FROM to TO (each base if not given),
   then one line per changed file and a total; --stat shows only those
 tools labtree [--root DIR] --out DIR [SET ...]
-  writes each SET (default all twelve) as DIR/NAME (base, lazy, cow,
+  writes each SET (default all 24) as DIR/NAME (base, lazy, cow,
   lazy-cow, mmap, lazy-mmap, cow-mmap, lazy-cow-mmap, lazy-zfod,
-  lazy-cow-zfod, lazy-mmap-zfod, lazy-cow-mmap-zfod): the resolved kernel
-  in a workspace of its own, which `cargo build --release` builds with no
-  --features
+  lazy-cow-zfod, lazy-mmap-zfod, lazy-cow-mmap-zfod, then each of those
+  twelve with demand: demand, lazy-demand, ..., lazy-cow-mmap-zfod-demand):
+  the resolved kernel in a workspace of its own, which
+  `cargo build --release` builds with no --features
 tools labgit [--root DIR] [--force] REPO
-  a new git repository at REPO with one branch per set (the twelve names
+  a new git repository at REPO with one branch per set (the 24 names
   above) off one empty root commit: `git diff base cow` is the cow lab,
   `git diff base mmap` the mmap lab; --force first deletes an earlier REPO
   (one that has a .git)

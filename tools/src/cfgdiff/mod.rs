@@ -1,9 +1,10 @@
 //! The teaching diff: the kernel's lab features (`lazy`, `cow`, `mmap`,
-//! `zfod`) resolved away, so each configuration reads as plain source.
+//! `zfod`, `demand`) resolved away, so each configuration reads as plain
+//! source.
 //!
 //! `resolve` turns one file into its text for a feature set; `tree` does
 //! the whole kernel package and writes a buildable copy; `udiff` compares
-//! two sets; `git` exports all twelve as branches; `cli` is `tools labdiff`
+//! two sets; `git` exports all 24 as branches; `cli` is `tools labdiff`
 //! and friends.
 
 pub mod cli;

@@ -7,7 +7,7 @@ use syn::{Expr, Lit, Meta, Token};
 
 /// The kernel's lab features, in the order names are written. A feature
 /// set is a subset of these; its bit `i` stands for `LAB_FEATURES[i]`.
-pub const LAB_FEATURES: [&str; 4] = ["lazy", "cow", "mmap", "zfod"];
+pub const LAB_FEATURES: [&str; 5] = ["lazy", "cow", "mmap", "zfod", "demand"];
 
 /// Lab features that turn on another, as in kernel/Cargo.toml
 /// (`zfod = ["lazy"]`): cargo builds a set with the first with the second
@@ -27,8 +27,9 @@ impl FeatureSet {
     /// Every configuration, in teaching order: counting up in binary with
     /// the first lab feature as the low bit, so each lab comes after all
     /// the sets without it (base, lazy, cow, lazy-cow, mmap, lazy-mmap,
-    /// cow-mmap, lazy-cow-mmap, lazy-zfod, ...). A set missing a feature
-    /// that one of its features implies is no configuration: left out.
+    /// cow-mmap, lazy-cow-mmap, lazy-zfod, ..., lazy-cow-mmap-zfod, then
+    /// the same twelve with demand). A set missing a feature that one of
+    /// its features implies is no configuration: left out (24 remain).
     pub fn all() -> Vec<FeatureSet> {
         (0..1u8 << LAB_FEATURES.len())
             .map(|bits| FeatureSet { bits })
@@ -222,6 +223,21 @@ mod tests {
                 "lazy-cow-mmap-zfod",
                 "lazy,cow,mmap,zfod",
             ),
+            // demand implies nothing, and nothing implies it.
+            ("demand", "demand", "demand"),
+            ("demand,lazy", "lazy-demand", "lazy,demand"),
+            ("demand-cow", "cow-demand", "cow,demand"),
+            ("zfod+demand", "lazy-zfod-demand", "lazy,zfod,demand"),
+            (
+                "demand,cow,zfod",
+                "lazy-cow-zfod-demand",
+                "lazy,cow,zfod,demand",
+            ),
+            (
+                "demand,mmap,zfod,cow,lazy",
+                "lazy-cow-mmap-zfod-demand",
+                "lazy,cow,mmap,zfod,demand",
+            ),
         ] {
             let set = FeatureSet::parse(s).unwrap();
             assert_eq!(set.name(), name, "{s:?}");
@@ -234,7 +250,8 @@ mod tests {
         assert!(FeatureSet::parse("base,cow").is_err());
         assert!(FeatureSet::parse("mmap,").is_ok());
         let e = FeatureSet::parse("nmap").unwrap_err();
-        assert!(e.contains("lazy, cow, mmap, zfod"), "{e}");
+        assert!(e.contains("lazy, cow, mmap, zfod, demand"), "{e}");
+        assert!(FeatureSet::parse("demands").is_err());
     }
 
     #[test]
@@ -254,9 +271,22 @@ mod tests {
                 "lazy-zfod",
                 "lazy-cow-zfod",
                 "lazy-mmap-zfod",
-                "lazy-cow-mmap-zfod"
+                "lazy-cow-mmap-zfod",
+                "demand",
+                "lazy-demand",
+                "cow-demand",
+                "lazy-cow-demand",
+                "mmap-demand",
+                "lazy-mmap-demand",
+                "cow-mmap-demand",
+                "lazy-cow-mmap-demand",
+                "lazy-zfod-demand",
+                "lazy-cow-zfod-demand",
+                "lazy-mmap-zfod-demand",
+                "lazy-cow-mmap-zfod-demand"
             ]
         );
+        assert_eq!(FeatureSet::all().len(), 24);
         assert_eq!(FeatureSet::all()[0], FeatureSet::BASE);
         // Every set reads back as itself, and holds what its features imply.
         for set in FeatureSet::all() {
@@ -312,6 +342,33 @@ mod tests {
         let both = r#"all(feature = "cow", feature = "zfod")"#;
         assert_eq!(ev(both, "zfod"), Tri::False);
         assert_eq!(ev(both, "lazy,cow,zfod"), Tri::True);
+    }
+
+    #[test]
+    fn evaluates_demand() {
+        let demand = r#"feature = "demand""#;
+        assert_eq!(ev(demand, "demand"), Tri::True);
+        assert_eq!(ev(demand, ""), Tri::False);
+        assert_eq!(ev(demand, "lazy,cow,mmap,zfod"), Tri::False);
+        assert_eq!(ev(demand, "lazy-cow-mmap-zfod-demand"), Tri::True);
+        // demand turns on no other lab.
+        for f in ["lazy", "cow", "mmap", "zfod"] {
+            let other = format!("feature = {f:?}");
+            assert_eq!(ev(&other, "demand"), Tri::False, "{f}");
+        }
+        assert_eq!(ev(r#"not(feature = "demand")"#, "zfod"), Tri::True);
+        assert_eq!(ev(r#"not(feature = "demand")"#, "mmap,demand"), Tri::False);
+        let both = r#"all(feature = "lazy", feature = "demand")"#;
+        assert_eq!(ev(both, "demand"), Tri::False);
+        assert_eq!(ev(both, "zfod,demand"), Tri::True);
+        let any = r#"any(feature = "lazy", feature = "demand")"#;
+        assert_eq!(ev(any, "cow"), Tri::False);
+        assert_eq!(ev(any, "demand"), Tri::True);
+        assert_eq!(ev(r#"all(feature = "demand", test)"#, "lazy"), Tri::False);
+        assert_eq!(
+            ev(r#"all(feature = "demand", test)"#, "demand"),
+            Tri::Unknown
+        );
     }
 
     #[test]

@@ -21,15 +21,23 @@
 //! The mmap figures need a kernel with the mmap lab: elsewhere mmap is an
 //! unknown system call, and each of them reads `failed mmap` (the kernel
 //! prints one `unknown sys call` line for the probe).
+//!
+//! The exec figures need a large program that can be stopped while it
+//! runs, so that its pages can be counted: bench writes one, `bench.big`,
+//! a copy of itself with about 1 MiB more data (see `make_big`), and runs
+//! it as `bench.big bigexec ...` (see `big_main`). Its file is too big for
+//! the buffer cache, so a kernel that reads all of it at exec waits for
+//! the disk in the timed part: that time does not repeat exactly.
 
 #![no_std]
 #![no_main]
 
+use core::ffi::CStr;
 use core::ptr::{read_volatile, write_volatile};
 use ulib::fcntl::{MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use ulib::{
-    close, exec, exit, fork, open, pipe, println, read, sbrk, sleep, unlink, uptime, wait, write,
-    Args, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
+    close, exec, exit, fork, fstat, open, pipe, println, read, sbrk, sleep, unlink, uptime, wait,
+    write, Args, Stat, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
 };
 
 ulib::entry!(main);
@@ -56,6 +64,17 @@ const MMAP_STRIDE: usize = 16;
 /// blocks each (and the indirect block) stay in the buffer cache (NBUF,
 /// 30 blocks) and the timed faults do no disk I/O.
 const MMAP_FAULT_PAGES: usize = 4;
+/// The large program of the exec figures, written by `make_big`: bench
+/// plus one more LOAD segment of BIG_DATA_PAGES pages of data in the file
+/// and BIG_BSS_PAGES pages of zeros after them (about 1 MiB in all, like
+/// demandbig). It reads one word from each of the first BIG_READ pages.
+const BIG_FILE: &CStr = c"bench.big";
+const BIG_DATA_PAGES: usize = 48;
+const BIG_BSS_PAGES: usize = 200;
+const BIG_READ: usize = 3;
+/// Timed runs of it; the fastest is reported (one that had to wait for a
+/// timer tick to get a disk block would say little about exec).
+const BIG_RUNS: usize = 3;
 /// Iterations of the calibration loop (two instructions each).
 const CALIB_LOOPS: usize = 1_000_000;
 /// Guest nanoseconds per `uptime` tick (the kernel's timer interval).
@@ -498,6 +517,55 @@ fn sbrk_bench(t: Timer, meter: Meter, stride: usize, label: &str) {
     report(pages, f0 - f1, "pages");
 }
 
+/// Reads one byte from every page of [p, p + len); returns how many pages
+/// were read and whether every byte was zero, as fresh heap must be.
+fn read_pages(p: *const u8, len: usize) -> (u64, bool) {
+    let (mut n, mut or) = (0, 0u8);
+    for off in (0..len).step_by(PGSIZE) {
+        // SAFETY: off < len, inside the caller's heap.
+        or |= unsafe { read_volatile(p.add(off)) };
+        n += 1;
+    }
+    (n, or == 0)
+}
+
+/// sbrk of 64 MiB, then a read of one byte from every page: the time of
+/// both and the pages they took (on a lazy kernel a load fault takes a
+/// page like a store does; with zfod it maps the shared zero page). Then
+/// the heap shrinks back.
+fn sbrk_read_bench(t: Timer, meter: Meter) {
+    let size = SBRK_SIZE * MIB;
+    let mut name = Name::new();
+    let f0 = meter.free_pages();
+    align();
+    let (ns, (p, n, zero)) = t.time(|| {
+        let p = sbrk(size as i32);
+        if failed(p) {
+            return (p, 0, true);
+        }
+        let (n, zero) = read_pages(p, size);
+        (p, n, zero)
+    });
+    let time = name.fmt(format_args!("sbrkread{}M.all.time", SBRK_SIZE));
+    if failed(p) {
+        report_failed(time, "sbrk");
+        return;
+    }
+    if !zero {
+        report_failed(time, "content");
+        return;
+    }
+    report(time, ns, "ns");
+    let f1 = meter.free_pages();
+    let touched = name.fmt(format_args!("sbrkread{}M.all.touched", SBRK_SIZE));
+    report(touched, n, "pages");
+    let pages = name.fmt(format_args!("sbrkread{}M.all.pages", SBRK_SIZE));
+    report(pages, f0 - f1, "pages");
+    if failed(sbrk(-(size as i32))) {
+        die("sbrk back failed");
+    }
+}
+
 /// Writes every page of [p, p + len) twice: the first pass pays for any
 /// faults, the second is the bare loop. Reports both times.
 fn fault_passes(t: Timer, p: *mut u8, len: usize, what: &str) {
@@ -717,6 +785,245 @@ fn mmap_benches(t: Timer, meter: Meter) {
     unlink(MMAP_FILE);
 }
 
+/// What every byte of page `i` of the large program's data holds.
+fn big_byte(i: usize) -> u8 {
+    b'a' + (i % 26) as u8
+}
+
+fn le(b: &[u8], at: usize, n: usize) -> usize {
+    b[at..at + n]
+        .iter()
+        .rev()
+        .fold(0, |v, &x| (v << 8) | x as usize)
+}
+
+fn put_le(b: &mut [u8], at: usize, n: usize, v: usize) {
+    for (i, x) in b[at..at + n].iter_mut().enumerate() {
+        *x = (v >> (8 * i)) as u8;
+    }
+}
+
+fn round_up(n: usize) -> usize {
+    n.div_ceil(PGSIZE) * PGSIZE
+}
+
+/// Writes BIG_FILE: the program file `me` (bench itself) with one more
+/// program header, a read-write LOAD segment at the first page past the
+/// image, whose file bytes (BIG_DATA_PAGES pages of `big_byte`) are
+/// appended to the file at a page boundary and followed in memory by
+/// BIG_BSS_PAGES of zeros. The new header goes in the unused bytes after
+/// the others, before the first segment's file bytes. Nothing else moves,
+/// so bench's own code runs as before. Returns where the data is mapped.
+fn make_big(me: &CStr) -> Result<usize, &'static str> {
+    const PHDR: usize = 56;
+    const PT_LOAD: usize = 1;
+    const PF_RW: usize = 6;
+    let src = open(me, O_RDONLY);
+    if src < 0 {
+        return Err("open");
+    }
+    let mut st = Stat::default();
+    let mut head = [0u8; 1024];
+    if fstat(src, &mut st) < 0 || read(src, &mut head) != head.len() as i32 {
+        close(src);
+        return Err("read");
+    }
+    // A 64-bit little-endian ELF file, its program headers in this block.
+    let (phoff, phnum) = (le(&head, 32, 8), le(&head, 56, 2));
+    let slot = phoff.saturating_add(phnum * PHDR);
+    if head[..6] != *b"\x7fELF\x02\x01"
+        || le(&head, 54, 2) != PHDR
+        || slot.saturating_add(PHDR) > head.len()
+    {
+        close(src);
+        return Err("elf");
+    }
+    let (mut end, mut first) = (0, usize::MAX);
+    for ph in head[phoff..slot].chunks_exact(PHDR) {
+        if le(ph, 0, 4) == PT_LOAD {
+            end = end.max(le(ph, 16, 8) + le(ph, 40, 8));
+            first = first.min(le(ph, 8, 8));
+        }
+    }
+    if slot + PHDR > first || head[slot..slot + PHDR].iter().any(|&b| b != 0) {
+        close(src);
+        return Err("elf");
+    }
+    let (va, off) = (round_up(end), round_up(st.size as usize));
+    let filesz = BIG_DATA_PAGES * PGSIZE;
+    let ph = &mut head[slot..slot + PHDR];
+    for (at, v) in [
+        (0, PT_LOAD | (PF_RW << 32)),
+        (8, off),
+        (16, va),
+        (24, va),
+        (32, filesz),
+        (40, filesz + BIG_BSS_PAGES * PGSIZE),
+        (48, PGSIZE),
+    ] {
+        put_le(ph, at, 8, v);
+    }
+    put_le(&mut head, 56, 2, phnum + 1);
+
+    let dst = open(BIG_FILE, O_CREATE | O_RDWR | O_TRUNC);
+    let mut ok = dst >= 0 && write(dst, &head) == head.len() as i32;
+    let mut buf = [0u8; 1024];
+    let mut at = head.len();
+    while ok {
+        let n = read(src, &mut buf);
+        if n <= 0 {
+            ok = n == 0;
+            break;
+        }
+        ok = write(dst, &buf[..n as usize]) == n;
+        at += n as usize;
+    }
+    buf.fill(0);
+    while ok && at < off {
+        let n = (off - at).min(buf.len());
+        ok = write(dst, &buf[..n]) == n as i32;
+        at += n;
+    }
+    for i in 0..BIG_DATA_PAGES {
+        buf.fill(big_byte(i));
+        for _ in 0..PGSIZE / buf.len() {
+            ok = ok && write(dst, &buf) == buf.len() as i32;
+        }
+    }
+    close(src);
+    close(dst);
+    if !ok {
+        unlink(BIG_FILE);
+        return Err("write");
+    }
+    Ok(va)
+}
+
+/// `n` in decimal as a C string in `buf`.
+fn cnum(buf: &mut [u8; 24], mut n: usize) -> &CStr {
+    let mut i = buf.len() - 1;
+    buf[i] = 0;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    CStr::from_bytes_with_nul(&buf[i..]).unwrap_or(c"0")
+}
+
+/// `bench.big bigexec ADDR [UP DOWN]`: the large program's run. Reads one
+/// word from each of the first BIG_READ pages of its data at ADDR and
+/// checks it (exit status 2 if wrong). With UP and DOWN (pipe fds) it then
+/// says so down UP and waits for a byte on DOWN before it exits, so that
+/// its pages can be counted while it lives.
+fn big_main(args: Args) -> ! {
+    let Ok(addr) = args.str(2).parse::<usize>() else {
+        exit(2);
+    };
+    for i in 0..BIG_READ {
+        // SAFETY: exec mapped BIG_DATA_PAGES pages of data at addr (make_big
+        // wrote the program so), and nothing else uses them.
+        let w = unsafe { read_volatile((addr + i * PGSIZE) as *const u64) };
+        if w != u64::from_ne_bytes([big_byte(i); 8]) {
+            println!("bench.big: FAILED page {}", i);
+            exit(2);
+        }
+    }
+    if let (Ok(up), Ok(down)) = (args.str(3).parse(), args.str(4).parse()) {
+        send(up);
+        recv(down);
+    }
+    exit(0)
+}
+
+/// fork + exec + run + exit + wait of the large program (the fastest of
+/// BIG_RUNS, after one untimed run, and the timer ticks during that run,
+/// which show when the waits for the disk ran long), and the pages it
+/// holds while it runs (the child stops before it exits, so that count is
+/// exact).
+fn big_exec_bench(t: Timer, meter: Meter, me: &CStr) {
+    let (time, pages) = ("bigexec.time", "bigexec.pages");
+    let addr = match make_big(me) {
+        Ok(a) => a,
+        Err(what) => {
+            report_failed(time, what);
+            report_failed(pages, what);
+            return;
+        }
+    };
+    let mut a = [0u8; 24];
+    let addr = cnum(&mut a, addr);
+    let run = || {
+        let pid = fork();
+        if pid < 0 {
+            return false;
+        }
+        if pid == 0 {
+            exec(BIG_FILE, &[BIG_FILE, c"bigexec", addr]);
+            exit(1);
+        }
+        let mut status = -1;
+        wait(Some(&mut status));
+        status == 0
+    };
+    let mut ok = run();
+    let (mut best, mut ticks) = (u64::MAX, 0);
+    for _ in 0..BIG_RUNS {
+        align();
+        let u0 = uptime();
+        let (ns, done) = t.time(run);
+        ok &= done;
+        if ns < best {
+            (best, ticks) = (ns, uptime() - u0);
+        }
+    }
+    if ok {
+        report(time, best, "ns");
+        report("bigexec.ticks", ticks as u64, "ticks");
+    } else {
+        report_failed(time, "exec");
+    }
+    report("bigexec.touched", BIG_READ as u64, "pages");
+
+    // The pipes exist before the first count, so they are not counted.
+    let mut up = [0i32; 2];
+    let mut down = [0i32; 2];
+    if pipe(&mut up) < 0 || pipe(&mut down) < 0 {
+        die("pipe failed");
+    }
+    let (mut b1, mut b2) = ([0u8; 24], [0u8; 24]);
+    let (upfd, downfd) = (
+        cnum(&mut b1, up[1] as usize),
+        cnum(&mut b2, down[0] as usize),
+    );
+    let f0 = meter.free_pages();
+    let pid = fork();
+    if pid == 0 {
+        exec(BIG_FILE, &[BIG_FILE, c"bigexec", addr, upfd, downfd]);
+        exit(1);
+    }
+    // Only the child holds UP's write end: if it dies, the read sees EOF.
+    close(up[1]);
+    let mut c = [0u8; 1];
+    let running = pid > 0 && read(up[0], &mut c) == 1;
+    let f1 = meter.free_pages();
+    send(down[1]);
+    let mut status = -1;
+    if pid > 0 {
+        wait(Some(&mut status));
+    }
+    match (pid, status) {
+        (..0, _) => report_failed(pages, "fork"),
+        (_, 0) if running => report(pages, f0 - f1, "pages"),
+        (_, 2) => report_failed(pages, "content"),
+        _ => report_failed(pages, "exec"),
+    }
+    unlink(BIG_FILE);
+}
+
 /// Writing 1 MiB, 1 KiB per write, into four files of 256 KiB (an xv6
 /// file holds at most 268 KiB): about 1,000 disk writes through the log,
 /// each a sleep until the disk's interrupt. The process is the only one
@@ -781,7 +1088,11 @@ impl core::fmt::Write for Name {
     }
 }
 
-fn main(_args: Args) {
+fn main(args: Args) {
+    if args.str(1) == "bigexec" {
+        big_main(args);
+    }
+    let me = args.get(0).unwrap_or(c"bench");
     let clock = Clock::probe();
     println!("BENCH clock {}", clock.name());
     let meter = Meter::start();
@@ -795,9 +1106,11 @@ fn main(_args: Args) {
     for mib in EXEC_SIZES {
         in_child(|| exec_bench(t, mib));
     }
+    in_child(|| big_exec_bench(t, meter, me));
     for (stride, label) in SBRK_STRIDES {
         in_child(|| sbrk_bench(t, meter, stride, label));
     }
+    in_child(|| sbrk_read_bench(t, meter));
     in_child(|| lazy_fault_bench(t));
     in_child(|| cow_fault_bench(t));
     // After the other faults: the fault rows share one section.
