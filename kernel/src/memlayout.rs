@@ -40,10 +40,12 @@ pub const PHYSTOP: usize = KERNBASE + 128 * 1024 * 1024;
 /// The trampoline page sits at the top of every address space.
 pub const TRAMPOLINE: usize = MAXVA - PGSIZE;
 
-/// Pages in each process's kernel stack: one, as in xv6. Rust frames are
-/// larger than C's, so the stack is painted and its deepest use measured
-/// (`proc::kstack_report`); `make test` fails if any process used more
-/// than 75% of it, the sign to raise this (the guard pages stay).
+// Pages in each process's kernel stack. Rust frames are larger than C's,
+// so the stack is painted and its deepest use measured
+// (`proc::kstack_report`); `make test` fails if any process used more than
+// 75% of it, the sign to raise this (the guard pages stay).
+
+/// One, as in xv6.
 #[cfg(not(any(feature = "mmap", feature = "demand")))]
 pub const KSTACK_PAGES: usize = 1;
 /// Two with the labs that read a file in a page fault: a system call's
