@@ -278,6 +278,10 @@ fn main(_args: Args) {
     // The helper's counting children grow their heaps from here.
     let brk = sbrk(0) as usize;
     let meter = Meter::start();
+    // Under cow the fork just made the buffers shared: store to them again
+    // so that the copies they get happen now, not in the unlink case.
+    bufs.0.fill(2);
+    bufs.1.fill(2);
     let free = || exact(&|| meter.free_pages(), brk);
     // The first count may pay for the helper's first stores since the
     // fork (copy-on-write kernels); then counts repeat exactly.
