@@ -39,7 +39,7 @@ extern crate alloc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Display, Write};
-use ulib::meter::Meter;
+use ulib::meter::{self, Meter};
 use ulib::param::MAXARG;
 use ulib::{
     close, exec, exit, fork, fstat, open, pipe, println, read, sbrk, unlink, wait, write, Args,
@@ -49,8 +49,6 @@ use ulib::{
 ulib::entry!(main);
 
 const PGSIZE: usize = 4096;
-/// What one last-level page table maps.
-const SPAN: usize = 512 * PGSIZE;
 const PROG: &CStr = c"demandbig";
 /// The copy the unlink and truncate cases run.
 const COPY: &CStr = c"dbig.tmp";
@@ -238,37 +236,14 @@ fn expect(what: &str, st: i32, want: i32) {
     }
 }
 
-/// The free pages, exactly, from a count by `count`: countfree in a child
-/// whose heap starts at `brk`. That child also used one last-level page
-/// table per 2 MiB its heap reached into (it stays below 1 GiB, so no
-/// other level): they are added. If its heap ended on a 2 MiB boundary,
-/// one page may have been left over (too few for a page and a table); a
-/// second count with one page held by a pipe tells.
+/// ulib::meter::exact, failing the test if the two counts make no sense.
 fn exact(count: &dyn Fn() -> i32, brk: usize) -> i32 {
-    let n = count();
-    let top = brk + n as usize * PGSIZE;
-    let free = n + ((top - 1) / SPAN - (brk - 1) / SPAN) as i32;
-    if !top.is_multiple_of(SPAN) {
-        return free;
-    }
-    let mut fds = [0i32; 2];
-    if pipe(&mut fds) < 0 {
-        fail("pipe");
-    }
-    let m = count();
-    close(fds[0]);
-    close(fds[1]);
-    if m == n {
-        // The held page was the one left over.
-        free + 1
-    } else if m == n - 1 {
-        free
-    } else {
+    meter::exact(count, brk).unwrap_or_else(|(n, m)| {
         fail(format_args!(
             "counts of {} and {} free pages around a pipe",
             n, m
         ))
-    }
+    })
 }
 
 fn main(_args: Args) {

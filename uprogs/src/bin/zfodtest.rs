@@ -29,7 +29,7 @@
 
 use core::fmt::Display;
 use core::ptr::{read_volatile, write_volatile};
-use ulib::meter::{countfree, Meter};
+use ulib::meter::{self, countfree, tables, Meter};
 use ulib::{
     close, exit, fork, open, pipe, println, read, sbrk, unlink, wait, write, Args, CStr, O_CREATE,
     O_RDONLY, O_TRUNC, O_WRONLY,
@@ -40,8 +40,6 @@ ulib::entry!(main);
 const PGSIZE: usize = 4096;
 /// The heap the test grows and reads.
 const HEAP: usize = 64 << 20;
-/// What one last-level page table maps.
-const SPAN: usize = 512 * PGSIZE;
 /// More than the page tables of HEAP can take: one last-level table per
 /// 2 MiB (32 or 33) and perhaps a middle-level one.
 const TABLES: i32 = 64;
@@ -85,42 +83,14 @@ fn pattern(i: usize) -> u8 {
     (i % 251) as u8 + 1
 }
 
-/// The free pages, exactly, from `count`: countfree run in a child whose
-/// heap starts at `brk`. countfree gives the pages the child could fill,
-/// but the child also used a last-level page table per 2 MiB of that heap
-/// (it stays below 1 GiB, so no other level): those are added back. When
-/// its heap ended at a 2 MiB boundary, one page more may have been free
-/// (too few for that page and a new table); a recount while a pipe holds
-/// one page tells.
+/// ulib::meter::exact, failing the test if the two counts make no sense.
 fn exact(count: &dyn Fn() -> i32, brk: usize) -> i32 {
-    let n = count();
-    let end = brk + n as usize * PGSIZE;
-    let free = n + tables(brk, end);
-    if !end.is_multiple_of(SPAN) {
-        return free;
-    }
-    let mut fds = [0i32; 2];
-    if pipe(&mut fds) < 0 {
-        fail("pipe");
-    }
-    let again = count();
-    close(fds[0]);
-    close(fds[1]);
-    match n - again {
-        0 => free + 1,
-        1 => free,
-        _ => fail(format_args!(
+    meter::exact(count, brk).unwrap_or_else(|(n, again)| {
+        fail(format_args!(
             "counts of {} and {} free pages around a pipe",
             n, again
-        )),
-    }
-}
-
-/// The last-level page tables that heap [brk, end) needs besides the one
-/// mapping the program's last page below it: one per 2 MiB span it
-/// reaches into.
-fn tables(brk: usize, end: usize) -> i32 {
-    ((end - 1) / SPAN - (brk - 1) / SPAN) as i32
+        ))
+    })
 }
 
 fn main(_args: Args) {
