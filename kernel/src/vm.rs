@@ -208,8 +208,8 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
-        // A lazily grown process has holes: pages it never touched (of
-        // its heap, or with demand paging of its program).
+        // The labs leave holes: pages never touched (lazy heap, or
+        // program pages not read yet under demand paging).
         #[cfg(any(feature = "lazy", feature = "demand"))]
         if !walk(pagetable, a, false).is_some_and(|slot| slot.get().is_valid()) {
             continue;
