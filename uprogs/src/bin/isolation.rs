@@ -20,7 +20,17 @@
 //!   fault must not wait for the inode lock the call holds), a pipe's read
 //!   and write on untouched mappings (their copies run under a spinlock),
 //!   wait's status into one, and a read into a read-only mapping, which
-//!   fails and changes nothing.
+//!   fails and changes nothing;
+//! - heap that was only read (under `zfod` it maps the one shared page of
+//!   zeros): read(), a pipe's read, fstat and wait's status into it give
+//!   this process the bytes, and fresh heap, here and in a child, still
+//!   reads zero (the kernel never wrote the zero page);
+//! - program pages not read yet (under `demand`, in a fresh exec of this
+//!   program, `isolation untouched`): read() of this program's own file
+//!   into its untouched data (reading that page in from the same file must
+//!   not wait for the inode lock the call holds), a pipe's write from
+//!   untouched rodata (its copy runs under a spinlock), and wait's status
+//!   into untouched data.
 //!
 //! On a kernel without copy-on-write fork copies eagerly and the same
 //! checks must hold. Each case runs in a child of its own (so its heap
@@ -31,6 +41,7 @@
 #![no_std]
 #![no_main]
 
+use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use core::ptr::{read_volatile, write_volatile};
 use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
@@ -56,6 +67,22 @@ const SPAN: usize = 64;
 /// Read-only data (a non-mut static without interior mutability lives in
 /// .rodata, mapped without PTE_W).
 static RODATA: [u8; SPAN] = *b"isolation: rodata that no system call may ever overwrite. 01234\n";
+
+/// Data (initialized, so its pages come from this program's file) that
+/// only `isolation untouched` uses: in that fresh exec of this program
+/// none of it has been touched when its system calls copy into it.
+struct Untouched(UnsafeCell<[u8; 4 * PGSIZE]>);
+// SAFETY: one thread; reached only through raw pointers in `untouched`.
+unsafe impl Sync for Untouched {}
+static UNTOUCHED: Untouched = Untouched(UnsafeCell::new([UNTOUCHED_BYTE; 4 * PGSIZE]));
+const UNTOUCHED_BYTE: u8 = 0xa5;
+
+/// Rodata of three pages: the middle one holds nothing else, and only
+/// `isolation untouched` reads it.
+static RO_PAGES: [u8; 3 * PGSIZE] = [0x5a; 3 * PGSIZE];
+
+/// This program's own file, which the untouched mode reads.
+const SELF: &CStr = c"isolation";
 
 /// Byte `i` of the data file.
 fn data_byte(i: usize) -> u8 {
@@ -411,6 +438,14 @@ const CASES: &[Case] = &[
         name: "mmap buffers in read, write, pipes and wait",
         run: mmap_buffers,
     },
+    Case {
+        name: "copies into heap only read (the zero page)",
+        run: zero_pages,
+    },
+    Case {
+        name: "copies into and out of untouched program pages",
+        run: untouched_program_pages,
+    },
 ];
 
 /// The mmap case (see the module comment).
@@ -500,6 +535,158 @@ fn mmap_buffers() {
     close(ch[1]);
 }
 
+/// Heap that was only read gets bytes from the kernel; fresh heap, here
+/// and in a child, still reads zero.
+fn zero_pages() {
+    let p = heap(4);
+    expect(holds(p, 0, 4 * PGSIZE, |_| 0), "fresh heap reads zero");
+    let fd = open_data();
+    expect(
+        read(fd, heap_slice(p, 100, DATA_LEN)) == DATA_LEN as i32,
+        "read into heap only read",
+    );
+    let ch = channel();
+    expect(write(ch[1], &RODATA[..16]) == 16, "pipe write");
+    expect(
+        read(ch[0], heap_slice(p, PGSIZE + 5, 16)) == 16,
+        "pipe read into heap only read",
+    );
+    let st = (p as usize + 2 * PGSIZE) as *mut Stat;
+    // SAFETY: st is page-aligned heap of ours, and nothing refers to it.
+    expect(
+        unsafe { sys::fstat(fd, st) } == 0,
+        "fstat into heap only read",
+    );
+    // What fstat says into an ordinary buffer (the mmap case may have
+    // made the file longer).
+    let mut want = Stat::default();
+    expect(ulib::fstat(fd, &mut want) == 0, "fstat");
+    close(fd);
+    if fork_or_die() == 0 {
+        exit(9);
+    }
+    let status = (p as usize + 3 * PGSIZE + 8) as *mut i32;
+    // SAFETY: status is 4-byte aligned heap of ours.
+    expect(unsafe { sys::wait(status) } > 0, "wait into heap only read");
+    expect(
+        holds(p, 0, PGSIZE, |i| {
+            if (100..100 + DATA_LEN).contains(&i) {
+                data_byte(i - 100)
+            } else {
+                0
+            }
+        }),
+        "read's page",
+    );
+    expect(
+        holds(p, PGSIZE, 2 * PGSIZE, |i| match i - PGSIZE {
+            j @ 5..21 => RODATA[j - 5],
+            _ => 0,
+        }),
+        "pipe's page",
+    );
+    // SAFETY: as above; fstat filled it.
+    let got = unsafe { read_volatile(st) };
+    expect(
+        (got.ino, got.size) == (want.ino, want.size) && want.size >= DATA_LEN as u64,
+        "fstat's inode and size",
+    );
+    // SAFETY: status as above.
+    expect(unsafe { read_volatile(status) } == 9, "wait's status");
+    expect(
+        holds(p, 3 * PGSIZE, 4 * PGSIZE, |i| match i - 3 * PGSIZE {
+            8..12 => 9i32.to_ne_bytes()[i - 3 * PGSIZE - 8],
+            _ => 0,
+        }),
+        "wait's page",
+    );
+    // Had any copy gone into the shared zero page, fresh heap would show it.
+    let q = heap(2);
+    expect(
+        holds(q, 0, 2 * PGSIZE, |_| 0),
+        "fresh heap after the copies",
+    );
+    if fork_or_die() == 0 {
+        let r = heap(2);
+        expect(holds(r, 0, 2 * PGSIZE, |_| 0), "a child's fresh heap");
+        exit(0);
+    }
+    expect(wait_status() == 0, "the child's fresh heap reads zero");
+    close(ch[0]);
+    close(ch[1]);
+}
+
+/// Runs `isolation untouched` (below) in a fresh exec of this program.
+fn untouched_program_pages() {
+    if fork_or_die() == 0 {
+        ulib::exec(SELF, &[SELF, c"untouched"]);
+        println!("isolation:   exec isolation untouched failed");
+        exit(1);
+    }
+    expect(wait_status() == 0, "isolation untouched");
+}
+
+/// `isolation untouched`: system calls copy into and out of program pages
+/// this fresh image has not touched yet. Exits 0 if all is as it should be.
+fn untouched() {
+    // Whole pages inside the array: nothing else lives on them.
+    let data = (UNTOUCHED.0.get() as usize).next_multiple_of(PGSIZE) as *mut u8;
+    // read() of our own file into untouched data: the copy runs under that
+    // file's inode lock, which reading the page in from the same file needs.
+    let fd = open(SELF, O_RDONLY);
+    expect(fd >= 0, "open own program file");
+    const N: usize = 3000;
+    // SAFETY: [data + 100, + N) lies inside UNTOUCHED (its first whole
+    // page and the next); nothing refers to it.
+    expect(
+        unsafe { sys::read(fd, data.add(100), N as i32) } == N as i32,
+        "read into untouched data",
+    );
+    close(fd);
+    let fd = open(SELF, O_RDONLY);
+    let mut chunk = [0u8; 500];
+    for at in (0..N).step_by(chunk.len()) {
+        expect(
+            read(fd, &mut chunk) == chunk.len() as i32,
+            "read own file again",
+        );
+        // SAFETY: inside UNTOUCHED, read only.
+        let same =
+            (0..chunk.len()).all(|i| unsafe { read_volatile(data.add(100 + at + i)) } == chunk[i]);
+        expect(same, "untouched data got the file's bytes");
+    }
+    close(fd);
+    // Around them the page holds what the file holds there: its data.
+    // SAFETY: inside UNTOUCHED, read only.
+    let around = (0..100).all(|i| unsafe { read_volatile(data.add(i)) } == UNTOUCHED_BYTE);
+    expect(around, "the rest of the page kept its initial data");
+    // A pipe's write from untouched rodata (copied under the pipe's lock).
+    let ch = channel();
+    let ro = RO_PAGES.as_ptr() as usize + PGSIZE;
+    let ro = ro.next_multiple_of(PGSIZE) as *const u8;
+    // SAFETY: one page inside RO_PAGES, readable.
+    expect(
+        unsafe { sys::write(ch[1], ro, 64) } == 64,
+        "pipe write from untouched rodata",
+    );
+    let mut back = [0u8; 64];
+    expect(read(ch[0], &mut back) == 64, "pipe read");
+    expect(back.iter().all(|&b| b == 0x5a), "pipe bytes");
+    close(ch[0]);
+    close(ch[1]);
+    // wait's status into untouched data.
+    if fork_or_die() == 0 {
+        exit(3);
+    }
+    // SAFETY: inside UNTOUCHED, 4-byte aligned.
+    let status = unsafe { data.add(2 * PGSIZE) } as *mut i32;
+    // SAFETY: as above.
+    expect(unsafe { sys::wait(status) } > 0, "wait into untouched data");
+    // SAFETY: as above.
+    expect(unsafe { read_volatile(status) } == 3, "wait's status");
+    exit(0);
+}
+
 fn fail(why: &str) -> ! {
     println!("isolation: FAILED {}", why);
     exit(1)
@@ -517,7 +704,10 @@ fn write_data_file() {
     close(fd);
 }
 
-fn main(_args: ulib::Args) {
+fn main(args: ulib::Args) {
+    if args.len() == 2 && args.str(1) == "untouched" {
+        untouched();
+    }
     write_data_file();
     let free0 = countfree();
     for case in CASES {
