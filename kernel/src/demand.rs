@@ -154,7 +154,8 @@ fn gone(va0: usize) {
 
 /// Faults in the unmapped program pages of `[addr, addr+n)` before a
 /// system call copies under a lock: read() of the program file into its
-/// own bss would wait for the inode lock it holds; a pipe holds a spinlock.
+/// own untouched data would wait for the inode lock it holds (bss needs
+/// no file read); a pipe holds a spinlock.
 /// Pages a store may not go to are left alone: the copy fails on them.
 pub fn prefault(addr: usize, n: usize, write: bool) -> Result<(), Error> {
     let p = myproc();
@@ -208,13 +209,14 @@ pub fn demandexec(mut prog: Prog, committed: bool) {
 /// sbrk shrank memory to `sz`: program pages above it are gone, and the
 /// memory that may grow back there is zeros, not the file.
 pub fn demandshrink(prog: &mut Prog, sz: usize) {
+    // uvmdealloc keeps the page holding sz.
+    let top = pg_round_up(sz);
     for slot in prog.segs.iter_mut() {
         if let Some(s) = slot {
-            let sz = pg_round_up(sz);
-            if s.lo >= sz {
+            if s.lo >= top {
                 *slot = None;
             } else {
-                s.end = s.end.min(sz);
+                s.end = s.end.min(top);
                 s.filesz = s.filesz.min(s.end.saturating_sub(s.va));
             }
         }
