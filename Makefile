@@ -1,6 +1,6 @@
 # xv6-rs front door. `make` builds the kernel, the user programs and fs.img;
 # `make qemu` boots it; `make test` runs every test. FEATURES= selects the
-# kernel's lab features (lazy, cow, mmap, zfod, demand, or several:
+# kernel's lab features (lazy, cow, mmap, zfod, demand, swap, or several:
 # lazy,cow,mmap); CPUS= the number of harts.
 
 CPUS ?= 3
@@ -20,6 +20,11 @@ QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m 128M -smp $(CPUS) -nogr
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+# Lab swap's disk, at the next virtio slot: a sparse swap.img of SWAPMB MiB,
+# made afresh by `make qemu` when FEATURES has swap.
+SWAPMB ?= 256
+QEMUOPTS += $(if $(call has-lab,swap,$(FEATURES)),-drive file=swap.img$(comma)if=none$(comma)format=raw$(comma)id=x1 \
+	-device virtio-blk-device$(comma)drive=x1$(comma)bus=virtio-mmio-bus.1)
 
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
@@ -55,6 +60,7 @@ fs.img: uprogs FORCE
 	cargo run -q --release -p mkfs --target host-tuple -- fs.img $(FSROOT)/README $(addprefix $(FSROOT)/,$(UPROGS))
 
 qemu: all
+	@$(if $(call has-lab,swap,$(FEATURES)),rm -f swap.img && truncate -s $(SWAPMB)M swap.img)
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: .gdbinit.tmpl FORCE
@@ -62,6 +68,7 @@ qemu: all
 
 qemu-gdb: all .gdbinit
 	@echo "*** Now run 'gdb-multiarch' in this directory (port $(GDBPORT))." 1>&2
+	@$(if $(call has-lab,swap,$(FEATURES)),rm -f swap.img && truncate -s $(SWAPMB)M swap.img)
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # Host-side tests (aliases in .cargo/config.toml): ABI layouts, mkfs, tools.
@@ -84,8 +91,8 @@ fmt:
 # TEST_RUNS below, `make test-full` all of them. (zfod turns lazy on:
 # cargo does that, and the suite choice below does it too.)
 ALL_LABS := lazy,cow,mmap,zfod,demand
-FEATURE_SETS := base lazy cow mmap zfod demand lazy,cow lazy,mmap cow,mmap lazy,cow,mmap \
-	lazy,cow,zfod,demand $(ALL_LABS)
+FEATURE_SETS := base lazy cow mmap zfod demand swap lazy,cow lazy,mmap cow,mmap lazy,cow,mmap \
+	lazy,cow,zfod,demand lazy,cow,zfod,demand,swap $(ALL_LABS)
 kernel-%: setup
 	cargo build --release -p kernel $(if $(filter base,$*),,--features $*)
 	@mkdir -p target/kernels/$*
@@ -108,8 +115,13 @@ has-lab = $(filter $(1),$(call labs-of,$(2)))
 LAZYSTRESS_SETS := lazy lazy,cow
 LAB_NAMES = $(if $(call has-lab,lazy,$*),lazytests) $(if $(filter $*,$(LAZYSTRESS_SETS)),lazystress) \
 	$(if $(call has-lab,cow,$*),cowtest) $(if $(call has-lab,zfod,$*),zfodtest) \
-	$(if $(call has-lab,demand,$*),demandtest) $(if $(call has-lab,mmap,$*),mmaptest)
+	$(if $(call has-lab,demand,$*),demandtest) $(if $(call has-lab,mmap,$*),mmaptest) \
+	$(if $(call has-lab,swap,$*),swaptest)
 LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
+# Sets with swap boot with a swap disk of TEST_SWAPMB MiB: room for
+# swaptest's 200 MiB beside the 128 MiB of memory.
+TEST_SWAPMB ?= 128
+SWAP_DISK = $(if $(call has-lab,swap,$*),--swap $(TEST_SWAPMB))
 
 # What `make test` runs, in three tiers, to stay under 30 minutes here:
 # - FULL_SETS get everything: base, each lab alone, and all labs at once;
@@ -119,11 +131,15 @@ LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
 # - ONE_HART_SETS run again on one hart (boot, lab suites but the slow
 #   lazystress and zfodtest, usertests -q): a lost wakeup in the idle loop
 #   shows only there (other harts hide it).
-# The mixed mmap sets lazy,mmap, cow,mmap and lazy,cow,mmap run in
-# `make test-full` only: all labs at once holds each of their pairs.
-FULL_SETS := base lazy cow mmap zfod demand $(ALL_LABS)
+# swaptest runs on one hart only here: with three harts on two cores each
+# of its 300,000 disk waits also waits for the host to run the woken
+# hart's thread, which makes it five times slower (`make test-full` runs
+# it with CPUS harts). The mixed mmap sets lazy,mmap, cow,mmap and
+# lazy,cow,mmap run in `make test-full` only: all labs at once holds each
+# of their pairs.
+FULL_SETS := base lazy cow mmap zfod demand swap $(ALL_LABS)
 PARTIAL_SETS := lazy,cow
-ONE_HART_SETS := lazy,cow,zfod,demand
+ONE_HART_SETS := lazy,cow,zfod,demand,swap swap
 
 # Runs go TEST_JOBS at a time: one QEMU keeps about one core busy (the
 # tests mostly run one process at a time), and each run has its own label,
@@ -137,10 +153,11 @@ test: host-test fs.img test-kernels
 	@$(MAKE) -s -k -j$(TEST_JOBS) $(TEST_RUNS); s=$$?; $(RUN) kstack; exit $$s
 
 test-run/%: FORCE
-	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* \
-	  --suite boot $(LAB_SUITES) $(if $(filter $*,$(PARTIAL_SETS)),,--suite attack --suite usertests-q)
+	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* $(SWAP_DISK) \
+	  --suite boot $(patsubst %,--suite %,$(filter-out swaptest,$(LAB_NAMES))) \
+	  $(if $(filter $*,$(PARTIAL_SETS)),,--suite attack --suite usertests-q)
 test-run1/%: FORCE
-	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus 1 --label $*-cpus1 \
+	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus 1 --label $*-cpus1 $(SWAP_DISK) \
 	  --suite boot $(patsubst %,--suite %,$(filter-out lazystress zfodtest,$(LAB_NAMES))) --suite usertests-q
 
 # Every kernel, and the tools, built before any run starts.
@@ -155,7 +172,7 @@ test-full: host-test fs.img test-kernels
 	  s=$$?; $(RUN) kstack; exit $$s
 
 test-full-run/%: FORCE
-	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* \
+	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* $(SWAP_DISK) \
 	  --suite boot $(LAB_SUITES) --suite usertests
 test-full-stress: FORCE
 	@$(RUN) test --kernel target/kernels/base/kernel --fs fs.img --cpus $(CPUS) --label base-stress \

@@ -33,6 +33,7 @@ fn syscall_numbers_match_xv6() {
         (SYS_CLOSE, 21),
         (SYS_MMAP, 22),
         (SYS_MUNMAP, 23),
+        (SYS_SWAPSTAT, 24),
     ];
     for (got, want) in table {
         assert_eq!(got, want);

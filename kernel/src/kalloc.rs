@@ -23,6 +23,9 @@ struct Run {
 
 struct Kmem {
     freelist: *mut Run,
+    /// Pages on the list: swap keeps a few free for the kernel.
+    #[cfg(feature = "swap")]
+    nfree: usize,
 }
 
 // SAFETY: the free list is only touched with the lock held.
@@ -32,6 +35,8 @@ static KMEM: Spinlock<Kmem> = Spinlock::new(
     "kmem",
     Kmem {
         freelist: ptr::null_mut(),
+        #[cfg(feature = "swap")]
+        nfree: 0,
     },
 );
 
@@ -98,6 +103,9 @@ pub fn kfree(pa: usize) {
         1 => {}
         _ => return,
     }
+    // A swap copy of the page's contents goes with it.
+    #[cfg(feature = "swap")]
+    crate::swap::swapforget(pa);
     // Junk-fill so a use after free shows up quickly as garbage.
     // SAFETY: pa is a whole page of RAM outside the kernel image that no
     // one else owns any more (the caller is giving it up).
@@ -107,6 +115,10 @@ pub fn kfree(pa: usize) {
     // SAFETY: we own the page and it is large enough for a Run.
     unsafe { (*r).next = kmem.freelist };
     kmem.freelist = r;
+    #[cfg(feature = "swap")]
+    {
+        kmem.nfree += 1;
+    }
 }
 
 /// Allocates one 4096-byte page, or `None` when memory is exhausted.
@@ -119,12 +131,22 @@ pub fn kalloc() -> Option<usize> {
     }
     // SAFETY: r is the head of the free list, a free page we now own.
     kmem.freelist = unsafe { (*r).next };
+    #[cfg(feature = "swap")]
+    {
+        kmem.nfree -= 1;
+    }
     drop(kmem);
     #[cfg(feature = "cow")]
     refcnt(r as usize).store(1, Ordering::Release);
     // SAFETY: the page is ours now.
     unsafe { ptr::write_bytes(r as *mut u8, 5, PGSIZE) };
     Some(r as usize)
+}
+
+/// How many pages are free.
+#[cfg(feature = "swap")]
+pub fn kfreepages() -> usize {
+    KMEM.lock().nfree
 }
 
 /// Allocates a zero-filled page.

@@ -25,6 +25,8 @@ mod riscv;
 mod sleeplock;
 mod spinlock;
 mod start;
+#[cfg(feature = "swap")]
+mod swap;
 mod swtch;
 mod syscall;
 mod sysfile;
@@ -68,6 +70,8 @@ pub extern "C" fn main() -> ! {
         fs::iinit(); // inode table
         file::fileinit(); // file table
         virtio_disk::virtio_disk_init(); // the disk
+        #[cfg(feature = "swap")]
+        swap::swapinit(); // the swap disk
         proc::userinit(); // first user process
         STARTED.store(true, Ordering::Release);
     } else {

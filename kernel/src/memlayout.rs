@@ -13,6 +13,12 @@ pub const UART0_IRQ: u32 = 10;
 pub const VIRTIO0: usize = 0x1000_1000;
 pub const VIRTIO0_IRQ: u32 = 1;
 
+/// The swap disk (lab `swap`): QEMU's next virtio-mmio slot.
+#[cfg(feature = "swap")]
+pub const VIRTIO1: usize = 0x1000_2000;
+#[cfg(feature = "swap")]
+pub const VIRTIO1_IRQ: u32 = 2;
+
 /// Core-local interruptor: the machine-mode timer.
 pub const CLINT: usize = 0x200_0000;
 pub const fn clint_mtimecmp(hart: usize) -> usize {

@@ -15,12 +15,17 @@ pub fn plicinit() {
     // A non-zero priority enables the source.
     reg(PLIC + UART0_IRQ as usize * 4).write(1);
     reg(PLIC + VIRTIO0_IRQ as usize * 4).write(1);
+    #[cfg(feature = "swap")]
+    reg(PLIC + crate::memlayout::VIRTIO1_IRQ as usize * 4).write(1);
 }
 
 pub fn plicinithart() {
     let hart = cpuid();
     // Take UART and disk interrupts on this hart, at any priority above 0.
-    reg(plic_senable(hart)).write((1 << UART0_IRQ) | (1 << VIRTIO0_IRQ));
+    let irqs = (1 << UART0_IRQ) | (1 << VIRTIO0_IRQ);
+    #[cfg(feature = "swap")]
+    let irqs = irqs | (1 << crate::memlayout::VIRTIO1_IRQ);
+    reg(plic_senable(hart)).write(irqs);
     reg(plic_spriority(hart)).write(0);
 }
 

@@ -176,6 +176,11 @@ pub struct Proc {
     data: UnsafeCell<ProcData>,
     /// Set while a `ProcDataGuard` for this slot is alive.
     data_busy: AtomicBool,
+    /// The clock hand of lab `swap`: the user address its next scan for a
+    /// page to evict starts at. Only the process itself moves it, and it
+    /// can be read while the data guard is held (growproc holds it).
+    #[cfg(feature = "swap")]
+    pub swaphand: core::sync::atomic::AtomicUsize,
 }
 
 // SAFETY: ProcState is behind the lock; ProcData behind the data_busy flag
@@ -247,6 +252,8 @@ impl Proc {
                 prog: crate::demand::Prog::EMPTY,
             }),
             data_busy: AtomicBool::new(false),
+            #[cfg(feature = "swap")]
+            swaphand: core::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -564,6 +571,10 @@ pub fn growproc(n: isize) -> Result<(), Error> {
 /// child's pid to the parent; the child returns 0 from the system call.
 pub fn fork() -> Result<i32, Error> {
     let p = myproc();
+    // The copy runs under the child's lock, where nothing can be evicted:
+    // make room for it now.
+    #[cfg(feature = "swap")]
+    crate::swap::forkroom(p.pagetable(), p.sz());
     let (np, mut nst) = allocproc().ok_or(Error)?;
     let (mut d, mut nd) = (p.data(), np.data());
     if uvmcopy(d.pagetable(), nd.pagetable(), d.sz).is_err() {

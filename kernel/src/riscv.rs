@@ -144,10 +144,15 @@ bitflags::bitflags! {
         const W = 1 << 2;
         const X = 1 << 3;
         const U = 1 << 4;
+        /// Accessed: the MMU sets it on any access through this entry.
+        const A = 1 << 6;
         /// Dirty: the MMU sets it on a user store through this entry.
         const D = 1 << 7;
         /// First RSW bit, free for software: marks a copy-on-write page.
         const COW = 1 << 8;
+        /// Second RSW bit: the page is on the swap disk (V is clear, and the
+        /// page-number field holds its swap slot).
+        const SWAP = 1 << 9;
     }
 }
 
@@ -168,6 +173,20 @@ impl Pte {
     }
     pub fn is_valid(self) -> bool {
         self.flags().contains(PteFlags::V)
+    }
+    /// An entry for a page out on the swap disk in `slot` (lab `swap`).
+    #[cfg(feature = "swap")]
+    pub const fn swapped(slot: usize, flags: PteFlags) -> Pte {
+        Pte((slot << 10) | flags.difference(PteFlags::V).union(PteFlags::SWAP).bits())
+    }
+    #[cfg(feature = "swap")]
+    pub fn is_swapped(self) -> bool {
+        self.flags().contains(PteFlags::SWAP)
+    }
+    /// The swap slot of a swapped-out page.
+    #[cfg(feature = "swap")]
+    pub fn slot(self) -> usize {
+        self.0 >> 10
     }
     /// A leaf maps a page; a non-leaf points at the next level's table.
     pub fn is_leaf(self) -> bool {

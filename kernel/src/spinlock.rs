@@ -155,9 +155,9 @@ pub fn pop_off() {
     }
 }
 
-/// Whether this hart holds a spinlock. The labs that read a file on a page
+/// Whether this hart holds a spinlock. The labs that read a disk on a page
 /// fault must not sleep under one (a pipe's, say, while it copies).
-#[cfg(any(feature = "mmap", feature = "demand"))]
+#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
 pub fn holding_spinlock() -> bool {
     push_off();
     // SAFETY: interrupts are off until pop_off, so the Cpu stays ours.

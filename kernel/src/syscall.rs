@@ -62,9 +62,10 @@ pub fn argstr(n: usize, buf: &mut [u8]) -> Result<usize, Error> {
 
 type SysFn = fn() -> Result<usize, Error>;
 
-/// The system call table, indexed by number (kernel::syscall).
-static SYSCALLS: [Option<SysFn>; 24] = {
-    let mut t: [Option<SysFn>; 24] = [None; 24];
+/// The system call table, indexed by number (kernel::syscall), up to the
+/// last number any lab defines.
+static SYSCALLS: [Option<SysFn>; SYS_SWAPSTAT + 1] = {
+    let mut t: [Option<SysFn>; SYS_SWAPSTAT + 1] = [None; SYS_SWAPSTAT + 1];
     t[SYS_FORK] = Some(sys_fork);
     t[SYS_EXIT] = Some(sys_exit);
     t[SYS_WAIT] = Some(sys_wait);
@@ -90,6 +91,10 @@ static SYSCALLS: [Option<SysFn>; 24] = {
     {
         t[SYS_MMAP] = Some(crate::mmap::sys_mmap);
         t[SYS_MUNMAP] = Some(crate::mmap::sys_munmap);
+    }
+    #[cfg(feature = "swap")]
+    {
+        t[SYS_SWAPSTAT] = Some(crate::swap::sys_swapstat);
     }
     t
 };

@@ -66,6 +66,8 @@ pub fn sys_read() -> Result<usize, Error> {
     crate::mmap::prefault(addr, n, true)?;
     #[cfg(feature = "demand")]
     crate::demand::prefault(addr, n, true)?;
+    #[cfg(feature = "swap")]
+    crate::swap::prefault(addr, n)?;
     fileread(f, addr, n)
 }
 
@@ -77,6 +79,8 @@ pub fn sys_write() -> Result<usize, Error> {
     crate::mmap::prefault(addr, n, false)?;
     #[cfg(feature = "demand")]
     crate::demand::prefault(addr, n, false)?;
+    #[cfg(feature = "swap")]
+    crate::swap::prefault(addr, n)?;
     filewrite(f, addr, n)
 }
 

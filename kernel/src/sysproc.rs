@@ -24,6 +24,8 @@ pub fn sys_wait() -> Result<usize, Error> {
     crate::mmap::prefault(addr, 4, true)?;
     #[cfg(feature = "demand")]
     crate::demand::prefault(addr, 4, true)?;
+    #[cfg(feature = "swap")]
+    crate::swap::prefault(addr, 4)?;
     wait(addr).map(|pid| pid as usize)
 }
 

@@ -10,7 +10,7 @@ use crate::riscv::*;
 use crate::spinlock::Spinlock;
 use crate::syscall::syscall;
 use crate::uart::uartintr;
-use crate::virtio_disk::virtio_disk_intr;
+use crate::virtio_disk::{virtio_disk_intr, FSDISK};
 use crate::vm::trampoline_addr;
 
 core::arch::global_asm!(include_str!("../asm/kernelvec.S"));
@@ -85,14 +85,16 @@ pub extern "C" fn usertrap() {
             feature = "lazy",
             feature = "cow",
             feature = "mmap",
-            feature = "demand"
+            feature = "demand",
+            feature = "swap"
         ))]
         let unexpected = which == Intr::None && !pagefault(p, scause);
         #[cfg(not(any(
             feature = "lazy",
             feature = "cow",
             feature = "mmap",
-            feature = "demand"
+            feature = "demand",
+            feature = "swap"
         )))]
         let unexpected = which == Intr::None;
         if unexpected {
@@ -118,15 +120,16 @@ pub extern "C" fn usertrap() {
     feature = "lazy",
     feature = "cow",
     feature = "mmap",
-    feature = "demand"
+    feature = "demand",
+    feature = "swap"
 ))]
 fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
     const LOAD_PAGE_FAULT: usize = 13;
     const STORE_PAGE_FAULT: usize = 15;
     let data = scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT;
-    // A mapped file may be PROT_EXEC, and program text is read on demand:
-    // instruction faults (12) too.
-    #[cfg(any(feature = "mmap", feature = "demand"))]
+    // A mapped file may be PROT_EXEC, program text is read on demand, and
+    // it may be out on the swap disk: instruction faults (12) too.
+    #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
     let data = data || scause == 12;
     data && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT)
         .is_ok()
@@ -224,12 +227,13 @@ fn devintr() -> Intr {
     if scause & SCAUSE_INTERRUPT != 0 && scause & 0xff == 9 {
         // Supervisor external interrupt, via the PLIC.
         let irq = plic_claim();
-        if irq == UART0_IRQ {
-            uartintr();
-        } else if irq == VIRTIO0_IRQ {
-            virtio_disk_intr();
-        } else if irq != 0 {
-            crate::println!("unexpected interrupt irq={}", irq);
+        match irq {
+            0 => {}
+            UART0_IRQ => uartintr(),
+            VIRTIO0_IRQ => virtio_disk_intr(FSDISK),
+            #[cfg(feature = "swap")]
+            crate::memlayout::VIRTIO1_IRQ => virtio_disk_intr(crate::virtio_disk::SWAPDISK),
+            _ => crate::println!("unexpected interrupt irq={}", irq),
         }
         // The PLIC allows one interrupt per device at a time; release it.
         if irq != 0 {

@@ -7,16 +7,27 @@
 //! Run QEMU with `-global virtio-mmio.force-legacy=false
 //! -drive file=fs.img,if=none,format=raw,id=x0
 //! -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0`.
+//!
+//! Lab `swap` adds a second disk in the next slot (`bus=virtio-mmio-bus.1`);
+//! the same code drives both, each with its own rings and lock.
 
 use crate::bio::BufGuard;
 use crate::kalloc::kzalloc;
 use crate::memlayout::VIRTIO0;
+#[cfg(feature = "swap")]
+use crate::memlayout::VIRTIO1;
 use crate::proc::{sleep, wakeup};
 use crate::spinlock::Spinlock;
 use core::ptr::NonNull;
-use core::sync::atomic::{fence, Ordering};
+use core::sync::atomic::{fence, AtomicBool, Ordering};
 use kernel::fs::BSIZE;
 use volatile::VolatilePtr;
+
+/// The file system's disk.
+pub const FSDISK: usize = 0;
+/// The swap disk (lab `swap`).
+#[cfg(feature = "swap")]
+pub const SWAPDISK: usize = 1;
 
 // MMIO register offsets (virtio spec, "MMIO Device Register Layout").
 const MAGIC_VALUE: usize = 0x000; // 0x74726976
@@ -115,13 +126,17 @@ struct BlkReq {
 }
 
 struct Info {
-    /// The buffer whose request this is, by its cache slot.
-    buf: Option<&'static crate::bio::Buf>,
+    /// The requester's busy flag, cleared when the request is done; the
+    /// requester sleeps on its address until then, so it outlives the
+    /// request (for the file system it is the buffer's `disk` flag).
+    busy: *const AtomicBool,
     /// Device writes 0 here on success.
     status: u8,
 }
 
 struct Disk {
+    /// The device's MMIO registers.
+    base: usize,
     /// The three rings, each in a page of its own.
     desc: *mut [VirtqDesc; NUM],
     avail: *mut VirtqAvail,
@@ -135,49 +150,68 @@ struct Disk {
 }
 
 // SAFETY: the ring pointers refer to pages owned by the driver, reached
-// only with the lock held.
+// only with the lock held; a busy pointer is used only while its requester
+// sleeps waiting for it (disk_rw).
 unsafe impl Send for Disk {}
 
-static DISK: Spinlock<Disk> = Spinlock::new(
-    "virtio_disk",
-    Disk {
-        desc: core::ptr::null_mut(),
-        avail: core::ptr::null_mut(),
-        used: core::ptr::null_mut(),
-        free: [false; NUM],
-        used_idx: 0,
-        info: [const {
-            Info {
-                buf: None,
-                status: 0,
-            }
-        }; NUM],
-        ops: [BlkReq {
-            typ: 0,
-            reserved: 0,
-            sector: 0,
-        }; NUM],
-    },
-);
-
-fn reg(r: usize) -> VolatilePtr<'static, u32> {
-    // SAFETY: VIRTIO0 + r is a 32-bit register of the virtio-mmio device,
-    // mapped for the kernel's whole life.
-    unsafe { VolatilePtr::new(NonNull::new_unchecked((VIRTIO0 + r) as *mut u32)) }
+impl Disk {
+    const fn new(base: usize) -> Disk {
+        Disk {
+            base,
+            desc: core::ptr::null_mut(),
+            avail: core::ptr::null_mut(),
+            used: core::ptr::null_mut(),
+            free: [false; NUM],
+            used_idx: 0,
+            info: [const {
+                Info {
+                    busy: core::ptr::null(),
+                    status: 0,
+                }
+            }; NUM],
+            ops: [BlkReq {
+                typ: 0,
+                reserved: 0,
+                sector: 0,
+            }; NUM],
+        }
+    }
 }
+
+/// Register `r` of the virtio-mmio slot at `base`.
+fn mmio(base: usize, r: usize) -> VolatilePtr<'static, u32> {
+    // SAFETY: base is VIRTIO0 or VIRTIO1 and r a register offset: a 32-bit
+    // register of a virtio-mmio slot, mapped for the kernel's whole life.
+    unsafe { VolatilePtr::new(NonNull::new_unchecked((base + r) as *mut u32)) }
+}
+
+static DISKS: [Spinlock<Disk>; if cfg!(feature = "swap") { 2 } else { 1 }] = [
+    Spinlock::new("virtio_disk", Disk::new(VIRTIO0)),
+    #[cfg(feature = "swap")]
+    Spinlock::new("virtio_swap", Disk::new(VIRTIO1)),
+];
 
 fn free_chan(disk: &Disk) -> usize {
     &disk.free as *const _ as usize
 }
 
 pub fn virtio_disk_init() {
-    let mut disk = DISK.lock();
+    if !init(FSDISK) {
+        panic!("could not find virtio disk");
+    }
+}
+
+/// Sets up disk `dev`, or returns false if its slot holds no block device.
+fn init(dev: usize) -> bool {
+    let mut disk = DISKS[dev].lock();
+    let base = disk.base;
+    let reg = |r| mmio(base, r);
     if reg(MAGIC_VALUE).read() != 0x7472_6976
         || reg(VERSION).read() != 2
         || reg(DEVICE_ID).read() != 2
         || reg(VENDOR_ID).read() != 0x554d_4551
     {
-        panic!("could not find virtio disk");
+        return false;
     }
 
     // Reset, then the handshake: acknowledge, driver, features.
@@ -238,6 +272,7 @@ pub fn virtio_disk_init() {
     status |= Status::DRIVER_OK;
     reg(STATUS).write(status.bits());
     // plicinit and plicinithart route the interrupt (VIRTIO0_IRQ).
+    true
 }
 
 impl Disk {
@@ -303,7 +338,22 @@ impl Disk {
 /// Reads or writes the block held in `b`, sleeping until the disk is done.
 pub fn virtio_disk_rw(b: &mut BufGuard, write: bool) {
     let sector = b.blockno() as u64 * (BSIZE / 512) as u64;
-    let mut disk = DISK.lock();
+    let data = b.data.as_mut_ptr() as usize;
+    disk_rw(FSDISK, sector, data, BSIZE, write, &b.buf().disk);
+}
+
+/// Reads or writes one page of the swap disk at `sector` from or into the
+/// page at physical address `pa`, sleeping until the disk is done.
+#[cfg(feature = "swap")]
+pub fn virtio_swap_rw(sector: u64, pa: usize, write: bool) {
+    let busy = AtomicBool::new(false);
+    disk_rw(SWAPDISK, sector, pa, crate::riscv::PGSIZE, write, &busy);
+}
+
+/// One request to disk `dev`: `len` bytes at kernel address `data` to or
+/// from `sector`. `busy` stays set while the device owns the data.
+fn disk_rw(dev: usize, sector: u64, data: usize, len: usize, write: bool, busy: &AtomicBool) {
+    let mut disk = DISKS[dev].lock();
 
     let idx = loop {
         if let Some(idx) = disk.alloc3_desc() {
@@ -332,8 +382,8 @@ pub fn virtio_disk_rw(b: &mut BufGuard, write: bool) {
     // The device reads the data for a write, and writes it for a read.
     let data_flags = if write { 0 } else { VRING_DESC_F_WRITE };
     *disk.desc(idx[1]) = VirtqDesc {
-        addr: b.data.as_mut_ptr() as u64,
-        len: BSIZE as u32,
+        addr: data as u64,
+        len: len as u32,
         flags: data_flags | VRING_DESC_F_NEXT,
         next: idx[2] as u16,
     };
@@ -347,9 +397,8 @@ pub fn virtio_disk_rw(b: &mut BufGuard, write: bool) {
     };
 
     // Record the request for virtio_disk_intr.
-    let buf = b.buf();
-    buf.disk.store(true, Ordering::Release);
-    disk.info[idx[0]].buf = Some(buf);
+    busy.store(true, Ordering::Release);
+    disk.info[idx[0]].busy = busy;
 
     // SAFETY: avail is our page; the device only reads it.
     unsafe {
@@ -360,24 +409,25 @@ pub fn virtio_disk_rw(b: &mut BufGuard, write: bool) {
         avail.idx = avail.idx.wrapping_add(1);
     }
     fence(Ordering::SeqCst);
-    reg(QUEUE_NOTIFY).write(0); // queue number
+    mmio(disk.base, QUEUE_NOTIFY).write(0); // queue number
 
     // Wait for virtio_disk_intr to say the request is done.
-    while buf.disk.load(Ordering::Acquire) {
-        disk = sleep(buf as *const _ as usize, disk);
+    while busy.load(Ordering::Acquire) {
+        disk = sleep(busy as *const _ as usize, disk);
     }
 
-    disk.info[idx[0]].buf = None;
+    disk.info[idx[0]].busy = core::ptr::null();
     disk.free_chain(idx[0]);
 }
 
-/// Disk interrupt: wake the owners of completed requests.
-pub fn virtio_disk_intr() {
-    let mut disk = DISK.lock();
+/// Interrupt from disk `dev`: wake the owners of completed requests.
+pub fn virtio_disk_intr(dev: usize) {
+    let mut disk = DISKS[dev].lock();
 
     // Acknowledge, so the device can raise the next interrupt; more
     // completions may arrive while we are here, which is fine.
-    reg(INTERRUPT_ACK).write(reg(INTERRUPT_STATUS).read() & 0x3);
+    let status = mmio(disk.base, INTERRUPT_STATUS).read();
+    mmio(disk.base, INTERRUPT_ACK).write(status & 0x3);
     fence(Ordering::SeqCst);
 
     loop {
@@ -396,11 +446,28 @@ pub fn virtio_disk_intr() {
         if st != 0 {
             panic!("virtio_disk_intr status");
         }
-        if let Some(buf) = disk.info[id].buf {
-            // The disk is done with the buffer.
-            buf.disk.store(false, Ordering::Release);
-            wakeup(buf as *const _ as usize);
+        let busy = disk.info[id].busy;
+        if !busy.is_null() {
+            // The disk is done with the data.
+            // SAFETY: the requester sleeps in disk_rw until this flag is
+            // clear, so the flag it set is still alive.
+            unsafe { (*busy).store(false, Ordering::Release) };
+            wakeup(busy as usize);
         }
         disk.used_idx = disk.used_idx.wrapping_add(1);
     }
+}
+
+/// Sets up the swap disk; its size in 512-byte sectors, or None if the
+/// slot holds no disk (QEMU started without one).
+#[cfg(feature = "swap")]
+pub fn virtio_swap_init() -> Option<u64> {
+    if !init(SWAPDISK) {
+        return None;
+    }
+    // The block device's configuration space starts with its capacity.
+    const CAPACITY: usize = 0x100;
+    let lo = mmio(VIRTIO1, CAPACITY).read() as u64;
+    let hi = mmio(VIRTIO1, CAPACITY + 4).read() as u64;
+    Some(hi << 32 | lo)
 }

@@ -62,7 +62,7 @@ static ZERO_PAGE: ZeroPage = ZeroPage([0; PGSIZE]);
 /// Physical address of the zero page: the kernel maps RAM at its physical
 /// address, so that is the static's address.
 #[cfg(feature = "zfod")]
-fn zero_page() -> usize {
+pub fn zero_page() -> usize {
     (&raw const ZERO_PAGE) as usize
 }
 
@@ -88,6 +88,14 @@ fn kvmmake() -> PageTable {
     let rw = PteFlags::R | PteFlags::W;
     kvmmap(kpgtbl, UART0, UART0, PGSIZE, rw);
     kvmmap(kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, rw);
+    #[cfg(feature = "swap")]
+    kvmmap(
+        kpgtbl,
+        crate::memlayout::VIRTIO1,
+        crate::memlayout::VIRTIO1,
+        PGSIZE,
+        rw,
+    );
     kvmmap(kpgtbl, PLIC, PLIC, 0x40_0000, rw);
     let et = etext_addr();
     kvmmap(
@@ -208,6 +216,15 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
+        // A page out on the swap disk: its slot goes instead.
+        #[cfg(feature = "swap")]
+        if let Some(slot) = walk(pagetable, a, false).filter(|slot| slot.get().is_swapped()) {
+            if do_free {
+                crate::swap::slotput(slot.get().slot());
+            }
+            slot.set(Pte(0));
+            continue;
+        }
         // The labs leave holes: pages never touched (lazy heap, or
         // program pages not read yet under demand paging).
         #[cfg(any(feature = "lazy", feature = "demand"))]
@@ -265,6 +282,10 @@ pub fn uvmalloc(
     }
     let start = pg_round_up(oldsz);
     for a in (start..newsz).step_by(PGSIZE) {
+        // Room first, from the pages mapped so far (exec's loadseg reads
+        // back any it needs).
+        #[cfg(feature = "swap")]
+        crate::swap::makeroom(pagetable, a);
         let Some(mem) = kzalloc() else {
             uvmdealloc(pagetable, a, start);
             return Err(Error);
@@ -317,6 +338,15 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 /// contents. On failure frees whatever it allocated.
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     for i in (0..sz).step_by(PGSIZE) {
+        // A page out on the swap disk: the child's entry names its slot too.
+        #[cfg(feature = "swap")]
+        if let Some(slot) = walk(old, i, false).filter(|slot| slot.get().is_swapped()) {
+            if crate::swap::swapcopy(slot.get(), new, i).is_err() {
+                uvmunmap(new, 0, i / PGSIZE, true);
+                return Err(Error);
+            }
+            continue;
+        }
         // Pages never touched are not copied; the child faults them in too.
         #[cfg(any(feature = "lazy", feature = "demand"))]
         if !walk(old, i, false).is_some_and(|slot| slot.get().is_valid()) {
@@ -386,17 +416,19 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
 /// copy-on-write page gets a private copy (`cow`); a page of the program
 /// not read yet is read from its file (`demand`); a load or store to a
 /// page below `sz` never touched before gets a zeroed page (`lazy`). Out
-/// of memory is a failure too.
+/// of memory is a failure too. A page out on the swap disk is read back
+/// (`swap`).
 #[cfg(any(
     feature = "lazy",
     feature = "cow",
     feature = "mmap",
-    feature = "demand"
+    feature = "demand",
+    feature = "swap"
 ))]
-// `sz` matters only to `lazy`, `write` only to the others.
+// `sz` matters only to `lazy` and `swap`, `write` only to the others.
 #[cfg_attr(
     any(
-        not(feature = "lazy"),
+        not(any(feature = "lazy", feature = "swap")),
         not(any(
             feature = "cow",
             feature = "mmap",
@@ -411,6 +443,14 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         return Err(Error);
     }
     let va0 = pg_round_down(va);
+    // Room for whatever this fault allocates, before looking at the page
+    // (making room may evict it: then it is read back just below).
+    #[cfg(feature = "swap")]
+    crate::swap::makeroom(pagetable, sz);
+    #[cfg(feature = "swap")]
+    if let Some(slot) = walk(pagetable, va0, false).filter(|slot| slot.get().is_swapped()) {
+        return crate::swap::swapin(slot, write);
+    }
     match walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()) {
         #[cfg(feature = "cow")]
         Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
@@ -496,7 +536,8 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
         feature = "lazy",
         feature = "cow",
         feature = "mmap",
-        feature = "demand"
+        feature = "demand",
+        feature = "swap"
     )),
     allow(unused_variables)
 )]
@@ -504,7 +545,12 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     if va0 >= MAXVA {
         return Err(Error);
     }
-    #[cfg(any(feature = "lazy", feature = "mmap", feature = "demand"))]
+    #[cfg(any(
+        feature = "lazy",
+        feature = "mmap",
+        feature = "demand",
+        feature = "swap"
+    ))]
     if walkaddr(pagetable, va0).is_none() {
         uvmfault(pagetable, sz, va0, write)?;
     }
@@ -531,8 +577,9 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
         return Err(Error);
     }
     // The kernel stores through its own mapping of the page, so the MMU
-    // never marks the user PTE dirty; mmap's writeback looks at that bit.
-    #[cfg(feature = "mmap")]
+    // never marks the user PTE dirty; mmap's writeback and swap's clock
+    // look at that bit.
+    #[cfg(any(feature = "mmap", feature = "swap"))]
     if write {
         slot.set(Pte::new(pte.pa(), pte.flags() | PteFlags::D));
     }

@@ -39,6 +39,8 @@ tools test --kernel PATH --fs PATH --suite NAME [--suite NAME ...]
   --verbose          show the console output as it arrives
   --no-kstack        skip the kernel-stack check that ends each suite (for
                      kernels without it, such as the C xv6)
+  --swap MB          attach a swap disk of MB MiB (kernels built with `swap`);
+                     a sparse file LOG-DIR/LABEL/swap.img, made afresh
 
 tools kstack [--log-dir DIR]
            the kernel-stack high-water table of every suite log
@@ -60,6 +62,7 @@ struct Opts {
     timeout_scale: f64,
     verbose: bool,
     no_kstack: bool,
+    swap_mb: Option<u64>,
 }
 
 fn parse(args: &[String]) -> Result<Opts, String> {
@@ -74,6 +77,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         timeout_scale: 1.0,
         verbose: false,
         no_kstack: false,
+        swap_mb: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -115,6 +119,12 @@ fn parse(args: &[String]) -> Result<Opts, String> {
                     .map(String::from),
             ),
             "--log-dir" => o.log_dir = Some(value()?.into()),
+            "--swap" => {
+                let v = value()?;
+                let mb = v.parse().ok().filter(|&n| (1..=4096).contains(&n));
+                o.swap_mb =
+                    Some(mb.ok_or_else(|| format!("--swap wants 1 to 4096 MiB, not {v:?}"))?);
+            }
             "--qemu" => o.qemu = value()?.into(),
             "--timeout-scale" => {
                 let v = value()?;
@@ -151,17 +161,28 @@ fn test(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
         .iter()
         .map(|n| suites::find(n).ok_or_else(|| format!("no suite {n:?} (see `tools list`)")))
         .collect::<Result<Vec<_>, _>>()?;
+    let log_dir = o.log_dir.unwrap_or_else(runner::default_log_dir);
+    // One swap disk for this run's boots: what a boot leaves there is
+    // never read by the next (the kernel reads only slots it wrote).
+    let qemu_extra = match o.swap_mb {
+        Some(mb) => {
+            let path = log_dir.join(&o.label).join("swap.img");
+            qemu::make_swap(&path, mb)?;
+            qemu::swap_args(&path)
+        }
+        None => Vec::new(),
+    };
     let cfg = Config {
         kernel,
         fs,
         cpus: o.cpus,
         label: o.label,
         suites,
-        log_dir: o.log_dir.unwrap_or_else(runner::default_log_dir),
+        log_dir,
         qemu: o.qemu,
         timeout_scale: o.timeout_scale,
         verbose: o.verbose,
-        qemu_extra: Vec::new(),
+        qemu_extra,
         kstack_check: !o.no_kstack,
     };
     let tally = runner::run(&cfg, out).map_err(|e| format!("i/o error: {e}"))?;

@@ -38,6 +38,29 @@ pub fn machine_args(kernel: &Path, fs: &Path, cpus: u32) -> Vec<OsString> {
     args
 }
 
+/// Makes `path` a sparse file of `mb` MiB, for the swap disk.
+pub fn make_swap(path: &Path, mb: u64) -> Result<(), String> {
+    let fail = |e: io::Error| format!("{}: {e}", path.display());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let f = std::fs::File::create(path).map_err(fail)?;
+    f.set_len(mb << 20).map_err(fail)
+}
+
+/// A swap disk (lab `swap`) at the next virtio slot, after the file system's.
+pub fn swap_args(swap: &Path) -> Vec<OsString> {
+    let mut drive = OsString::from("file=");
+    drive.push(swap.to_string_lossy().replace(',', ",,"));
+    drive.push(",if=none,format=raw,id=x1");
+    vec![
+        "-drive".into(),
+        drive,
+        "-device".into(),
+        "virtio-blk-device,drive=x1,bus=virtio-mmio-bus.1".into(),
+    ]
+}
+
 /// For a person at a terminal: the serial console and QEMU's monitor on stdio (Ctrl-A x quits).
 pub fn interactive_args(kernel: &Path, fs: &Path, cpus: u32) -> Vec<OsString> {
     let mut args = machine_args(kernel, fs, cpus);

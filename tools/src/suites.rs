@@ -278,6 +278,14 @@ pub const SUITES: &[Suite] = &[
             .forbid(&["FAILED"])
             .timeout(300)],
     },
+    Suite {
+        name: "swaptest",
+        about: "swaptest (swap lab: paging to a swap disk)",
+        steps: &[Step::cmd("swaptest")
+            .expect(&[Line("swaptest: OK")])
+            .forbid(&["FAILED"])
+            .timeout(900)],
+    },
     // mmaptest stops at its first failure with `mmaptest: TEST failed: WHY`.
     Suite {
         name: "mmaptest",
@@ -319,6 +327,7 @@ mod tests {
             ("cowtest", "cowtest"),
             ("zfodtest", "zfodtest"),
             ("demandtest", "demandtest"),
+            ("swaptest", "swaptest"),
             ("mmaptest", "mmaptest"),
         ] {
             let s = find(suite).unwrap();

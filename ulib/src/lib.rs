@@ -175,6 +175,49 @@ pub fn sleep(ticks: i32) -> i32 {
     unsafe { sys::sleep(ticks) }
 }
 
+/// What `swapstat` reports (kernels built with `swap`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwapStat {
+    /// Pages evicted to the swap disk so far (since boot).
+    pub outs: u64,
+    /// Of those, the ones written (the others were unchanged copies).
+    pub writes: u64,
+    /// Pages read back.
+    pub ins: u64,
+    /// Swap slots in use now.
+    pub used: u64,
+    /// Free pages of memory now.
+    pub free: u64,
+    /// Slots on the swap disk (0: no swap disk).
+    pub slots: u64,
+}
+
+/// The kernel's swap figures, or None on a kernel without `swap`.
+pub fn swapstat() -> Option<SwapStat> {
+    let mut st = [0u64; 5];
+    // SAFETY: the kernel writes the five words of st, which we own.
+    let slots = unsafe {
+        sys::raw(
+            kernel::syscall::SYS_SWAPSTAT,
+            st.as_mut_ptr() as usize,
+            0,
+            0,
+        )
+    };
+    if slots as isize == -1 {
+        return None;
+    }
+    let [outs, writes, ins, used, free] = st;
+    Some(SwapStat {
+        outs,
+        writes,
+        ins,
+        used,
+        free,
+        slots: slots as u64,
+    })
+}
+
 /// Timer ticks since boot.
 pub fn uptime() -> i32 {
     // SAFETY: no pointers.

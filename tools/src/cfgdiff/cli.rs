@@ -20,14 +20,14 @@ tools labdiff [--root DIR] --from SET --to SET
   the unified diff of kernel/ from FROM to TO (each base if not given),
   then one line per changed file and a total; --stat shows only those
 tools labtree [--root DIR] --out DIR [SET ...]
-  writes each SET (default all 24) as DIR/NAME (base, lazy, cow,
+  writes each SET (default all 48) as DIR/NAME (base, lazy, cow,
   lazy-cow, mmap, lazy-mmap, cow-mmap, lazy-cow-mmap, lazy-zfod,
   lazy-cow-zfod, lazy-mmap-zfod, lazy-cow-mmap-zfod, then each of those
   twelve with demand: demand, lazy-demand, ..., lazy-cow-mmap-zfod-demand):
   the resolved kernel in a workspace of its own, which
   `cargo build --release` builds with no --features
 tools labgit [--root DIR] [--force] REPO
-  a new git repository at REPO with one branch per set (the 24 names
+  a new git repository at REPO with one branch per set (the 48 names
   above) off one empty root commit: `git diff base cow` is the cow lab,
   `git diff base mmap` the mmap lab; --force first deletes an earlier REPO
   (one that has a .git)

@@ -4,7 +4,7 @@
 //!
 //! `resolve` turns one file into its text for a feature set; `tree` does
 //! the whole kernel package and writes a buildable copy; `udiff` compares
-//! two sets; `git` exports all 24 as branches; `cli` is `tools labdiff`
+//! two sets; `git` exports all 48 as branches; `cli` is `tools labdiff`
 //! and friends.
 
 pub mod cli;

@@ -7,7 +7,7 @@ use syn::{Expr, Lit, Meta, Token};
 
 /// The kernel's lab features, in the order names are written. A feature
 /// set is a subset of these; its bit `i` stands for `LAB_FEATURES[i]`.
-pub const LAB_FEATURES: [&str; 5] = ["lazy", "cow", "mmap", "zfod", "demand"];
+pub const LAB_FEATURES: [&str; 6] = ["lazy", "cow", "mmap", "zfod", "demand", "swap"];
 
 /// Lab features that turn on another, as in kernel/Cargo.toml
 /// (`zfod = ["lazy"]`): cargo builds a set with the first with the second
@@ -29,7 +29,7 @@ impl FeatureSet {
     /// the sets without it (base, lazy, cow, lazy-cow, mmap, lazy-mmap,
     /// cow-mmap, lazy-cow-mmap, lazy-zfod, ..., lazy-cow-mmap-zfod, then
     /// the same twelve with demand). A set missing a feature that one of
-    /// its features implies is no configuration: left out (24 remain).
+    /// its features implies is no configuration: left out (48 remain).
     pub fn all() -> Vec<FeatureSet> {
         (0..1u8 << LAB_FEATURES.len())
             .map(|bits| FeatureSet { bits })
@@ -250,43 +250,54 @@ mod tests {
         assert!(FeatureSet::parse("base,cow").is_err());
         assert!(FeatureSet::parse("mmap,").is_ok());
         let e = FeatureSet::parse("nmap").unwrap_err();
-        assert!(e.contains("lazy, cow, mmap, zfod, demand"), "{e}");
+        assert!(e.contains("lazy, cow, mmap, zfod, demand, swap"), "{e}");
         assert!(FeatureSet::parse("demands").is_err());
     }
 
     #[test]
     fn all_sets_in_teaching_order() {
         let names: Vec<String> = FeatureSet::all().iter().map(FeatureSet::name).collect();
-        assert_eq!(
-            names,
-            [
-                "base",
-                "lazy",
-                "cow",
-                "lazy-cow",
-                "mmap",
-                "lazy-mmap",
-                "cow-mmap",
-                "lazy-cow-mmap",
-                "lazy-zfod",
-                "lazy-cow-zfod",
-                "lazy-mmap-zfod",
-                "lazy-cow-mmap-zfod",
-                "demand",
-                "lazy-demand",
-                "cow-demand",
-                "lazy-cow-demand",
-                "mmap-demand",
-                "lazy-mmap-demand",
-                "cow-mmap-demand",
-                "lazy-cow-mmap-demand",
-                "lazy-zfod-demand",
-                "lazy-cow-zfod-demand",
-                "lazy-mmap-zfod-demand",
-                "lazy-cow-mmap-zfod-demand"
-            ]
-        );
-        assert_eq!(FeatureSet::all().len(), 24);
+        // The 24 without swap, then the same 24 with it.
+        let first: Vec<&str> = vec![
+            "base",
+            "lazy",
+            "cow",
+            "lazy-cow",
+            "mmap",
+            "lazy-mmap",
+            "cow-mmap",
+            "lazy-cow-mmap",
+            "lazy-zfod",
+            "lazy-cow-zfod",
+            "lazy-mmap-zfod",
+            "lazy-cow-mmap-zfod",
+            "demand",
+            "lazy-demand",
+            "cow-demand",
+            "lazy-cow-demand",
+            "mmap-demand",
+            "lazy-mmap-demand",
+            "cow-mmap-demand",
+            "lazy-cow-mmap-demand",
+            "lazy-zfod-demand",
+            "lazy-cow-zfod-demand",
+            "lazy-mmap-zfod-demand",
+            "lazy-cow-mmap-zfod-demand",
+        ];
+        let with_swap = first.iter().map(|n| {
+            if *n == "base" {
+                "swap".into()
+            } else {
+                format!("{n}-swap")
+            }
+        });
+        let want: Vec<String> = first
+            .iter()
+            .map(|n| n.to_string())
+            .chain(with_swap)
+            .collect();
+        assert_eq!(names, want);
+        assert_eq!(FeatureSet::all().len(), 48);
         assert_eq!(FeatureSet::all()[0], FeatureSet::BASE);
         // Every set reads back as itself, and holds what its features imply.
         for set in FeatureSet::all() {

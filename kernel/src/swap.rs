@@ -1,0 +1,434 @@
+//! Lab `swap`: paging to a swap disk, so a process can use more memory
+//! than the machine has.
+//!
+//! When free memory runs short, the process that wants a page first
+//! pushes one of its own pages out to the swap disk (the second virtio
+//! disk): the clock algorithm picks one not used lately, its contents go
+//! to a free slot, and its PTE keeps the slot number with V clear and
+//! SWAP set. A fault on that PTE reads the page back (`swapin`).
+//!
+//! Replacement is local: a process evicts only its own pages, and only
+//! where it holds none of them itself (`makeroom`'s callers). xv6 has no
+//! lock on a page table and no way to flush another hart's TLB: a page
+//! table is changed only by its own process, and a hart flushes its TLB
+//! whenever it enters user mode. Taking another process's page would
+//! break both rules.
+//!
+//! Each slot has a count of its holders: PTEs of swapped-out pages (fork
+//! shares a slot instead of reading the page back) and resident copies (a
+//! page read back keeps its slot, so evicting it again unchanged, PTE D
+//! still clear, needs no write). A page of zeros takes no slot at all: its
+//! PTE names ZEROSLOT, and it comes back as a fresh zeroed page. Pages
+//! shared under `cow` are skipped.
+
+#[cfg(feature = "cow")]
+use crate::kalloc::krefcount;
+use crate::kalloc::{kalloc, kfreepages, kzalloc};
+use crate::memlayout::{KERNBASE, PHYSTOP};
+use crate::proc::myproc;
+use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
+use crate::spinlock::{holding_spinlock, Spinlock};
+use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
+use crate::vm::{walk, PageTable, PteSlot};
+use crate::Error;
+use core::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
+
+/// Most slots we count: 512 MiB of swap; a larger disk is used that far.
+const NSLOT: usize = 512 * 1024 * 1024 / PGSIZE;
+
+/// What the PTE of an evicted page of zeros names instead of a slot.
+const ZEROSLOT: usize = NSLOT;
+
+/// Free pages `makeroom` keeps for the kernel's own allocations (page
+/// tables, a trapframe, pipes), which never evict: they happen where a
+/// process may hold its pages, or under a spin lock.
+const RESERVE: usize = 32;
+
+/// Holders of each slot (swapped-out PTEs and a resident copy); 0 = free.
+/// Atomics, as kalloc's page counts are: only a holder adds one, so a
+/// count never rises from zero except in `slotalloc`, under its lock.
+static REFS: [AtomicU8; NSLOT] = [const { AtomicU8::new(0) }; NSLOT];
+
+/// For each physical page, 1 + the slot holding a copy of its contents,
+/// or 0 for none. The copy is one of the slot's holders.
+static COPY: [AtomicU32; (PHYSTOP - KERNBASE) / PGSIZE] =
+    [const { AtomicU32::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
+
+struct Slots {
+    /// Slots on the swap disk (0: no swap disk).
+    nslot: usize,
+    /// Where the search for a free slot starts.
+    next: usize,
+}
+
+static SLOTS: Spinlock<Slots> = Spinlock::new("swap", Slots { nslot: 0, next: 0 });
+
+/// Figures for `swapstat`: evictions, pages written, pages read back,
+/// slots in use.
+static SWAPOUTS: AtomicUsize = AtomicUsize::new(0);
+static WRITES: AtomicUsize = AtomicUsize::new(0);
+static SWAPINS: AtomicUsize = AtomicUsize::new(0);
+static USED: AtomicUsize = AtomicUsize::new(0);
+
+/// Finds the swap disk and says how large it is.
+pub fn swapinit() {
+    let Some(sectors) = virtio_swap_init() else {
+        crate::println!("swap: no swap disk; pages stay in memory");
+        return;
+    };
+    let nslot = (sectors as usize * 512 / PGSIZE).min(NSLOT);
+    SLOTS.lock().nslot = nslot;
+    crate::println!("swap: {} MiB on the swap disk", (nslot * PGSIZE) >> 20);
+}
+
+fn copy_of(pa: usize) -> &'static AtomicU32 {
+    &COPY[(pa - KERNBASE) / PGSIZE]
+}
+
+/// The swap disk's first sector of `slot`.
+fn sector(slot: usize) -> u64 {
+    (slot * (PGSIZE / 512)) as u64
+}
+
+fn slotalloc() -> Option<usize> {
+    let mut s = SLOTS.lock();
+    for i in 0..s.nslot {
+        let slot = (s.next + i) % s.nslot;
+        if REFS[slot].load(Ordering::Acquire) == 0 {
+            REFS[slot].store(1, Ordering::Release);
+            s.next = slot + 1;
+            USED.fetch_add(1, Ordering::Relaxed);
+            return Some(slot);
+        }
+    }
+    None
+}
+
+/// Another holder of `slot` (fork's child, for a swapped-out page).
+fn slotdup(slot: usize) {
+    if slot != ZEROSLOT {
+        REFS[slot].fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Drops a holder of `slot`; the last one frees it.
+pub fn slotput(slot: usize) {
+    if slot == ZEROSLOT {
+        return;
+    }
+    match REFS[slot].fetch_sub(1, Ordering::AcqRel) {
+        0 => panic!("slotput: free slot"),
+        1 => {
+            USED.fetch_sub(1, Ordering::Relaxed);
+        }
+        _ => {}
+    }
+}
+
+/// kfree's hook: a page given back lets go of its swap copy.
+pub fn swapforget(pa: usize) {
+    let c = copy_of(pa).swap(0, Ordering::AcqRel);
+    if c != 0 {
+        slotput(c as usize - 1);
+    }
+}
+
+/// fork's copy of a swapped-out page: the child's PTE at `va` in `new`
+/// names the same slot, and the first of the two to touch it reads its
+/// own copy back.
+pub fn swapcopy(pte: Pte, new: PageTable, va: usize) -> Result<(), Error> {
+    let slot = walk(new, va, true).ok_or(Error)?;
+    slotdup(pte.slot());
+    slot.set(pte);
+    Ok(())
+}
+
+/// Whether the clock may take the page `pte` maps: a user page, present,
+/// not the zero page of `zfod` (it frees nothing), and under `cow` not
+/// shared (another page table would still map it).
+fn evictable(pte: Pte) -> bool {
+    let f = pte.flags();
+    if !f.contains(PteFlags::V | PteFlags::U) || !pte.is_leaf() {
+        return false;
+    }
+    #[cfg(feature = "zfod")]
+    if pte.pa() == crate::vm::zero_page() {
+        return false;
+    }
+    #[cfg(feature = "cow")]
+    if krefcount(pte.pa()) > 1 {
+        return false;
+    }
+    true
+}
+
+/// Unchanged since it was read back from a slot that still holds it.
+fn clean(pte: Pte) -> bool {
+    !pte.flags().contains(PteFlags::D) && copy_of(pte.pa()).load(Ordering::Acquire) != 0
+}
+
+/// Pages not used lately that the clock looks at past a dirty one, for a
+/// clean one to take instead (which costs no write). A whole revolution
+/// would find one if any exists, but costs a walk of every page when
+/// none does (a process writing all its memory).
+const LOOKAHEAD: usize = 16;
+
+/// The clock: from this process's hand, over the pages of `pt` below
+/// `limit`, clearing A as it passes. The first page not used since the
+/// last pass wins if it is clean, or if no clean one follows it among the
+/// next LOOKAHEAD such pages. Page-table pages that do not exist are
+/// passed over whole.
+fn victim(pt: PageTable, limit: usize) -> Option<&'static PteSlot> {
+    let span = pg_round_down(limit);
+    if span == 0 {
+        return None;
+    }
+    // A level-0 table maps 2 MiB.
+    const TABLE_SPAN: usize = 512 * PGSIZE;
+    let hand = &myproc().swaphand;
+    let mut va = hand.load(Ordering::Relaxed);
+    // The first dirty candidate, and how many candidates came after it.
+    let mut dirty: Option<(&'static PteSlot, usize, usize)> = None;
+    let mut passed = 0;
+    let found = loop {
+        if passed >= 2 * span {
+            break dirty.map(|(slot, at, _)| (slot, at));
+        }
+        if va >= span {
+            va = 0;
+        }
+        let Some(slot) = walk(pt, va, false) else {
+            let next = (va | (TABLE_SPAN - 1)) + 1;
+            passed += next - va;
+            va = next;
+            continue;
+        };
+        let here = va;
+        va += PGSIZE;
+        passed += PGSIZE;
+        let pte = slot.get();
+        if !evictable(pte) {
+            continue;
+        }
+        if pte.flags().contains(PteFlags::A) {
+            // Used lately: a second chance. The TLB holds no stale copy,
+            // as this process is in the kernel (see the module comment).
+            slot.set(Pte(pte.0 & !PteFlags::A.bits()));
+            continue;
+        }
+        if clean(pte) {
+            break Some((slot, here));
+        }
+        match dirty {
+            None => dirty = Some((slot, here, 0)),
+            Some((d, at, seen)) if seen + 1 >= LOOKAHEAD => break Some((d, at)),
+            Some((d, at, seen)) => dirty = Some((d, at, seen + 1)),
+        }
+    };
+    let (slot, at) = found?;
+    hand.store(at + PGSIZE, Ordering::Relaxed);
+    Some(slot)
+}
+
+/// Whether the page at `pa` holds only zeros (checked before writing it:
+/// much of a process's memory is untouched heap, bss and stack).
+fn zeros(pa: usize) -> bool {
+    // SAFETY: pa is a page this process maps, which no one else writes
+    // while it is in the kernel (see the module comment).
+    let words = unsafe { core::slice::from_raw_parts(pa as *const u64, PGSIZE / 8) };
+    words.iter().all(|&w| w == 0)
+}
+
+/// Lets go of the swap copies of this process's resident pages below
+/// `limit` that no one else holds: they only save a write when the page
+/// goes out again unchanged, and the swap disk is full.
+fn dropcopies(pt: PageTable, limit: usize) {
+    let mut va = 0;
+    while va < limit {
+        let Some(slot) = walk(pt, va, false) else {
+            va = (va | (512 * PGSIZE - 1)) + 1;
+            continue;
+        };
+        let pte = slot.get();
+        if evictable(pte) {
+            let copy = copy_of(pte.pa());
+            let c = copy.load(Ordering::Acquire) as usize;
+            if c != 0 && REFS[c - 1].load(Ordering::Acquire) == 1 {
+                copy.store(0, Ordering::Release);
+                slotput(c - 1);
+            }
+        }
+        va += PGSIZE;
+    }
+}
+
+/// Why nothing could be evicted.
+enum NoRoom {
+    /// No page of the process may go.
+    NoVictim,
+    /// The swap disk is full (or absent).
+    NoSlot,
+}
+
+/// Evicts one page of `pt` below `limit` to the swap disk; sleeps while
+/// the disk writes it.
+fn swapout(pt: PageTable, limit: usize) -> Result<(), NoRoom> {
+    let slot = victim(pt, limit).ok_or(NoRoom::NoVictim)?;
+    let pte = slot.get();
+    let pa = pte.pa();
+    let copy = copy_of(pa).load(Ordering::Acquire) as usize;
+    let s = if clean(pte) {
+        // The slot already holds these bytes.
+        copy - 1
+    } else if zeros(pa) {
+        // Never written, or written back to zeros: nothing to keep.
+        ZEROSLOT
+    } else {
+        // Rewrite our own copy's slot unless a child shares it (it needs
+        // the old contents); otherwise a new slot.
+        let s = if copy != 0 && REFS[copy - 1].load(Ordering::Acquire) == 1 {
+            copy - 1
+        } else if let Some(s) = slotalloc() {
+            s
+        } else {
+            // The disk is full: take back the slots that only keep copies
+            // of pages still in memory.
+            dropcopies(pt, limit);
+            slotalloc().ok_or(NoRoom::NoSlot)?
+        };
+        virtio_swap_rw(sector(s), pa, true);
+        WRITES.fetch_add(1, Ordering::Relaxed);
+        s
+    };
+    if copy != 0 && copy - 1 == s {
+        // The PTE takes over the copy's hold on the slot.
+        copy_of(pa).store(0, Ordering::Release);
+    }
+    let flags = pte.flags() - PteFlags::A - PteFlags::D;
+    slot.set(Pte::swapped(s, flags));
+    // Frees the page (and a stale copy's slot with it).
+    crate::kalloc::kfree(pa);
+    SWAPOUTS.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Before an allocation for this process: while fewer than RESERVE pages
+/// are free, evicts its pages of `pt` below `limit`. The caller must hold
+/// no page of `pt` it would miss; under a spin lock (no sleeping for the
+/// disk) this does nothing and the allocation dips into the reserve.
+pub fn makeroom(pt: PageTable, limit: usize) {
+    if holding_spinlock() {
+        return;
+    }
+    while kfreepages() < RESERVE {
+        match swapout(pt, limit) {
+            Ok(()) => {}
+            Err(NoRoom::NoSlot) if kfreepages() == 0 && SLOTS.lock().nslot > 0 => {
+                let pid = myproc().lock.lock().pid;
+                crate::println!("swap: pid {pid}: out of memory and out of swap space");
+                return;
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Before fork, which copies the page table under the child's lock:
+/// room for the child's page tables and, without `cow`, for a copy of
+/// every resident page (each one evicted also leaves one less to copy).
+pub fn forkroom(pt: PageTable, sz: usize) {
+    let mut resident = 0;
+    let mut tables = 0;
+    let mut va = 0;
+    while va < sz {
+        match walk(pt, va, false) {
+            None => va = (va | (512 * PGSIZE - 1)) + 1,
+            Some(slot) => {
+                if va % (512 * PGSIZE) == 0 {
+                    tables += 1;
+                }
+                if slot.get().is_valid() {
+                    resident += 1;
+                }
+                va += PGSIZE;
+            }
+        }
+    }
+    if cfg!(feature = "cow") {
+        resident = 0;
+    }
+    // The root, the trapframe, and the trampoline's tables.
+    let need = |resident: usize| resident + tables + 5 + RESERVE;
+    while !holding_spinlock() && kfreepages() < need(resident) {
+        if swapout(pt, sz).is_err() {
+            return;
+        }
+        resident = resident.saturating_sub(1);
+    }
+}
+
+/// Reads the swapped-out page behind `slot` back into a fresh page. For a
+/// `write` the slot is let go at once (its copy would be stale at the
+/// store); otherwise it stays as the page's copy. Sleeps for the disk, so
+/// it refuses under a spin lock; read, write and wait prefault, so that
+/// refuses only what they missed.
+pub fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
+    if holding_spinlock() {
+        return Err(Error);
+    }
+    let pte = slot.get();
+    let s = pte.slot();
+    let mem = if s == ZEROSLOT { kzalloc() } else { kalloc() }.ok_or(Error)?;
+    if s != ZEROSLOT {
+        virtio_swap_rw(sector(s), mem, false);
+        if write {
+            slotput(s);
+        } else {
+            // The PTE's hold on the slot passes to the page's copy.
+            copy_of(mem).store(s as u32 + 1, Ordering::Release);
+        }
+    }
+    // Mapped as just used, so the clock does not take it straight back.
+    let flags = (pte.flags() - PteFlags::SWAP) | PteFlags::V | PteFlags::A;
+    slot.set(Pte::new(mem, flags));
+    SWAPINS.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Reads back the swapped-out pages of `[addr, addr+n)` before a system
+/// call copies there under a spin lock (a pipe's, the console's, wait's).
+/// They stay in: only this process evicts its pages, and not under a spin
+/// lock.
+pub fn prefault(addr: usize, n: usize) -> Result<(), Error> {
+    let p = myproc();
+    let (pt, sz) = (p.pagetable(), p.sz());
+    let end = addr.saturating_add(n).min(sz);
+    for va in (pg_round_down(addr)..end).step_by(PGSIZE) {
+        if let Some(slot) = walk(pt, va, false).filter(|slot| slot.get().is_swapped()) {
+            makeroom(pt, sz);
+            swapin(slot, false)?;
+        }
+    }
+    Ok(())
+}
+
+/// swapstat(st): copies five figures to `uint64 st[5]`: evictions, pages
+/// written, pages read back, slots in use, free pages of memory. Returns
+/// the number of slots on the swap disk.
+pub fn sys_swapstat() -> Result<usize, Error> {
+    let addr = crate::syscall::argaddr(0);
+    let st = [
+        SWAPOUTS.load(Ordering::Relaxed) as u64,
+        WRITES.load(Ordering::Relaxed) as u64,
+        SWAPINS.load(Ordering::Relaxed) as u64,
+        USED.load(Ordering::Relaxed) as u64,
+        kfreepages() as u64,
+    ];
+    let mut bytes = [0u8; 40];
+    for (chunk, v) in bytes.chunks_exact_mut(8).zip(st) {
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    let p = myproc();
+    crate::vm::copyout(p.pagetable(), p.sz(), addr, &bytes)?;
+    Ok(SLOTS.lock().nslot)
+}

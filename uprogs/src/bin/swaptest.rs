@@ -1,0 +1,311 @@
+//! swaptest: the checks for paging to a swap disk (kernel feature `swap`)
+//! on the 128 MiB machine. Each case prints one `test NAME: ...` line with
+//! the kernel's swap figures (swapstat); the last line is `swaptest: OK`,
+//! or `swaptest: FAILED WHY` (exit status 1) at the first failure.
+//!
+//! - big: 200 MiB of heap, every word written with a pattern of its own
+//!   address and the round, then read back and checked, twice. More than
+//!   the machine holds, so pages must have gone out and come back.
+//! - two: two processes at once, 90 MiB each: both fill theirs before
+//!   either checks (pipes hold them), so 180 MiB are in use together.
+//! - fork: a process fills 160 MiB and gives back the last 60, leaving
+//!   100 MiB of which the oldest part is out on the swap disk; it forks;
+//!   the child checks every page, then overwrites 40 MiB; the parent then
+//!   checks that every page of its own is unchanged.
+//! - full: a child grows until memory and swap are both used up: its sbrk
+//!   fails (exit 2) or, where sbrk is lazy, the kernel kills it (-1). The
+//!   kernel goes on.
+//! - after each case (each runs in a child of its own): as many free
+//!   pages and swap slots in use as before the first case: nothing leaked.
+//!
+//! `swaptest NAME...` runs only the cases named.
+
+#![no_std]
+#![no_main]
+
+use core::fmt::Display;
+use core::ptr::{read_volatile, write_volatile};
+use ulib::{exit, fork, pipe, println, read, sbrk, swapstat, uptime, wait, write, SwapStat};
+
+ulib::entry!(main);
+
+const PGSIZE: usize = 4096;
+const MIB: usize = 1 << 20;
+
+fn fail(why: impl Display) -> ! {
+    println!("swaptest: FAILED {}", why);
+    exit(1)
+}
+
+fn stat() -> SwapStat {
+    swapstat().unwrap_or_else(|| fail("no swapstat: a kernel without `swap`"))
+}
+
+/// The word at `a` in round `round`: its address, mixed, so a page read
+/// back into the wrong place (or another round's page) shows.
+fn pattern(a: usize, round: u64) -> u64 {
+    let x = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ round;
+    x ^ (x >> 29)
+}
+
+/// Grows the heap by `len` bytes; its start.
+fn grow(len: usize) -> usize {
+    let mut got = 0;
+    let start = sbrk(0) as usize;
+    // sbrk takes an int: in steps of 64 MiB.
+    while got < len {
+        let n = (len - got).min(64 * MIB);
+        if sbrk(n as i32) as usize == usize::MAX {
+            fail(format_args!("sbrk of {} MiB at {} MiB", n / MIB, got / MIB));
+        }
+        got += n;
+    }
+    start
+}
+
+fn shrink(len: usize) {
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(64 * MIB);
+        if sbrk(-(n as i32)) as usize == usize::MAX {
+            fail("sbrk shrink");
+        }
+        left -= n;
+    }
+}
+
+fn fill(start: usize, len: usize, round: u64) {
+    for a in (start..start + len).step_by(8) {
+        // SAFETY: [start, start+len) is heap this process grew.
+        unsafe { write_volatile(a as *mut u64, pattern(a, round)) };
+    }
+}
+
+/// The first word in [start, start+len) that does not hold its pattern.
+fn check(start: usize, len: usize, round: u64) -> Result<(), usize> {
+    for a in (start..start + len).step_by(8) {
+        // SAFETY: as in fill.
+        if unsafe { read_volatile(a as *const u64) } != pattern(a, round) {
+            return Err(a);
+        }
+    }
+    Ok(())
+}
+
+fn report(name: &str, before: &SwapStat) {
+    let now = stat();
+    println!(
+        "test {}: ok ({} pages out, {} written, {} read back; {} slots in use; {} ticks)",
+        name,
+        now.outs - before.outs,
+        now.writes - before.writes,
+        now.ins - before.ins,
+        now.used,
+        uptime()
+    );
+}
+
+/// Nothing leaked since `start`: its free pages and slots in use.
+fn leaks(name: &str, start: &SwapStat) {
+    let now = stat();
+    if now.free != start.free || now.used != start.used {
+        fail(format_args!(
+            "{}: {} free pages and {} slots in use, against {} and {} before",
+            name, now.free, now.used, start.free, start.used
+        ));
+    }
+}
+
+fn big() {
+    let len = 200 * MIB;
+    let before = stat();
+    let start = grow(len);
+    fill(start, len, 1);
+    for pass in 1..=2 {
+        if let Err(a) = check(start, len, 1) {
+            fail(format_args!("big: pass {} found {:#x} wrong", pass, a));
+        }
+    }
+    let now = stat();
+    if now.ins - before.ins < ((len - 128 * MIB) / PGSIZE) as u64 {
+        fail(format_args!(
+            "big: only {} pages read back for 200 MiB on a 128 MiB machine",
+            now.ins - before.ins
+        ));
+    }
+    shrink(len);
+    report("big", &before);
+}
+
+/// In a child: `len` bytes of heap filled and checked; exit 0 if right.
+/// Between the two it says so on `filled` and waits for a byte on `go`.
+fn worker(len: usize, round: u64, filled: i32, go: i32) -> ! {
+    let start = grow(len);
+    fill(start, len, round);
+    let mut b = [0u8; 1];
+    if write(filled, b"f") != 1 || read(go, &mut b) != 1 {
+        println!("swaptest: worker {}: pipe", round);
+        exit(1);
+    }
+    for pass in 1..=2 {
+        if let Err(a) = check(start, len, round) {
+            println!(
+                "swaptest: worker {}: pass {} found {:#x} wrong",
+                round, pass, a
+            );
+            exit(1);
+        }
+    }
+    exit(0)
+}
+
+fn reap(name: &str, want: &[i32]) {
+    let mut status = 0;
+    if wait(Some(&mut status)) < 0 {
+        fail(format_args!("{}: wait", name));
+    }
+    if !want.contains(&status) {
+        fail(format_args!("{}: a child exited with {}", name, status));
+    }
+}
+
+fn two() {
+    let before = stat();
+    let (mut filled, mut go) = ([0i32; 2], [0i32; 2]);
+    if pipe(&mut filled) < 0 || pipe(&mut go) < 0 {
+        fail("two: pipe");
+    }
+    for round in [2, 3] {
+        let pid = fork();
+        if pid < 0 {
+            fail("two: fork");
+        }
+        if pid == 0 {
+            worker(90 * MIB, round, filled[1], go[0]);
+        }
+    }
+    let mut b = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        let n = read(filled[0], &mut b[got..]);
+        if n <= 0 {
+            fail("two: a worker died before filling its memory");
+        }
+        got += n as usize;
+    }
+    let both = stat();
+    if both.outs == before.outs {
+        fail("two: 180 MiB in use and nothing went to the swap disk");
+    }
+    if write(go[1], b"gg") != 2 {
+        fail("two: pipe write");
+    }
+    reap("two", &[0]);
+    reap("two", &[0]);
+    report("two", &before);
+}
+
+fn forked() {
+    let len = 100 * MIB;
+    let part = 40 * MIB;
+    let before = stat();
+    let start = grow(len + 60 * MIB);
+    fill(start, len + 60 * MIB, 4);
+    shrink(60 * MIB);
+    if stat().used == before.used {
+        fail("fork: nothing of 160 MiB went to the swap disk");
+    }
+    let pid = fork();
+    if pid < 0 {
+        fail("fork: fork");
+    }
+    if pid == 0 {
+        if let Err(a) = check(start, len, 4) {
+            println!("swaptest: fork: the child found {:#x} wrong", a);
+            exit(1);
+        }
+        fill(start, part, 5);
+        if check(start, part, 5).is_err() || check(start + part, len - part, 4).is_err() {
+            println!("swaptest: fork: the child's own stores did not stick");
+            exit(1);
+        }
+        exit(0);
+    }
+    reap("fork", &[0]);
+    if let Err(a) = check(start, len, 4) {
+        fail(format_args!(
+            "fork: the parent found {:#x} wrong after the child",
+            a
+        ));
+    }
+    shrink(len);
+    report("fork", &before);
+}
+
+fn full() {
+    let before = stat();
+    let pid = fork();
+    if pid < 0 {
+        fail("full: fork");
+    }
+    if pid == 0 {
+        loop {
+            let a = sbrk(MIB as i32);
+            if a as usize == usize::MAX {
+                exit(2);
+            }
+            for p in (a as usize..a as usize + MIB).step_by(PGSIZE) {
+                // SAFETY: the megabyte sbrk just gave us.
+                unsafe { write_volatile(p as *mut u8, 1) };
+            }
+        }
+    }
+    reap("full", &[2, -1]);
+    let now = stat();
+    if now.outs == before.outs {
+        fail("full: the child used all memory without evicting a page");
+    }
+    report("full", &before);
+}
+
+fn main(args: ulib::Args) -> i32 {
+    let start = stat();
+    if start.slots == 0 {
+        fail("the kernel has no swap disk (QEMU without swap.img?)");
+    }
+    println!(
+        "swaptest: {} MiB of swap, {} free pages",
+        start.slots * PGSIZE as u64 / MIB as u64,
+        start.free
+    );
+    for (name, case) in [
+        ("big", big as fn()),
+        ("two", two),
+        ("fork", forked),
+        ("full", full),
+    ] {
+        if args.len() > 1 && !args.iter().skip(1).any(|a| a.to_bytes() == name.as_bytes()) {
+            continue;
+        }
+        // In a child, so its page tables and stack go when it exits; this
+        // process allocates nothing meanwhile, so none of its pages go out.
+        let pid = fork();
+        if pid < 0 {
+            fail("fork");
+        }
+        if pid == 0 {
+            case();
+            exit(0);
+        }
+        let mut status = 0;
+        if wait(Some(&mut status)) != pid || status != 0 {
+            fail(format_args!(
+                "{} (its process exited with {})",
+                name, status
+            ));
+        }
+        leaks(name, &start);
+    }
+    println!("swaptest: OK");
+    0
+}
