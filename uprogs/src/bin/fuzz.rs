@@ -125,9 +125,10 @@ const NAMES: [&[u8]; 14] = [
 ];
 
 /// System call numbers the kernel does not have.
-/// (22 and 23 are mmap and munmap, which only the mmap lab has: those are
-/// in CALLS, so a kernel without the lab gets them as unknown numbers too.)
-const UNKNOWN: [usize; 6] = [0, 24, 30, 63, usize::MAX, 0xdead_beef_cafe_babe];
+/// (22 and 23 are mmap and munmap, which only the mmap lab has, and 24 is
+/// the swap lab's swapstat: those are in CALLS, so a kernel without the
+/// lab gets them as unknown numbers too.)
+const UNKNOWN: [usize; 6] = [0, 25, 30, 63, usize::MAX, 0xdead_beef_cafe_babe];
 /// Also unknown, but SYS_FORK to a kernel that looked only at the low 32
 /// bits: workers try it, this process does not.
 const FORK_ALIAS: usize = (1 << 32) | SYS_FORK;
@@ -172,7 +173,7 @@ const fn call(num: usize, weight: u32, args: &'static [Arg]) -> Call {
 use Arg::*;
 
 /// Every system call; exit and sleep are rare because they end a batch.
-static CALLS: [Call; 23] = [
+static CALLS: [Call; 24] = [
     call(SYS_FORK, 4, &[]),
     call(SYS_EXIT, 1, &[Int]),
     call(SYS_WAIT, 4, &[Ptr]),
@@ -196,6 +197,7 @@ static CALLS: [Call; 23] = [
     call(SYS_CLOSE, 10, &[Fd]),
     call(SYS_MMAP, 4, &[Ptr, Size, Prot, MapFlags, Fd, Size]),
     call(SYS_MUNMAP, 3, &[Area, Pages]),
+    call(SYS_SWAPSTAT, 2, &[Ptr]),
 ];
 
 /// xorshift64*, seeded through splitmix64 so that nearby seeds differ.
@@ -462,6 +464,8 @@ impl Worker {
             SYS_CLOSE | SYS_DUP => bad_fd && r != -1,
             SYS_FSTAT => (bad_fd || self.unwritable(a[1])) && r != -1,
             SYS_PIPE => self.unwritable(a[0]) && r != -1,
+            // It stores five words.
+            SYS_SWAPSTAT => self.unwritable(a[0]) && r != -1,
             SYS_WAIT => a[0] != 0 && self.unwritable(a[0]) && r != -1,
             SYS_KILL => (int0 <= 0 || int0 >= NO_SUCH_PID) && r != -1,
             // exec returns only when it fails.
@@ -508,7 +512,7 @@ impl Worker {
             exit(0);
         }
         if self.wrong(num, &a, r) {
-            let known = if num <= SYS_MUNMAP { num } else { 0 };
+            let known = if num <= SYS_SWAPSTAT { num } else { 0 };
             exit(WRONG | (nth as i32) << 8 | known as i32);
         }
         match num {

@@ -15,6 +15,12 @@
 //! - full: a child grows until memory and swap are both used up: its sbrk
 //!   fails (exit 2) or, where sbrk is lazy, the kernel kills it (-1). The
 //!   kernel goes on.
+//! - attack: after 160 MiB, which pushes this process's first heap pages
+//!   and its own program pages out too, system calls meet pages on the
+//!   swap disk: read() into text fails and leaves it unchanged; swapstat
+//!   into text or the kernel fails; a pipe carries bytes from a heap page
+//!   out on disk into another one; wait's status lands in one. Pages must
+//!   have come back from the disk on the way.
 //! - after each case (each runs in a child of its own): as many free
 //!   pages and swap slots in use as before the first case: nothing leaked.
 //!
@@ -25,7 +31,10 @@
 
 use core::fmt::Display;
 use core::ptr::{read_volatile, write_volatile};
-use ulib::{exit, fork, pipe, println, read, sbrk, swapstat, uptime, wait, write, SwapStat};
+use ulib::{
+    close, exit, fork, open, pipe, println, read, sbrk, swapstat, uptime, wait, write, SwapStat,
+    O_RDONLY,
+};
 
 ulib::entry!(main);
 
@@ -268,6 +277,79 @@ fn full() {
     report("full", &before);
 }
 
+/// A checksum of the page of text that holds this function.
+fn text_sum() -> u64 {
+    let page = (attack as *const () as usize) & !(PGSIZE - 1);
+    (page..page + PGSIZE)
+        .step_by(8)
+        // SAFETY: text is readable.
+        .map(|a| unsafe { read_volatile(a as *const u64) })
+        .fold(0u64, |h, w| h.rotate_left(7) ^ w)
+}
+
+fn attack() {
+    let len = 160 * MIB;
+    let text = (attack as *const () as usize) & !(PGSIZE - 1);
+    let sum = text_sum();
+    let start = grow(len);
+    fill(start, len, 6);
+    let before = stat();
+    let fd = open(c"README", O_RDONLY);
+    if fd < 0 {
+        fail("attack: open README");
+    }
+    // SAFETY: the kernel must refuse to store into our text.
+    if unsafe { ulib::sys::read(fd, text as *mut u8, 100) } != -1 {
+        fail("attack: read() into text out on the swap disk did not fail");
+    }
+    close(fd);
+    if text_sum() != sum {
+        fail("attack: text changed");
+    }
+    let sys = |addr: usize| {
+        // SAFETY: the kernel must refuse both addresses.
+        unsafe { ulib::sys::raw(kernel::syscall::SYS_SWAPSTAT, addr, 0, 0) as isize }
+    };
+    if sys(text) != -1 || sys(0x8000_0000) != -1 {
+        fail("attack: swapstat into text or the kernel did not fail");
+    }
+    // A pipe from the first heap page into one 20 MiB on, both long out.
+    let mut p = [0i32; 2];
+    if pipe(&mut p) < 0 {
+        fail("attack: pipe");
+    }
+    let to = start + 20 * MIB;
+    // SAFETY: both are pages of our heap.
+    let moved = unsafe {
+        ulib::sys::write(p[1], start as *const u8, 512) == 512
+            && ulib::sys::read(p[0], to as *mut u8, 512) == 512
+    };
+    close(p[0]);
+    close(p[1]);
+    let same = (0..512).step_by(8).all(|i| {
+        // SAFETY: heap bytes we just moved.
+        unsafe { read_volatile((to + i) as *const u64) == pattern(start + i, 6) }
+    });
+    if !moved || !same {
+        fail("attack: a pipe between pages on the swap disk lost bytes");
+    }
+    let pid = fork();
+    if pid == 0 {
+        exit(7);
+    }
+    let status = start + 40 * MIB;
+    // SAFETY: a word of our heap.
+    if unsafe { ulib::sys::wait(status as *mut i32) } != pid
+        || unsafe { read_volatile(status as *const i32) } != 7
+    {
+        fail("attack: wait's status into a page on the swap disk");
+    }
+    if stat().ins == before.ins {
+        fail("attack: no page came back from the swap disk");
+    }
+    report("attack", &before);
+}
+
 fn main(args: ulib::Args) -> i32 {
     let start = stat();
     if start.slots == 0 {
@@ -283,6 +365,7 @@ fn main(args: ulib::Args) -> i32 {
         ("two", two),
         ("fork", forked),
         ("full", full),
+        ("attack", attack),
     ] {
         if args.len() > 1 && !args.iter().skip(1).any(|a| a.to_bytes() == name.as_bytes()) {
             continue;
