@@ -1,219 +1,392 @@
-//! The grader's scoring on console logs, passing and failing.
+//! The graders on recorded consoles: the fixtures in tests/grade/ are real
+//! consoles of our kernels (cowtest, lazytests and mmaptest, `usertests -q`
+//! on cow and mmap, `usertests -2020` on lazy), and the failing cases are
+//! those consoles cut or edited the way a broken kernel would print them.
 
-use tools::grade::{find_lab, quick_tests, score, score_lab_items, score_usertests, write_items};
+use std::cell::RefCell;
+use std::fs;
+use std::path::{Path, PathBuf};
 
-const LAZY_OK: &str = "# tools: qemu-system-riscv64 ...\n\
-xv6 kernel is booting\n\ninit: starting sh\n$ lazytests\n\
-lazytests starting\nrunning test lazy alloc\ntest lazy alloc: OK\n\
-running test lazy unmap\nusertrap(): unexpected scause 0xf pid=5\n\
-\x20           sepc=0x9c stval=0x1000\n\
-test lazy unmap: OK\nrunning test out of memory\n\
-usertrap(): unexpected scause 0xf pid=70\n\
-\x20           sepc=0x2a stval=0x7ff000\n\
-test out of memory: OK\nALL TESTS PASSED\n$ \n\
-# tools: lazytests: ok (3.2 s)\n";
+use tools::grade::labs::Boot;
+use tools::grade::{find_lab, grade, score, Booter, Console, End, Item, Outcome, Paint};
 
-const COW_OK: &str = "$ cowtest\nsimple: ok\nsimple: ok\nthree: ok\nthree: ok\n\
-three: ok\nfile: ok\nALL COW TESTS PASSED\n$ \n# tools: cowtest: ok (9.7 s)\n";
+fn fixture(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/grade")
+        .join(name);
+    fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
 
-/// A usertests -q log: every quick test OK, or up to `fail` which fails.
-fn usertests_log(fail: Option<&str>) -> String {
-    let mut s = String::from("$ usertests -q\nusertests starting\n");
-    for name in quick_tests() {
-        if Some(name) == fail {
-            s += &format!("test {name}: {name}: oops\nFAILED\nSOME TESTS FAILED\n$ \n");
-            s += "# tools: usertests -q: ok (60 s)\n";
-            return s;
-        }
-        if name == "sbrkfail" {
-            // A killed child's report lands between the name and the OK.
-            s += "test sbrkfail: usertrap(): unexpected scause 0xd pid=9\n\
-                  \x20           sepc=0x1 stval=0x2\nOK\n";
-        } else {
-            s += &format!("test {name}: OK\n");
+/// Plays recorded consoles: one per boot, by the boot's first command.
+struct Recorded {
+    consoles: Vec<(&'static str, Console)>,
+    /// The boots asked for: first command and timeout.
+    asked: RefCell<Vec<(String, u64)>>,
+}
+
+impl Recorded {
+    fn new(consoles: Vec<(&'static str, String, End)>) -> Self {
+        Recorded {
+            consoles: consoles
+                .into_iter()
+                .map(|(c, output, end)| (c, Console { output, end }))
+                .collect(),
+            asked: RefCell::new(Vec::new()),
         }
     }
-    s + "ALL TESTS PASSED\n$ \n# tools: usertests -q: ok (61 s)\n"
 }
 
-fn table(items: &[tools::grade::Scored]) -> String {
+impl Booter for Recorded {
+    fn boot(&mut self, _item: &Item, boot: &Boot) -> Result<Console, String> {
+        let cmd = boot.commands[0];
+        self.asked
+            .borrow_mut()
+            .push((cmd.to_string(), boot.timeout));
+        self.consoles
+            .iter()
+            .find(|(c, _)| *c == cmd)
+            .map(|(_, con)| con.clone())
+            .ok_or_else(|| format!("no recording for {cmd:?}"))
+    }
+
+    fn save_failed(&mut self, item: &Item, _console: &Console) -> Option<PathBuf> {
+        Some(PathBuf::from(format!("xv6.out.{}", &item.func[5..])))
+    }
+}
+
+/// A time.txt that holds `text`, or none.
+fn time_file(text: Option<&str>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grade-test-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let name = match text {
+        Some(t) => {
+            let p = dir.join(format!("time-{}.txt", t.len()));
+            fs::write(&p, t).unwrap();
+            return p;
+        }
+        None => "absent.txt",
+    };
+    dir.join(name)
+}
+
+/// Grades `lab` on the recordings; the transcript and outcomes.
+fn run(lab: &str, booter: &mut Recorded, time: Option<&str>) -> (String, Vec<Outcome>) {
+    let lab = find_lab(lab).unwrap();
     let mut out = Vec::new();
-    write_items(items, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    let outcomes = grade(lab, booter, &time_file(time), Paint(false), &mut out).unwrap();
+    (String::from_utf8(out).unwrap(), outcomes)
 }
 
-#[test]
-fn lazy_all_pass() {
-    let lab = find_lab("lazy").unwrap();
-    let names = quick_tests();
-    let mut items = score_lab_items(lab, LAZY_OK);
-    items.extend(score_usertests(lab, &names, &usertests_log(None)));
-    assert_eq!(items.len(), 3 + names.len() + 1);
-    assert!(items.iter().all(|i| i.ok), "{items:?}");
-    let (got, max) = score(&items);
-    assert_eq!(got, max);
-    // 50 for the lab's items, 4 or 1 per test, 10 for all tests.
-    let keys = lab.key_tests.len() as u32;
-    assert_eq!(max, 50 + 4 * keys + (names.len() as u32 - keys) + 10);
-    let t = table(&items);
-    assert!(t.contains("  lazy: map: OK"), "{t}");
-    assert!(t
-        .lines()
-        .any(|l| l.starts_with("  lazy: unmap: OK") && l.ends_with(" 20/20")));
-    assert!(t
-        .lines()
-        .any(|l| l.starts_with("  usertests: sbrkfail: OK") && l.ends_with(" 4/4")));
-    assert!(t
-        .lines()
-        .any(|l| l.starts_with("  usertests: iput: OK") && l.ends_with(" 1/1")));
-    assert!(t
-        .lines()
-        .any(|l| l.starts_with("  usertests: all tests: OK") && l.ends_with(" 10/10")));
+fn cow(cowtest: String, usertests: String, end: End) -> Recorded {
+    Recorded::new(vec![
+        ("cowtest", cowtest, End::Done),
+        ("usertests -q", usertests, end),
+    ])
 }
 
-#[test]
-fn lazy_with_failures() {
-    let lab = find_lab("lazy").unwrap();
-    let names = quick_tests();
-    let log = LAZY_OK.replace("test lazy unmap: OK", "test lazy unmap: FAILED");
-    let mut items = score_lab_items(lab, &log);
-    let fail_at = names.iter().position(|&n| n == "sbrkmuch").unwrap();
-    items.extend(score_usertests(
-        lab,
-        &names,
-        &usertests_log(Some("sbrkmuch")),
-    ));
-    let failed: Vec<&str> = items
+fn failed(outcomes: &[Outcome]) -> Vec<&str> {
+    outcomes
         .iter()
-        .filter(|i| !i.ok)
-        .map(|i| i.name.as_str())
-        .collect();
-    assert_eq!(failed[0], "lazy: unmap");
-    assert_eq!(failed[1], "usertests: sbrkmuch");
-    assert_eq!(*failed.last().unwrap(), "usertests: all tests");
-    // The failing test and every test after it, and all tests.
-    assert_eq!(failed.len(), 1 + (names.len() - fail_at) + 1);
-    let t = table(&items);
-    assert!(t.contains("  lazy: unmap: FAIL"), "{t}");
-    assert!(t.contains("      test lazy unmap: FAILED\n"), "{t}");
-    assert!(t.contains("      test sbrkmuch: FAILED\n"), "{t}");
-    assert!(t.contains("      SOME TESTS FAILED\n"), "{t}");
+        .filter(|o| o.fail.is_some())
+        .map(|o| o.title)
+        .collect()
+}
+
+/// The course's transcript of a full-marks cow run, line for line
+/// (gradelib's trailing blanks included; recorded boots take no time, so
+/// no `(N.Ns)`). check_time's empty line ends the `time` header.
+const COW_FULL: &str = "\
+== Test running cowtest == \n\
+== Test   simple == \n  simple: OK \n\
+== Test   three == \n  three: OK \n\
+== Test   file == \n  file: OK \n\
+== Test usertests == \n\
+== Test   usertests: copyin == \n  usertests: copyin: OK \n\
+== Test   usertests: copyout == \n  usertests: copyout: OK \n\
+== Test   usertests: all tests == \n  usertests: all tests: OK \n\
+== Test time == \ntime: OK \n\
+Score: 110/110\n";
+
+#[test]
+fn cow_full_marks() {
+    let mut b = cow(
+        fixture("cowtest.out"),
+        fixture("cow-usertests-q.out"),
+        End::Done,
+    );
+    let (t, outcomes) = run("cow", &mut b, Some("7\n"));
+    assert_eq!(t, COW_FULL);
+    assert_eq!(score(&outcomes), (110, 110));
+    // The course's commands and timeouts.
+    assert_eq!(
+        *b.asked.borrow(),
+        [
+            ("cowtest".to_string(), 30),
+            ("usertests -q".to_string(), 1000)
+        ]
+    );
+}
+
+#[test]
+fn cow_without_time_txt_is_109() {
+    let mut b = cow(
+        fixture("cowtest.out"),
+        fixture("cow-usertests-q.out"),
+        End::Done,
+    );
+    let (t, outcomes) = run("cow", &mut b, None);
     assert!(
-        t.contains("a result for `test badarg` not in the output"),
+        t.ends_with("== Test time == \ntime: FAIL \n    Cannot read time.txt\nScore: 109/110\n"),
         "{t}"
     );
-    let (got, max) = score(&items);
-    let lost: u32 = items.iter().filter(|i| !i.ok).map(|i| i.points).sum();
-    assert_eq!(got, max - lost);
-    assert!(lost >= 20 + 4 + 10);
+    assert_eq!(failed(&outcomes), ["time"]);
+    let (t, _) = run("cow", &mut b, Some("about 5 hours"));
+    assert!(t.contains(
+        "    time.txt does not contain a single integer (number of hours spent on the lab)\n"
+    ));
 }
 
 #[test]
-fn panic_and_missing_log_explain_themselves() {
-    let lab = find_lab("cow").unwrap();
-    let names = quick_tests();
-    let log = "$ usertests -q\nusertests starting\ntest copyin: OK\ntest copyout: \n\
-        panic: uvmcopy\n\n# tools: usertests -q: FAILED (3 s): kernel \"panic: uvmcopy\"\n";
-    let items = score_usertests(lab, &names, log);
-    assert!(items[0].ok);
-    assert!(!items[1].ok);
-    let why = items[1].why.as_deref().unwrap();
-    assert!(why.contains("panic: uvmcopy"), "{why}");
-    // No log at all: every item fails, saying so.
-    let items = score_lab_items(lab, "");
-    assert!(items.iter().all(|i| !i.ok));
-    assert!(items[0].why.as_deref().unwrap().contains("no log"));
-}
-
-#[test]
-fn cow_items() {
-    let lab = find_lab("cow").unwrap();
-    let items = score_lab_items(lab, COW_OK);
-    assert!(items.iter().all(|i| i.ok));
-    assert_eq!(score(&items), (80, 80));
-    // The third run of `three` did not print ok.
-    let log = COW_OK.replacen("three: ok\nfile", "three: fork failed\nfile", 1);
-    let items = score_lab_items(lab, &log);
-    let three = items.iter().find(|i| i.name == "three").unwrap();
-    assert!(!three.ok);
-    assert_eq!(three.why.as_deref(), Some("three: fork failed"));
-    assert_eq!(score(&items), (50, 80));
-    // copyin is one of the tests this lab leans on.
-    let names = quick_tests();
-    let u = score_usertests(lab, &names, &usertests_log(None));
-    let copyin = u.iter().find(|i| i.name == "usertests: copyin").unwrap();
-    assert_eq!(copyin.points, 4);
-}
-
-/// mmaptest passing, as the course's program prints it (a killed child's
-/// report in between, as the read-only test may give).
-const MMAP_OK: &str = "$ mmaptest\nmmap_test starting\ntest mmap f\ntest mmap f: OK\n\
-test mmap private\ntest mmap private: OK\ntest mmap read-only\ntest mmap read-only: OK\n\
-test mmap read/write\ntest mmap read/write: OK\ntest mmap dirty\ntest mmap dirty: OK\n\
-test not-mapped unmap\ntest not-mapped unmap: OK\ntest mmap two files\n\
-test mmap two files: OK\nmmap_test: ALL OK\nfork_test starting\n\
-usertrap(): unexpected scause 0xd pid=6\n\x20           sepc=0x6e stval=0x0\n\
-fork_test OK\nmmaptest: all tests succeeded\n$ \n# tools: mmaptest: ok (4.1 s)\n";
-
-#[test]
-fn mmap_all_pass() {
-    let lab = find_lab("mmap").unwrap();
-    let items = score_lab_items(lab, MMAP_OK);
-    assert_eq!(items.len(), 8);
-    assert!(items.iter().all(|i| i.ok), "{items:?}");
-    // The course's points for mmaptest's items.
-    assert_eq!(score(&items), (120, 120));
-    let t = table(&items);
-    for (name, points) in [
-        ("mmaptest: mmap f", 20),
-        ("mmaptest: mmap private", 10),
-        ("mmaptest: mmap read-only", 10),
-        ("mmaptest: mmap read/write", 10),
-        ("mmaptest: mmap dirty", 10),
-        ("mmaptest: not-mapped unmap", 10),
-        ("mmaptest: two files", 10),
-        ("mmaptest: fork_test", 40),
-    ] {
-        let want = format!(" {points}/{points}");
-        assert!(
-            t.lines()
-                .any(|l| l.starts_with(&format!("  {name}: OK")) && l.ends_with(&want)),
-            "{name}: {t}"
+fn wrong_number_of_simple_ok_loses_exactly_30() {
+    let good = fixture("cowtest.out");
+    assert_eq!(good.lines().filter(|l| *l == "simple: ok").count(), 2);
+    // One too many, and one too few (the second run never said ok).
+    let three = good.replacen("simple: ok\n", "simple: ok\nsimple: ok\n", 1);
+    let one = good.replacen("simple: ok\n", "", 1);
+    for (cowtest, got) in [(three, 3), (one, 1)] {
+        let mut b = cow(cowtest, fixture("cow-usertests-q.out"), End::Done);
+        let (t, outcomes) = run("cow", &mut b, Some("7"));
+        assert_eq!(score(&outcomes), (80, 110));
+        assert_eq!(failed(&outcomes), ["simple"]);
+        let want = format!(
+            "== Test   simple == \n  simple: FAIL \n    Number of appearances of 'simple: ok'\n    got:\n      {got}\n    expected:\n      2\n== Test   three == \n"
         );
+        assert!(t.contains(&want), "{t}");
     }
-    // Then usertests as for every lab; fork is one this lab leans on.
-    let names = quick_tests();
-    let mut all = items;
-    all.extend(score_usertests(lab, &names, &usertests_log(None)));
-    let (got, max) = score(&all);
-    assert_eq!(got, max);
-    let keys = lab.key_tests.len() as u32;
-    assert_eq!(max, 120 + 4 * keys + (names.len() as u32 - keys) + 10);
-    let fork = all
-        .iter()
-        .find(|i| i.name == "usertests: forkforkfork")
-        .unwrap();
-    assert_eq!(fork.points, 4);
+    // A `simple: ok` with more on its line is not one.
+    let noisy = good.replacen("simple: ok\n", "simple: ok  \n", 1);
+    let (_, outcomes) = run(
+        "cow",
+        &mut cow(noisy, fixture("cow-usertests-q.out"), End::Done),
+        Some("7"),
+    );
+    assert_eq!(score(&outcomes), (80, 110));
 }
 
 #[test]
-fn mmap_first_failure_explains_the_rest() {
-    let lab = find_lab("mmap").unwrap();
-    // mmaptest stops at its first failure: dirty fails, nothing after runs.
-    let cut = MMAP_OK.find("test mmap dirty: OK").unwrap();
-    let log = format!(
-        "{}mmaptest: mmap dirty failed: file does not contain modifications, pid=3\n$ \n\
-         # tools: mmaptest: FAILED (2.0 s): output has \" failed: \"\n",
-        &MMAP_OK[..cut]
+fn one_cow_item_failing() {
+    let cowtest = fixture("cowtest.out").replace("file: ok\n", "file: error: read failed\n");
+    let mut b = cow(cowtest, fixture("cow-usertests-q.out"), End::Done);
+    let (t, outcomes) = run("cow", &mut b, Some("7"));
+    assert_eq!(failed(&outcomes), ["file"]);
+    assert_eq!(score(&outcomes), (90, 110));
+    // gradelib's report: the last five lines, then what is missing.
+    let want = "== Test   file == \n  file: FAIL \n    ...\n         three: ok\n         three: ok\n         file: error: read failed\n         ALL COW TESTS PASSED\n         $ \n    MISSING '^file: ok$'\n";
+    assert!(t.contains(want), "{t}");
+}
+
+#[test]
+fn a_failed_usertest_fails_the_parent_and_all_its_children() {
+    // copyout fails: usertests stops there, with no ALL TESTS PASSED.
+    let full = fixture("cow-usertests-q.out");
+    let cut = full.find("test copyout: ").unwrap();
+    let console = format!(
+        "{}test copyout: FAILED\nSOME TESTS FAILED\n$ ",
+        &full[..cut]
     );
-    let items = score_lab_items(lab, &log);
-    let failed: Vec<&str> = items
-        .iter()
-        .filter(|i| !i.ok)
-        .map(|i| i.name.as_str())
-        .collect();
+    let mut b = cow(fixture("cowtest.out"), console, End::Done);
+    let (t, outcomes) = run("cow", &mut b, Some("7"));
     assert_eq!(
-        failed,
+        failed(&outcomes),
+        [
+            "usertests",
+            "usertests: copyin",
+            "usertests: copyout",
+            "usertests: all tests"
+        ]
+    );
+    // copyin passed, but its parent failed: 5 + 5 + 19 lost.
+    assert_eq!(score(&outcomes), (81, 110));
+    assert!(t.contains("== Test usertests == \n    ...\n"), "{t}");
+    assert!(t.contains("         SOME TESTS FAILED\n         $ \n    MISSING '^ALL TESTS PASSED$'\n    QEMU output saved to xv6.out.usertests\n"), "{t}");
+    assert!(t.contains("== Test   usertests: copyin == \n  usertests: copyin: FAIL \n    Parent failed: test_usertests\n"), "{t}");
+}
+
+#[test]
+fn kernel_panic_in_cowtest_and_in_usertests() {
+    // cowtest: the kernel panics after the two simple runs.
+    let good = fixture("cowtest.out");
+    let cut = good.find("three: ok").unwrap();
+    let cowtest = format!("{}panic: kfree\n", &good[..cut]);
+    // usertests: a panic in the middle of a test's line.
+    let full = fixture("cow-usertests-q.out");
+    let cut = full.find("test copyout: ").unwrap() + "test copyout: ".len();
+    let usertests = format!("{}panic: uvmunmap: not mapped\n", &full[..cut]);
+    let mut b = Recorded::new(vec![
+        ("cowtest", cowtest, End::Panic),
+        ("usertests -q", usertests, End::Panic),
+    ]);
+    let (t, outcomes) = run("cow", &mut b, Some("7"));
+    // The boot itself has no check: its children decide.
+    assert_eq!(
+        failed(&outcomes),
+        [
+            "three",
+            "file",
+            "usertests",
+            "usertests: copyin",
+            "usertests: copyout",
+            "usertests: all tests"
+        ]
+    );
+    assert_eq!(score(&outcomes), (31, 110));
+    assert!(t.starts_with("== Test running cowtest == Panic! \n"), "{t}");
+    assert!(
+        t.contains("    Number of appearances of 'three: ok'\n    got:\n      0\n"),
+        "{t}"
+    );
+    assert!(t.contains("== Test usertests == Panic! \n"), "{t}");
+    assert!(t.contains("         test copyout: panic: uvmunmap: not mapped\n    MISSING '^ALL TESTS PASSED$'\n"), "{t}");
+}
+
+fn lazy(usertests: String, end: End) -> Recorded {
+    Recorded::new(vec![
+        ("lazytests", fixture("lazytests.out"), End::Done),
+        ("usertests -2020", usertests, end),
+    ])
+}
+
+#[test]
+fn lazy_full_marks() {
+    let mut b = lazy(fixture("lazy-usertests-2020.out"), End::Done);
+    let (t, outcomes) = run("lazy", &mut b, Some("3"));
+    assert_eq!(score(&outcomes), (119, 119), "{t}");
+    assert_eq!(outcomes.len(), 60);
+    assert!(
+        t.starts_with(
+            "== Test running lazytests == \n== Test   lazy: map == \n  lazy: map: OK \n\
+         == Test   lazy: unmap == \n  lazy: unmap: OK \n== Test usertests == \n\
+         == Test   usertests: pgbug == \n  usertests: pgbug: OK \n"
+        ),
+        "{t}"
+    );
+    assert!(t.contains(
+        "== Test   usertests: forktest == \n  usertests: forktest: OK \n== Test time == \n"
+    ));
+    assert_eq!(
+        *b.asked.borrow(),
+        [
+            ("lazytests".to_string(), 30),
+            ("usertests -2020".to_string(), 300)
+        ]
+    );
+}
+
+#[test]
+fn lazy_items_swap_as_the_course_wrote_them() {
+    // Without the unmap test's line, the course fails "lazy: map".
+    let lazytests =
+        fixture("lazytests.out").replace("test lazy unmap: OK", "test lazy unmap: FAILED");
+    let mut b = Recorded::new(vec![
+        ("lazytests", lazytests, End::Done),
+        (
+            "usertests -2020",
+            fixture("lazy-usertests-2020.out"),
+            End::Done,
+        ),
+    ]);
+    let (t, outcomes) = run("lazy", &mut b, Some("3"));
+    assert_eq!(failed(&outcomes), ["lazy: map"]);
+    assert!(t.contains("    MISSING '^test lazy unmap: OK$'\n"), "{t}");
+    assert_eq!(score(&outcomes), (99, 119));
+}
+
+#[test]
+fn lazy_usertests_timeout_grades_what_came_before() {
+    // The run is cut off during sbrkmuch: the tests before it passed.
+    let full = fixture("lazy-usertests-2020.out");
+    let cut = full.find("test sbrkmuch: ").unwrap() + "test sbrkmuch: ".len();
+    let mut b = lazy(full[..cut].to_string(), End::Timeout);
+    let (t, outcomes) = run("lazy", &mut b, Some("3"));
+    assert!(
+        t.contains("== Test usertests == Timeout! \n== Test   usertests: pgbug == \n"),
+        "{t}"
+    );
+    let lost: Vec<&str> = failed(&outcomes);
+    // sbrkbasic's OK came right before `test sbrkmuch`: it passes. Every
+    // test from sbrkmuch on has no next test after it.
+    let order: Vec<&str> = [
+        "sbrkmuch",
+        "kernmem",
+        "sbrkfail",
+        "sbrkarg",
+        "validatetest",
+        "stacktest",
+        "opentest",
+        "writetest",
+        "writebig",
+        "createtest",
+        "openiput",
+        "exitiput",
+        "iput",
+        "mem",
+        "pipe1",
+        "preempt",
+        "exitwait",
+        "rmdot",
+        "fourteen",
+        "bigfile",
+        "dirfile",
+        "iref",
+        "forktest",
+    ]
+    .to_vec();
+    let mut want: Vec<String> = order.iter().map(|n| format!("usertests: {n}")).collect();
+    // The grader's own item order: its heavy items come first.
+    want.sort_by_key(|n| outcomes.iter().position(|o| o.title == n).unwrap());
+    assert_eq!(lost, want);
+    // 4 (sbrkmuch) + 4 (sbrkfail) + 5 (sbrkarg) + 5 (stacktest) + 19 of 1.
+    assert_eq!(score(&outcomes), (119 - 37, 119));
+    assert!(t.contains("  usertests: sbrkbasic: OK \n"));
+    assert!(t.contains("  usertests: sbrkmuch: FAIL \n    Failed sbrkmuch\n"));
+}
+
+fn mmap(mmaptest: String, usertests: String) -> Recorded {
+    Recorded::new(vec![
+        ("mmaptest", mmaptest, End::Done),
+        ("usertests -q", usertests, End::Done),
+    ])
+}
+
+#[test]
+fn mmap_full_marks_and_a_failing_test() {
+    let mut b = mmap(fixture("mmaptest.out"), fixture("mmap-usertests-q.out"));
+    let (t, outcomes) = run("mmap", &mut b, Some("9"));
+    assert_eq!(score(&outcomes), (140, 140), "{t}");
+    // usertests is one 19-point item with no children here.
+    assert!(
+        t.contains("== Test usertests == usertests: OK \n== Test time == \n"),
+        "{t}"
+    );
+    assert!(t.contains("== Test   mmaptest: fork_test == \n  mmaptest: fork_test: OK \n"));
+    assert_eq!(
+        *b.asked.borrow(),
+        [
+            ("mmaptest".to_string(), 180),
+            ("usertests -q".to_string(), 300)
+        ]
+    );
+    // mmaptest stops at its first failure: dirty and all after it fail.
+    let good = fixture("mmaptest.out");
+    let cut = good.find("test mmap dirty: OK").unwrap();
+    let bad = format!(
+        "{}mmaptest: mmap dirty failed: file does not contain modifications, pid=3\n$ ",
+        &good[..cut]
+    );
+    let mut b = mmap(bad, fixture("mmap-usertests-q.out"));
+    let (_, outcomes) = run("mmap", &mut b, Some("9"));
+    assert_eq!(
+        failed(&outcomes),
         [
             "mmaptest: mmap dirty",
             "mmaptest: not-mapped unmap",
@@ -221,106 +394,133 @@ fn mmap_first_failure_explains_the_rest() {
             "mmaptest: fork_test"
         ]
     );
-    assert_eq!(score(&items), (50, 120));
-    let t = table(&items);
-    assert!(
-        t.contains(
-            "      mmaptest: mmap dirty failed: file does not contain modifications, pid=3\n"
-        ),
-        "{t}"
-    );
-    assert!(
-        t.contains("\"fork_test OK\" not in the output; the run: FAILED (2.0 s)"),
-        "{t}"
-    );
-    // fork_test's own failure line is found too.
-    let log = MMAP_OK.replace(
-        "fork_test OK\n",
-        "mmaptest: fork_test failed: v1 mismatch (2), pid=7\n",
-    );
-    let items = score_lab_items(lab, &log);
-    let fork = items.iter().find(|i| !i.ok).unwrap();
-    assert_eq!(fork.name, "mmaptest: fork_test");
-    assert_eq!(
-        fork.why.as_deref(),
-        Some("mmaptest: fork_test failed: v1 mismatch (2), pid=7")
-    );
-    assert_eq!(score(&items), (80, 120));
+    assert_eq!(score(&outcomes), (70, 140));
 }
 
-/// `tools grade --lab mmap` end to end, against a fake QEMU that plays
-/// mmaptest and `usertests -q` passing.
-#[test]
-fn grade_mmap_end_to_end() {
-    use std::fs;
-    use std::os::unix::fs::PermissionsExt;
-    use std::process::Command;
-
-    let dir = std::env::temp_dir().join(format!("tools-grade-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("kernel"), "k").unwrap();
-    fs::write(dir.join("fs.img"), "f").unwrap();
-    // The console text after the command's echo, up to the next prompt.
-    let body = |log: &str, cmd: &str| {
-        let start = log.find(&format!("$ {cmd}\n")).unwrap() + cmd.len() + 3;
-        let end = log[start..].find("$ ").unwrap() + start;
-        fs::write(dir.join(cmd.replace(' ', "_")), &log[start..end]).unwrap();
-    };
-    body(MMAP_OK, "mmaptest");
-    body(&usertests_log(None), "usertests -q");
-    let script = r#"#!/bin/bash
+/// A stand-in for QEMU: prints a boot and a prompt; for each line typed,
+/// echoes it and plays the file named after it (spaces as `_`), then
+/// prompts again, unless that file's name ends in `.hang`: then it stops
+/// there, as a stuck kernel does.
+const FAKE_QEMU: &str = r#"#!/bin/bash
 d=$(dirname "$0")
-printf 'xv6 kernel is booting\ninit: starting sh\n$ '
+printf '\nxv6 kernel is booting\n\ninit: starting sh\n$ '
 line=
 while IFS= read -r -n1 -d '' c; do
   case "$c" in
     $'\n')
       printf '%s\n' "$line"
-      [ -n "$line" ] && [ -f "$d/${line// /_}" ] && cat "$d/${line// /_}"
+      f="$d/${line// /_}"
+      if [ -f "$f.hang" ]; then cat "$f.hang"; exec sleep 600; fi
+      [ -n "$line" ] && [ -f "$f" ] && cat "$f"
       line=
       printf '$ ';;
     *) line="$line$c";;
   esac
 done
 "#;
+
+/// `tools grade` end to end on the fake QEMU: typing at prompts, a boot
+/// cut off by its timeout, saving and removing failure logs, exit status.
+#[test]
+fn grade_command_end_to_end() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    let dir = std::env::temp_dir().join(format!("tools-grade-e2e-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("kernel"), "k").unwrap();
+    fs::write(dir.join("fs.img"), "f").unwrap();
+    fs::write(dir.join("time.txt"), "4\n").unwrap();
     let qemu = dir.join("qemu");
-    fs::write(&qemu, script).unwrap();
+    fs::write(&qemu, FAKE_QEMU).unwrap();
     fs::set_permissions(&qemu, fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .args(["grade", "--lab", "mmap", "--cpus", "1"])
-        .arg("--kernel")
-        .arg(dir.join("kernel"))
-        .arg("--fs")
-        .arg(dir.join("fs.img"))
-        .arg("--qemu")
-        .arg(&qemu)
-        .arg("--log-dir")
-        .arg(dir.join("logs"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{out:?}");
-    assert!(
-        stdout.starts_with("== Test running mmaptest ==\n"),
-        "{stdout}"
+    // The console after the echo of the command, up to the next prompt.
+    let body = |name: &str, cmd: &str| {
+        let text = fixture(name);
+        let start = text.find(&format!("$ {cmd}\n")).unwrap() + cmd.len() + 3;
+        let end = text[start..].find("\n$ ").unwrap() + start + 1;
+        text[start..end].to_string()
+    };
+    let grade = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+            .args(["grade", "--lab", "cow", "--cpus", "1", "--color", "never"])
+            .args(["--timeout-scale", "0.1"])
+            .arg("--kernel")
+            .arg(dir.join("kernel"))
+            .arg("--fs")
+            .arg(dir.join("fs.img"))
+            .arg("--qemu")
+            .arg(&qemu)
+            .arg("--log-dir")
+            .arg(dir.join("logs"))
+            .arg("--time-file")
+            .arg(dir.join("time.txt"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let saved = dir.join("logs/cow/xv6.out.usertests");
+
+    // cowtest hangs after `three` (cut off at 3 s); usertests stops at a
+    // failure, so its boot fails and keeps its output.
+    let cowtest = body("cowtest.out", "cowtest");
+    let cut = cowtest.find("file: ok").unwrap();
+    fs::write(dir.join("cowtest.hang"), &cowtest[..cut]).unwrap();
+    let usertests = body("cow-usertests-q.out", "usertests -q");
+    let cut = usertests.find("test copyout: ").unwrap();
+    let failing = format!(
+        "{}test copyout: FAILED\nSOME TESTS FAILED\n",
+        &usertests[..cut]
     );
-    assert!(stdout.contains("== Test usertests -q ==\n"), "{stdout}");
+    fs::write(dir.join("usertests_-q"), failing).unwrap();
+    let (code, t) = grade();
+    assert_eq!(code, Some(1), "{t}");
     assert!(
-        stdout
-            .lines()
-            .any(|l| l.starts_with("  mmaptest: fork_test: OK") && l.ends_with(" 40/40")),
-        "{stdout}"
+        t.contains("\n== Test running cowtest == Timeout! (3."),
+        "{t}"
     );
-    let last = stdout.trim_end().lines().last().unwrap();
-    let (got, max) = last
-        .strip_prefix("Score: ")
-        .unwrap()
-        .split_once('/')
-        .unwrap();
-    assert_eq!(got, max, "{stdout}");
-    assert!(dir.join("logs/mmap/mmaptest.log").is_file());
-    // The usage names the lab, and an unknown lab lists them.
+    assert!(
+        t.contains("  three: OK \n== Test   file == \n  file: FAIL \n"),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("    QEMU output saved to {}\n", saved.display())),
+        "{t}"
+    );
+    assert!(t.ends_with("Score: 61/110\n"), "{t}");
+    let kept = fs::read_to_string(&saved).unwrap();
+    assert!(
+        kept.contains("$ usertests -q\nusertests starting\ntest copyin: OK\n"),
+        "{kept}"
+    );
+    assert!(kept.ends_with("SOME TESTS FAILED\n$ "), "{kept}");
+
+    // Both pass now: full marks, and the old failure log goes.
+    fs::remove_file(dir.join("cowtest.hang")).unwrap();
+    fs::write(dir.join("cowtest"), &cowtest).unwrap();
+    fs::write(dir.join("usertests_-q"), &usertests).unwrap();
+    let (code, t) = grade();
+    assert_eq!(code, Some(0), "{t}");
+    assert!(
+        t.contains(&format!(
+            "    (Old {} failure log removed)\n",
+            saved.display()
+        )),
+        "{t}"
+    );
+    assert!(!saved.exists());
+    assert!(
+        t.ends_with("  usertests: all tests: OK \n== Test time == \ntime: OK \nScore: 110/110\n"),
+        "{t}"
+    );
+    let latest = fs::read_to_string(dir.join("logs/cow/xv6.out")).unwrap();
+    assert!(latest.ends_with("ALL TESTS PASSED\n$ "), "{latest}");
+
+    // Usage and bad usage.
     let help = Command::new(env!("CARGO_BIN_EXE_tools"))
         .args(["grade", "--help"])
         .output()
@@ -333,4 +533,26 @@ done
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("(lazy, cow or mmap)"));
     fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A real timeout: on a loaded 2-core host the 2020-order usertests was
+/// still in `mem` when its 300 s ran out.
+#[test]
+fn lazy_real_timeout_recording() {
+    let console = fixture("lazy-usertests-2020-timeout.out");
+    assert!(console.ends_with("test mem: "));
+    let mut b = lazy(console, End::Timeout);
+    let (t, outcomes) = run("lazy", &mut b, Some("3"));
+    assert!(t.contains("== Test usertests == Timeout! \n"), "{t}");
+    let lost: Vec<&str> = failed(&outcomes);
+    let want: Vec<String> = [
+        "mem", "pipe1", "preempt", "exitwait", "rmdot", "fourteen", "bigfile", "dirfile", "iref",
+        "forktest",
+    ]
+    .iter()
+    .map(|n| format!("usertests: {n}"))
+    .collect();
+    assert_eq!(lost, want);
+    assert_eq!(score(&outcomes), (109, 119));
+    assert!(t.contains("  usertests: iput: OK \n"), "{t}");
 }
