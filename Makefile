@@ -119,9 +119,14 @@ LAB_NAMES = $(if $(call has-lab,lazy,$*),lazytests) $(if $(filter $*,$(LAZYSTRES
 	$(if $(call has-lab,swap,$*),swaptest)
 LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
 # Sets with swap boot with a swap disk of TEST_SWAPMB MiB: room for
-# swaptest's 200 MiB beside the 128 MiB of memory.
+# swaptest's 200 MiB beside the 128 MiB of memory. usertests and the
+# attack suite fill memory again and again (execout fifteen times, mem,
+# countfree, oomstorm's storms), and with swap each time fills the swap
+# disk as well: their boots get USERTESTS_SWAPMB.
 TEST_SWAPMB ?= 128
+USERTESTS_SWAPMB ?= 16
 SWAP_DISK = $(if $(call has-lab,swap,$*),--swap $(TEST_SWAPMB))
+UT_SWAP_DISK = $(if $(call has-lab,swap,$*),--swap $(USERTESTS_SWAPMB))
 
 # What `make test` runs, in three tiers, to stay under 30 minutes here:
 # - FULL_SETS get everything: base, each lab alone, and all labs at once;
@@ -157,7 +162,8 @@ test-run/%: FORCE
 	  --suite boot $(LAB_SUITES) $(if $(filter $*,$(PARTIAL_SETS)),,--suite attack --suite usertests-q)
 test-run1/%: FORCE
 	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus 1 --label $*-cpus1 $(SWAP_DISK) \
-	  --suite boot $(patsubst %,--suite %,$(filter-out lazystress zfodtest,$(LAB_NAMES))) \
+	  --suite boot $(patsubst %,--suite %,$(filter-out lazystress zfodtest,$(LAB_NAMES)))
+	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus 1 --label $*-cpus1 $(UT_SWAP_DISK) \
 	  $(if $(filter $*,swap),--suite attack) --suite usertests-q
 
 # Every kernel, and the tools, built before any run starts.
@@ -173,7 +179,9 @@ test-full: host-test fs.img test-kernels
 
 test-full-run/%: FORCE
 	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* $(SWAP_DISK) \
-	  --suite boot $(LAB_SUITES) --suite usertests
+	  --suite boot $(LAB_SUITES)
+	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* $(UT_SWAP_DISK) \
+	  --suite usertests
 test-full-stress: FORCE
 	@$(RUN) test --kernel target/kernels/base/kernel --fs fs.img --cpus $(CPUS) --label base-stress \
 	  --suite forktest --suite stressfs --suite grind

@@ -337,6 +337,10 @@ pub fn makeroom(pt: PageTable, limit: usize) {
 /// room for the child's page tables and, without `cow`, for a copy of
 /// every resident page (each one evicted also leaves one less to copy).
 pub fn forkroom(pt: PageTable, sz: usize) {
+    // Plenty free for any copy: no need to count.
+    if kfreepages() > 2 * (sz / PGSIZE) + 64 + RESERVE {
+        return;
+    }
     let mut resident = 0;
     let mut tables = 0;
     let mut va = 0;

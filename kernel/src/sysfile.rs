@@ -62,12 +62,13 @@ pub fn sys_read() -> Result<usize, Error> {
     let n = usize::try_from(argint(2)).map_err(|_| Error)?;
     let (_, f) = argfd(0)?;
     // Fault in mapped pages now: the copy itself runs under locks.
+    // Swapped-out pages first: demand would take them for pages never read.
+    #[cfg(feature = "swap")]
+    crate::swap::prefault(addr, n)?;
     #[cfg(feature = "mmap")]
     crate::mmap::prefault(addr, n, true)?;
     #[cfg(feature = "demand")]
     crate::demand::prefault(addr, n, true)?;
-    #[cfg(feature = "swap")]
-    crate::swap::prefault(addr, n)?;
     fileread(f, addr, n)
 }
 
@@ -75,12 +76,13 @@ pub fn sys_write() -> Result<usize, Error> {
     let addr = argaddr(1);
     let n = usize::try_from(argint(2)).map_err(|_| Error)?;
     let (_, f) = argfd(0)?;
+    // Swapped-out pages first: demand would take them for pages never read.
+    #[cfg(feature = "swap")]
+    crate::swap::prefault(addr, n)?;
     #[cfg(feature = "mmap")]
     crate::mmap::prefault(addr, n, false)?;
     #[cfg(feature = "demand")]
     crate::demand::prefault(addr, n, false)?;
-    #[cfg(feature = "swap")]
-    crate::swap::prefault(addr, n)?;
     filewrite(f, addr, n)
 }
 
