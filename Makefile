@@ -29,7 +29,7 @@ QEMUOPTS += $(if $(call has-lab,swap,$(FEATURES)),-drive file=swap.img$(comma)if
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest FORCE
 
 all: kernel fs.img
 
@@ -171,10 +171,13 @@ test-kernels:
 	@for fs in $(FEATURE_SETS); do $(MAKE) -s kernel-$$fs || exit 1; done
 	@cargo build -q --release -p tools --target host-tuple
 
-# The long version: full usertests everywhere, and the stress programs on base.
+# The long version: full usertests everywhere, the stress programs on base,
+# and the crash test on CRASH_SETS.
+CRASH_SETS := base lazy,cow
 test-full: host-test fs.img test-kernels
 	@rm -rf target/test-logs
-	@$(MAKE) -s -k -j$(TEST_JOBS) $(addprefix test-full-run/,$(FEATURE_SETS)) test-full-stress; \
+	@$(MAKE) -s -k -j$(TEST_JOBS) $(addprefix test-full-run/,$(FEATURE_SETS)) test-full-stress \
+	  $(addprefix test-full-crash/,$(CRASH_SETS)); \
 	  s=$$?; $(RUN) kstack; exit $$s
 
 test-full-run/%: FORCE
@@ -185,6 +188,27 @@ test-full-run/%: FORCE
 test-full-stress: FORCE
 	@$(RUN) test --kernel target/kernels/base/kernel --fs fs.img --cpus $(CPUS) --label base-stress \
 	  --suite forktest --suite stressfs --suite grind
+test-full-crash/%: FORCE
+	@$(RUN) crash --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* \
+	  --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED))
+
+# Checks a file-system image: `make fsck IMG=fs.img` (the default).
+IMG ?= fs.img
+fsck:
+	@cargo fsck $(IMG)
+
+# The crash test: ROUNDS rounds (from round FIRST) of fsstress killed at a
+# random moment, log recovery on reboot, fscheck in xv6 and fsck on the
+# host; SEED= repeats a run's choices (it is printed). Dirty rounds keep
+# their images and logs in target/crash/SET/.
+ROUNDS ?= 100
+FIRST ?= 0
+SEED ?=
+CRASH_SET = $(if $(strip $(FEATURES)),$(FEATURES),base)
+crashtest: fs.img
+	@$(MAKE) -s kernel-$(CRASH_SET)
+	@$(RUN) crash --kernel target/kernels/$(CRASH_SET)/kernel --fs fs.img --cpus $(CPUS) \
+	  --label $(CRASH_SET) --rounds $(ROUNDS) --first $(FIRST) $(if $(SEED),--seed $(SEED))
 
 # The fuzz program with fresh seeds (the first is printed), FUZZ_MINUTES
 # on each feature set; each seed boots afresh, so a failure replays with

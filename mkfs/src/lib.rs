@@ -16,6 +16,8 @@ use kernel::fs::{
 use kernel::param::{FSSIZE, LOGSIZE};
 use kernel::stat::{T_DIR, T_FILE};
 
+pub mod fsck;
+
 /// Inodes in the image (xv6's mkfs uses the same count).
 pub const NINODES: usize = 200;
 
@@ -197,6 +199,10 @@ impl Image {
         &self.data
     }
 
+    pub fn superblock(&self) -> &Superblock {
+        &self.sb
+    }
+
     /// First block not yet handed out; everything below it is in use.
     pub fn freeblock(&self) -> u32 {
         self.freeblock
@@ -221,7 +227,7 @@ impl Image {
         Dinode::from_bytes(&self.data[self.inode_range(inum)])
     }
 
-    fn winode(&mut self, inum: u32, din: &Dinode) {
+    pub fn winode(&mut self, inum: u32, din: &Dinode) {
         let r = self.inode_range(inum);
         self.data[r].copy_from_slice(&din.to_bytes());
     }
@@ -296,6 +302,26 @@ impl Image {
         din.size = off as u32;
         self.winode(inum, &din);
         Ok(())
+    }
+
+    /// Adds an entry `name -> inum` at the end of directory `dir`.
+    pub fn dirlink(&mut self, dir: u32, name: &[u8], inum: u32) -> Result<(), Error> {
+        let de = dirent(inum, name, Path::new(""))?;
+        self.iappend(dir, &de.to_bytes())
+    }
+
+    /// Makes directory `name` in `parent`, with the link counts the kernel
+    /// keeps: one for the parent's entry, and one more on the parent for
+    /// the child's `..`.
+    pub fn mkdir(&mut self, parent: u32, name: &[u8]) -> Result<u32, Error> {
+        let inum = self.ialloc(T_DIR)?;
+        self.dirlink(inum, b".", inum)?;
+        self.dirlink(inum, b"..", parent)?;
+        self.dirlink(parent, name, inum)?;
+        let mut p = self.rinode(parent);
+        p.nlink += 1;
+        self.winode(parent, &p);
+        Ok(inum)
     }
 
     /// Marks blocks `[0, used)` allocated in the free bitmap.

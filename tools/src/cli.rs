@@ -22,6 +22,7 @@ commands:
              labgit, labresolve (see `tools labdiff --help`)
   grade      the course-style grader for a lab (see `tools grade --help`)
   bench      time and memory of each feature set (see `tools bench --help`)
+  crash      kill xv6 mid-write, reboot, check the disk (see `tools crash --help`)
   help       show this text
 
 tools test --kernel PATH --fs PATH --suite NAME [--suite NAME ...]
@@ -228,6 +229,7 @@ pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
             Ok(0)
         }),
         "bench" => crate::bench::run(rest, out),
+        "crash" => crate::crash::run(rest, out),
         _ => Err(format!("unknown command {cmd:?}")),
     };
     match result {

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cfgdiff;
 pub mod cli;
+pub mod crash;
 pub mod fuzzrun;
 pub mod grade;
 pub mod kstack;
