@@ -119,11 +119,12 @@ LAB_NAMES = $(if $(call has-lab,lazy,$*),lazytests) $(if $(filter $*,$(LAZYSTRES
 	$(if $(call has-lab,swap,$*),swaptest)
 LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
 # Sets with swap boot with a swap disk of TEST_SWAPMB MiB: room for
-# swaptest's 200 MiB beside the 128 MiB of memory. usertests and the
-# attack suite fill memory again and again (execout fifteen times, mem,
-# countfree, oomstorm's storms), and with swap each time fills the swap
-# disk as well: their boots get USERTESTS_SWAPMB.
-TEST_SWAPMB ?= 128
+# swaptest's 200 MiB beside the 128 MiB of memory, and for the copies of
+# pages read back (with 128 they are let go, and swaptest writes more).
+# usertests and the attack suite fill memory again and again (execout
+# fifteen times, mem, countfree, oomstorm's storms), and with swap each
+# time the swap disk as well: their boots get USERTESTS_SWAPMB.
+TEST_SWAPMB ?= 256
 USERTESTS_SWAPMB ?= 16
 SWAP_DISK = $(if $(call has-lab,swap,$*),--swap $(TEST_SWAPMB))
 UT_SWAP_DISK = $(if $(call has-lab,swap,$*),--swap $(USERTESTS_SWAPMB))
