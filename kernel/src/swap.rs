@@ -17,9 +17,10 @@
 //! Each slot has a count of its holders: PTEs of swapped-out pages (fork
 //! shares a slot instead of reading the page back) and resident copies (a
 //! page read back keeps its slot, so evicting it again unchanged, PTE D
-//! still clear, needs no write). A page of zeros takes no slot at all: its
-//! PTE names ZEROSLOT, and it comes back as a fresh zeroed page. Pages
-//! shared under `cow` are skipped.
+//! still clear, needs no write). A page of zeros is not written: its slot
+//! is only marked (ZERO) and it comes back as a fresh zeroed page; it
+//! still takes a slot, so memory plus swap stays the limit, as xv6's sbrk
+//! expects. Pages shared under `cow` are skipped.
 
 #[cfg(feature = "cow")]
 use crate::kalloc::krefcount;
@@ -31,13 +32,10 @@ use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
 use crate::vm::{walk, PageTable, PteSlot};
 use crate::Error;
-use core::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Most slots we count: 512 MiB of swap; a larger disk is used that far.
 const NSLOT: usize = 512 * 1024 * 1024 / PGSIZE;
-
-/// What the PTE of an evicted page of zeros names instead of a slot.
-const ZEROSLOT: usize = NSLOT;
 
 /// Free pages `makeroom` keeps for the kernel's own allocations (page
 /// tables, a trapframe, pipes), which never evict: they happen where a
@@ -48,6 +46,22 @@ const RESERVE: usize = 32;
 /// Atomics, as kalloc's page counts are: only a holder adds one, so a
 /// count never rises from zero except in `slotalloc`, under its lock.
 static REFS: [AtomicU8; NSLOT] = [const { AtomicU8::new(0) }; NSLOT];
+
+/// Slots whose page is all zeros: marked, not written.
+static ZERO: [AtomicU64; NSLOT / 64] = [const { AtomicU64::new(0) }; NSLOT / 64];
+
+fn zero_slot(slot: usize) -> bool {
+    ZERO[slot / 64].load(Ordering::Acquire) & (1 << (slot % 64)) != 0
+}
+
+fn set_zero(slot: usize, zero: bool) {
+    let bit = 1 << (slot % 64);
+    if zero {
+        ZERO[slot / 64].fetch_or(bit, Ordering::AcqRel);
+    } else {
+        ZERO[slot / 64].fetch_and(!bit, Ordering::AcqRel);
+    }
+}
 
 /// For each physical page, 1 + the slot holding a copy of its contents,
 /// or 0 for none. The copy is one of the slot's holders.
@@ -106,16 +120,11 @@ fn slotalloc() -> Option<usize> {
 
 /// Another holder of `slot` (fork's child, for a swapped-out page).
 fn slotdup(slot: usize) {
-    if slot != ZEROSLOT {
-        REFS[slot].fetch_add(1, Ordering::AcqRel);
-    }
+    REFS[slot].fetch_add(1, Ordering::AcqRel);
 }
 
 /// Drops a holder of `slot`; the last one frees it.
 pub fn slotput(slot: usize) {
-    if slot == ZEROSLOT {
-        return;
-    }
     match REFS[slot].fetch_sub(1, Ordering::AcqRel) {
         0 => panic!("slotput: free slot"),
         1 => {
@@ -280,9 +289,6 @@ fn swapout(pt: PageTable, limit: usize) -> Result<(), NoRoom> {
     let s = if clean(pte) {
         // The slot already holds these bytes.
         copy - 1
-    } else if zeros(pa) {
-        // Never written, or written back to zeros: nothing to keep.
-        ZEROSLOT
     } else {
         // Rewrite our own copy's slot unless a child shares it (it needs
         // the old contents); otherwise a new slot.
@@ -296,8 +302,13 @@ fn swapout(pt: PageTable, limit: usize) -> Result<(), NoRoom> {
             dropcopies(pt, limit);
             slotalloc().ok_or(NoRoom::NoSlot)?
         };
-        virtio_swap_rw(sector(s), pa, true);
-        WRITES.fetch_add(1, Ordering::Relaxed);
+        // Never written, or written back to zeros: nothing to write.
+        let zero = zeros(pa);
+        set_zero(s, zero);
+        if !zero {
+            virtio_swap_rw(sector(s), pa, true);
+            WRITES.fetch_add(1, Ordering::Relaxed);
+        }
         s
     };
     if copy != 0 && copy - 1 == s {
@@ -382,15 +393,16 @@ pub fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
     }
     let pte = slot.get();
     let s = pte.slot();
-    let mem = if s == ZEROSLOT { kzalloc() } else { kalloc() }.ok_or(Error)?;
-    if s != ZEROSLOT {
+    let zero = zero_slot(s);
+    let mem = if zero { kzalloc() } else { kalloc() }.ok_or(Error)?;
+    if !zero {
         virtio_swap_rw(sector(s), mem, false);
-        if write {
-            slotput(s);
-        } else {
-            // The PTE's hold on the slot passes to the page's copy.
-            copy_of(mem).store(s as u32 + 1, Ordering::Release);
-        }
+    }
+    if write {
+        slotput(s);
+    } else {
+        // The PTE's hold on the slot passes to the page's copy.
+        copy_of(mem).store(s as u32 + 1, Ordering::Release);
     }
     // Mapped as just used, so the clock does not take it straight back.
     let flags = (pte.flags() - PteFlags::SWAP) | PteFlags::V | PteFlags::A;
