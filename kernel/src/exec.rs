@@ -132,9 +132,9 @@ fn loadseg(pt: PageTable, va: usize, ip: &mut ILocked, offset: u64, sz: u64) -> 
     for i in (0..sz).step_by(PGSIZE) {
         // uvmalloc may have pushed the page out to make room for a later one.
         #[cfg(feature = "swap")]
-        if let Some(slot) = crate::vm::walk(pt, va + i, false).filter(|s| s.get().is_swapped()) {
+        if crate::swap::swapped(pt, va + i) {
             crate::swap::makeroom(pt, va + i);
-            crate::swap::swapin(slot, true)?;
+            crate::swap::swapfault(pt, va + i, true)?;
         }
         let Some(pa) = walkaddr(pt, va + i) else {
             panic!("loadseg: address should exist");

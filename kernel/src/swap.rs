@@ -382,12 +382,23 @@ pub fn forkroom(pt: PageTable, sz: usize) {
     }
 }
 
+/// Whether the page at `va` of `pt` is out on the swap disk.
+pub fn swapped(pt: PageTable, va: usize) -> bool {
+    walk(pt, va, false).is_some_and(|slot| slot.get().is_swapped())
+}
+
+/// A fault on a page out on the swap disk (`swapped`): reads it back.
+pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<(), Error> {
+    let slot = walk(pt, va0, false).ok_or(Error)?;
+    swapin(slot, write)
+}
+
 /// Reads the swapped-out page behind `slot` back into a fresh page. For a
 /// `write` the slot is let go at once (its copy would be stale at the
 /// store); otherwise it stays as the page's copy. Sleeps for the disk, so
 /// it refuses under a spin lock; read, write and wait prefault, so that
 /// refuses only what they missed.
-pub fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
+fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
     if holding_spinlock() {
         return Err(Error);
     }
@@ -420,9 +431,9 @@ pub fn prefault(addr: usize, n: usize) -> Result<(), Error> {
     let (pt, sz) = (p.pagetable(), p.sz());
     let end = addr.saturating_add(n).min(sz);
     for va in (pg_round_down(addr)..end).step_by(PGSIZE) {
-        if let Some(slot) = walk(pt, va, false).filter(|slot| slot.get().is_swapped()) {
+        if swapped(pt, va) {
             makeroom(pt, sz);
-            swapin(slot, false)?;
+            swapfault(pt, va, false)?;
         }
     }
     Ok(())

@@ -444,13 +444,9 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
     }
     let va0 = pg_round_down(va);
     // Room for whatever this fault allocates, before looking at the page
-    // (making room may evict it: then it is read back just below).
+    // (making room may evict it: then it is read back below).
     #[cfg(feature = "swap")]
     crate::swap::makeroom(pagetable, sz);
-    #[cfg(feature = "swap")]
-    if let Some(slot) = walk(pagetable, va0, false).filter(|slot| slot.get().is_swapped()) {
-        return crate::swap::swapin(slot, write);
-    }
     match walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()) {
         #[cfg(feature = "cow")]
         Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
@@ -459,6 +455,11 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         // The first store to a page that was only read: a page of its own.
         #[cfg(feature = "zfod")]
         Some(slot) if write && slot.get().pa() == zero_page() => uvmzfodalloc(slot),
+        // A page out on the swap disk (whatever it was before).
+        #[cfg(feature = "swap")]
+        None if crate::swap::swapped(pagetable, va0) => {
+            crate::swap::swapfault(pagetable, va0, write)
+        }
         // A page of the program exec has not read yet.
         #[cfg(feature = "demand")]
         None if crate::demand::inprogram(pagetable, va0) => {
