@@ -344,6 +344,13 @@ pub fn makeroom(pt: PageTable, limit: usize) {
     }
 }
 
+/// Pages fork's copy allocates for each resident page: none under cow,
+/// where the child shares them.
+#[cfg(not(feature = "cow"))]
+const COPY_PAGES: usize = 1;
+#[cfg(feature = "cow")]
+const COPY_PAGES: usize = 0;
+
 /// Before fork, which copies the page table under the child's lock:
 /// room for the child's page tables and, without `cow`, for a copy of
 /// every resident page (each one evicted also leaves one less to copy).
@@ -352,33 +359,29 @@ pub fn forkroom(pt: PageTable, sz: usize) {
     if kfreepages() > 2 * (sz / PGSIZE) + 64 + RESERVE {
         return;
     }
-    let mut resident = 0;
-    let mut tables = 0;
+    // The root, the trapframe and the trampoline's tables, a table page
+    // per 2 MiB in use, and the copies.
+    let mut need = 5 + RESERVE;
     let mut va = 0;
     while va < sz {
         match walk(pt, va, false) {
             None => va = (va | (512 * PGSIZE - 1)) + 1,
             Some(slot) => {
                 if va % (512 * PGSIZE) == 0 {
-                    tables += 1;
+                    need += 1;
                 }
                 if slot.get().is_valid() {
-                    resident += 1;
+                    need += COPY_PAGES;
                 }
                 va += PGSIZE;
             }
         }
     }
-    if cfg!(feature = "cow") {
-        resident = 0;
-    }
-    // The root, the trapframe, and the trampoline's tables.
-    let need = |resident: usize| resident + tables + 5 + RESERVE;
-    while !holding_spinlock() && kfreepages() < need(resident) {
+    while !holding_spinlock() && kfreepages() < need {
         if swapout(pt, sz).is_err() {
             return;
         }
-        resident = resident.saturating_sub(1);
+        need -= COPY_PAGES;
     }
 }
 

@@ -185,7 +185,13 @@ fn mmio(base: usize, r: usize) -> VolatilePtr<'static, u32> {
     unsafe { VolatilePtr::new(NonNull::new_unchecked((base + r) as *mut u32)) }
 }
 
-static DISKS: [Spinlock<Disk>; if cfg!(feature = "swap") { 2 } else { 1 }] = [
+/// The file system's disk, and with `swap` the swap disk.
+#[cfg(not(feature = "swap"))]
+const NDISK: usize = 1;
+#[cfg(feature = "swap")]
+const NDISK: usize = 2;
+
+static DISKS: [Spinlock<Disk>; NDISK] = [
     Spinlock::new("virtio_disk", Disk::new(VIRTIO0)),
     #[cfg(feature = "swap")]
     Spinlock::new("virtio_swap", Disk::new(VIRTIO1)),

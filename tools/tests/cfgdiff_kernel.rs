@@ -368,10 +368,10 @@ fn git_branches() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    // One branch per configuration (pred.rs's tests pin the 24 names and
+    // One branch per configuration (pred.rs's tests pin the 48 names and
     // their order); git lists them sorted.
     let names: Vec<String> = FeatureSet::all().iter().map(|s| s.name()).collect();
-    assert_eq!(names.len(), 24);
+    assert_eq!(names.len(), 48);
     let mut sorted = names.clone();
     sorted.sort();
     let branches = git(&["branch", "--format=%(refname:short)"]);
