@@ -420,6 +420,12 @@ fn swap_rows(name: &str, family: &str, phase: &str, what: &str) -> Vec<Row> {
         )],
         "outs" => count("pages evicted"),
         "writes" => count("pages written"),
+        "ticks" => vec![(
+            name.to_string(),
+            format!("{pass}: timer ticks"),
+            "ticks",
+            Metric::Count(name.to_string()),
+        )],
         "ins" => {
             let mut v = count("pages read back");
             // Last in the pass, as it needs both the time and this count.
@@ -553,13 +559,15 @@ fn show(c: &Cell) -> String {
 
 const LABEL_W: usize = 46;
 const CELL_W: usize = 14;
+/// A column with a space before it, so a wider one cannot run into the next.
+const COL_W: usize = CELL_W - 1;
 
 /// The table as text for the terminal.
 pub fn render(runs: &[Run], lines: &[Line]) -> String {
     let mut s = String::new();
     let _ = write!(s, "{:LABEL_W$}", "");
     for r in runs {
-        let _ = write!(s, "{:>CELL_W$}", r.set);
+        let _ = write!(s, " {:>COL_W$}", r.set);
     }
     s.push('\n');
     for line in lines {
@@ -570,7 +578,7 @@ pub fn render(runs: &[Run], lines: &[Line]) -> String {
             Line::Row { label, cells, .. } => {
                 let _ = write!(s, "  {:w$}", label, w = LABEL_W - 2);
                 for c in cells {
-                    let _ = write!(s, "{:>CELL_W$}", show(c));
+                    let _ = write!(s, " {:>COL_W$}", show(c));
                 }
                 s.push('\n');
             }

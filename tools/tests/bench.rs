@@ -634,7 +634,8 @@ fn swap_figures(phases: [(u64, u64, u64, u64); 4]) -> String {
     let mut s = String::new();
     for (p, (t, o, w, i)) in ["sbrk", "store", "load1", "load2"].iter().zip(phases) {
         s += &format!(
-            "BENCH swap200M.{p}.time {t} ns\nBENCH swap200M.{p}.outs {o} pages\n\
+            "BENCH swap200M.{p}.time {t} ns\nBENCH swap200M.{p}.ticks 2 ticks\n\
+             BENCH swap200M.{p}.outs {o} pages\n\
              BENCH swap200M.{p}.writes {w} pages\nBENCH swap200M.{p}.ins {i} pages\n"
         );
     }
@@ -645,7 +646,7 @@ fn swap_figures(phases: [(u64, u64, u64, u64); 4]) -> String {
 fn swap_failed(what: &str) -> String {
     let mut s = String::new();
     for p in ["sbrk", "store", "load1", "load2"] {
-        for f in ["time", "outs", "writes", "ins"] {
+        for f in ["time", "ticks", "outs", "writes", "ins"] {
             s += &format!("BENCH swap200M.{p}.{f} failed {what}\n");
         }
     }
@@ -705,14 +706,23 @@ fn swap_rows() {
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .collect();
-    assert_eq!(rows.len(), 18, "{text}");
+    assert_eq!(rows.len(), 22, "{text}");
     assert!(rows[0].starts_with("  sbrk: instructions"), "{text}");
     assert!(
-        rows[13].starts_with("  2nd load of every page: instructions")
-            && rows[17].starts_with("  2nd load of every page: per page read back")
-            && rows[17].ends_with("no swap         1,500  child failed"),
+        rows[16].starts_with("  2nd load of every page: instructions")
+            && rows[17].starts_with("  2nd load of every page: timer ticks")
+            && rows[21].starts_with("  2nd load of every page: per page read back")
+            && rows[21].ends_with("no swap         1,500  child failed"),
         "{text}"
     );
     let c = csv(&runs, &lines);
     assert!(c.contains(",pages,no swap,50000,child failed\n"), "{c}");
+    // A figure wider than a column still has a space before the next.
+    let wide = swap.replace("load1.time 100000000 ", "load1.time 529500341852 ");
+    let runs = [
+        parse("base", &log(&swap_failed("swap"))),
+        parse("swap", &log(&wide)),
+    ];
+    let text = render(&runs, &table(&runs));
+    assert!(text.contains(" no swap 529,500,341,852\n"), "{text}");
 }

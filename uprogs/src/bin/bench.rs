@@ -88,8 +88,9 @@ const SWAP_SIZE: usize = 200;
 const SBRK_STEP: usize = 64 * MIB;
 /// Its phases, in order, as the figures name them.
 const SWAP_PHASES: [&str; 4] = ["sbrk", "store", "load1", "load2"];
-/// What each phase reports: its time, then the swapstat deltas.
-const SWAP_PARTS: [&str; 4] = ["time", "outs", "writes", "ins"];
+/// What each phase reports: its time, the timer ticks in it (which show
+/// how much of the time was waits for the disk), the swapstat deltas.
+const SWAP_PARTS: [&str; 5] = ["time", "ticks", "outs", "writes", "ins"];
 /// Iterations of the calibration loop (two instructions each).
 const CALIB_LOOPS: usize = 1_000_000;
 /// Guest nanoseconds per `uptime` tick (the kernel's timer interval).
@@ -1095,6 +1096,7 @@ fn swap_failed(what: &str) {
 #[derive(Clone, Copy)]
 struct Phase {
     ns: u64,
+    ticks: u64,
     outs: u64,
     writes: u64,
     ins: u64,
@@ -1104,11 +1106,14 @@ struct Phase {
 fn swap_phase<R>(t: Timer, f: impl FnOnce() -> R) -> (Phase, R) {
     let s0 = swapstat().unwrap_or_else(|| exit(4));
     align();
+    let u0 = uptime();
     let (ns, r) = t.time(f);
+    let ticks = (uptime() - u0) as u64;
     let s1 = swapstat().unwrap_or_else(|| exit(4));
     let d = |a: u64, b: u64| b.saturating_sub(a);
     let phase = Phase {
         ns,
+        ticks,
         outs: d(s0.outs, s1.outs),
         writes: d(s0.writes, s1.writes),
         ins: d(s0.ins, s1.ins),
@@ -1168,6 +1173,7 @@ fn swap_worker(t: Timer) -> ! {
     for (phase, f) in SWAP_PHASES.into_iter().zip([grow, store, load1, load2]) {
         for (part, v, unit) in [
             ("time", f.ns, "ns"),
+            ("ticks", f.ticks, "ticks"),
             ("outs", f.outs, "pages"),
             ("writes", f.writes, "pages"),
             ("ins", f.ins, "pages"),
