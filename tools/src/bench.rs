@@ -8,8 +8,9 @@
 //! across the kernels on the terminal, and the same figures as CSV.
 //!
 //! Figures that include waits for the disk do not repeat exactly: the
-//! disk rows, and the exec of the large program on a kernel that reads
-//! all of its file at exec (more blocks than the buffer cache holds).
+//! disk rows, the exec of the large program on a kernel that reads all
+//! of its file at exec (more blocks than the buffer cache holds), and the
+//! times of the swap rows (their page counts do repeat, nearly).
 
 use std::fmt::Write as _;
 use std::fs;

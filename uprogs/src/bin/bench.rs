@@ -1121,9 +1121,14 @@ fn swap_phase<R>(t: Timer, f: impl FnOnce() -> R) -> (Phase, R) {
     (phase, r)
 }
 
-/// Grows the heap by `len` bytes, SBRK_STEP at most per sbrk; the old
-/// break, or None if sbrk said no.
+/// Grows the heap by `len` bytes from a page boundary, SBRK_STEP at most
+/// per sbrk; where they start, or None if sbrk said no.
 fn grow_by_steps(len: usize) -> Option<*mut u8> {
+    // Page-aligned, so every page's first word is aligned too.
+    let gap = (PGSIZE - sbrk(0) as usize % PGSIZE) % PGSIZE;
+    if failed(sbrk(gap as i32)) {
+        return None;
+    }
     let start = sbrk(0);
     let mut got = 0;
     while got < len {
