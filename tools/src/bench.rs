@@ -8,8 +8,9 @@
 //! across the kernels on the terminal, and the same figures as CSV.
 //!
 //! Figures that include waits for the disk do not repeat exactly: the
-//! disk rows, and the exec of the large program on a kernel that reads
-//! all of its file at exec (more blocks than the buffer cache holds).
+//! disk rows, the exec of the large program on a kernel that reads all
+//! of its file at exec (more blocks than the buffer cache holds), and the
+//! times of the swap rows (their page counts do repeat, nearly).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -28,12 +29,15 @@ tools bench --kernel-dir DIR --fs PATH [--set NAME ...] [--cpus N] [--out DIR]
 tools bench --from-logs DIR [--set NAME ...] [--out DIR]
   boots DIR/SET/kernel for each SET (default: each of base, lazy, cow,
   lazy,cow, mmap, lazy,mmap, cow,mmap, lazy,cow,mmap, zfod, lazy,cow,zfod,
-  demand and lazy,cow,mmap,zfod,demand that DIR has a kernel for, or with
+  demand, lazy,cow,mmap,zfod,demand, swap, lazy,cow,zfod,demand,swap and
+  lazy,cow,mmap,zfod,demand,swap that DIR has a kernel for, or with
   --from-logs a log) under QEMU instruction counting,
   runs the user program `bench`, prints one table across the kernels and
   writes OUT/results.csv (the table) and OUT/raw.csv (every figure as
   printed); logs go to OUT/logs/SET/bench.log. The mmap rows need a
-  kernel built with mmap; others show `no mmap` there.
+  kernel built with mmap, the swap rows one built with swap; others show
+  `no mmap` or `no swap` there. A set with swap boots with a sparse swap
+  disk of 256 MiB, OUT/logs/SET/swap.img, removed after the run.
   --cpus N         harts (default 1; with more, another hart's timer can
                    land inside a timed part and the counts stop repeating)
   --out DIR        default target/bench at the workspace root
@@ -46,8 +50,9 @@ bad usage.
 /// The feature sets, in table order (the lab diff's teaching order),
 /// spelled as the Makefile names their kernel directories: the eight sets
 /// of lazy, cow and mmap, then zfod (which implies lazy) alone and with
-/// cow, then demand alone and with every other lab.
-pub const SETS: [&str; 12] = [
+/// cow, then demand alone and with every other lab; then swap alone, with
+/// every page-fault lab but mmap, and with every lab.
+pub const SETS: [&str; 15] = [
     "base",
     "lazy",
     "cow",
@@ -60,10 +65,17 @@ pub const SETS: [&str; 12] = [
     "lazy,cow,zfod",
     "demand",
     "lazy,cow,mmap,zfod,demand",
+    "swap",
+    "lazy,cow,zfod,demand,swap",
+    "lazy,cow,mmap,zfod,demand,swap",
 ];
 
 /// The QEMU options that make the guest clock count instructions.
 pub const ICOUNT: [&str; 2] = ["-icount", "shift=0,sleep=off"];
+
+/// The swap disk of a set with swap: room for the 200 MiB workload
+/// beyond what stays in the 128 MiB of RAM.
+pub const SWAP_MB: u64 = 256;
 
 /// `bench` gives times in guest nanoseconds; under `-icount shift=0`
 /// each instruction takes one.
@@ -191,9 +203,13 @@ fn size(s: &str) -> String {
     }
 }
 
-/// Whether a run's kernel was built with the mmap lab, by its set's name.
+/// Whether a set's kernel was built with lab `lab`, by the set's name.
+fn has_lab(set: &str, lab: &str) -> bool {
+    set.split([',', '-', '+']).any(|f| f == lab)
+}
+
 fn has_mmap(run: &Run) -> bool {
-    run.set.split([',', '-', '+']).any(|f| f == "mmap")
+    has_lab(&run.set, "mmap")
 }
 
 /// The section a figure belongs to, by its name's first part.
@@ -209,6 +225,13 @@ fn section(family: &str) -> Option<String> {
             }
             "fault" => "one page fault (first write minus a rewrite, per page)",
             "disk" => "writing 1 MiB to files (1,024 writes of 1 KiB; one hart)",
+            f if f.starts_with("swap") => {
+                let s = size(&f["swap".len()..]);
+                return Some(format!(
+                    "sbrk of {s} on the 128 MiB machine, then a store to every page \
+                     and two loads of every page (swap disk; includes its waits)"
+                ));
+            }
             f if f.starts_with("sbrkread") => {
                 return Some(format!("{} then reading", sbrk_title(f)))
             }
@@ -239,8 +262,11 @@ fn pattern(p: &str) -> String {
     }
 }
 
+/// A row's id, label, unit and how its cells are computed.
+type Row = (String, String, &'static str, Metric);
+
 /// The rows a figure's name gives (none for helper figures).
-fn rows_for(name: &str) -> Vec<(String, String, &'static str, Metric)> {
+fn rows_for(name: &str) -> Vec<Row> {
     let parts: Vec<&str> = name.split('.').collect();
     let own = || name.to_string();
     match parts[..] {
@@ -354,6 +380,7 @@ fn rows_for(name: &str) -> Vec<(String, String, &'static str, Metric)> {
             "instructions",
             Metric::PerFault(w.to_string()),
         )],
+        [f, p, what] if f.starts_with("swap") => swap_rows(name, f, p, what),
         [f, p, "pages"] if f.starts_with("mmap") => vec![(
             format!("{f}.{p}.pages"),
             match p {
@@ -367,6 +394,59 @@ fn rows_for(name: &str) -> Vec<(String, String, &'static str, Metric)> {
     }
 }
 
+/// A swap phase's rows: its time, the swapstat deltas, and for a load
+/// pass the time per page read back (each one a swap fault).
+fn swap_rows(name: &str, family: &str, phase: &str, what: &str) -> Vec<Row> {
+    let pass = match phase {
+        "sbrk" => "sbrk",
+        "store" => "store to every page",
+        "load1" => "1st load of every page",
+        "load2" => "2nd load of every page",
+        _ => return Vec::new(),
+    };
+    let count = |label: &str| {
+        vec![(
+            name.to_string(),
+            format!("{pass}: {label}"),
+            "pages",
+            Metric::Pages(name.to_string()),
+        )]
+    };
+    match what {
+        "time" => vec![(
+            format!("{family}.{phase}.instructions"),
+            format!("{pass}: instructions"),
+            "instructions",
+            Metric::Instr(name.to_string()),
+        )],
+        "outs" => count("pages evicted"),
+        "writes" => count("pages written"),
+        "ticks" => vec![(
+            name.to_string(),
+            format!("{pass}: timer ticks"),
+            "ticks",
+            Metric::Count(name.to_string()),
+        )],
+        "ins" => {
+            let mut v = count("pages read back");
+            // Last in the pass, as it needs both the time and this count.
+            if phase.starts_with("load") {
+                v.push((
+                    format!("{family}.{phase}.instructions_per_in"),
+                    format!("{pass}: per page read back"),
+                    "instructions",
+                    Metric::PerPage {
+                        time: format!("{family}.{phase}.time"),
+                        count: name.to_string(),
+                    },
+                ));
+            }
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// A fault costs thousands of instructions; less means none was taken.
 const NO_FAULT_BELOW: f64 = 50.0;
 
@@ -375,6 +455,9 @@ fn cell(m: &Metric, run: &Run) -> Cell {
         // What a kernel without the lab says: no failure of its.
         Some(Figure::Failed(what)) if what == "mmap" && !has_mmap(run) => {
             Some(Cell::Text("no mmap".into()))
+        }
+        Some(Figure::Failed(what)) if what == "swap" && !has_lab(&run.set, "swap") => {
+            Some(Cell::Text("no swap".into()))
         }
         Some(Figure::Failed(what)) => Some(Cell::Text(format!("{what} failed"))),
         _ => None,
@@ -477,13 +560,15 @@ fn show(c: &Cell) -> String {
 
 const LABEL_W: usize = 46;
 const CELL_W: usize = 14;
+/// A column with a space before it, so a wider one cannot run into the next.
+const COL_W: usize = CELL_W - 1;
 
 /// The table as text for the terminal.
 pub fn render(runs: &[Run], lines: &[Line]) -> String {
     let mut s = String::new();
     let _ = write!(s, "{:LABEL_W$}", "");
     for r in runs {
-        let _ = write!(s, "{:>CELL_W$}", r.set);
+        let _ = write!(s, " {:>COL_W$}", r.set);
     }
     s.push('\n');
     for line in lines {
@@ -494,7 +579,7 @@ pub fn render(runs: &[Run], lines: &[Line]) -> String {
             Line::Row { label, cells, .. } => {
                 let _ = write!(s, "  {:w$}", label, w = LABEL_W - 2);
                 for c in cells {
-                    let _ = write!(s, "{:>CELL_W$}", show(c));
+                    let _ = write!(s, " {:>COL_W$}", show(c));
                 }
                 s.push('\n');
             }
@@ -808,21 +893,33 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<i32, String> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let cpus = o.cpus(1)?;
+        let log_dir = out_dir.join("logs");
         for (set, kernel) in sets.iter().zip(kernels) {
+            let mut qemu_extra: Vec<_> = ICOUNT.iter().map(Into::into).collect();
+            // A swap kernel without its disk would report no swap at all.
+            let swap = has_lab(set, "swap").then(|| log_dir.join(set).join("swap.img"));
+            if let Some(img) = &swap {
+                crate::qemu::make_swap(img, SWAP_MB)?;
+                qemu_extra.extend(crate::qemu::swap_args(img));
+            }
             let cfg = Config {
                 kernel,
                 fs: fs_img.clone(),
                 cpus,
                 label: set.clone(),
                 suites: vec![&SUITE],
-                log_dir: out_dir.join("logs"),
+                log_dir: log_dir.clone(),
                 qemu: o.qemu(),
                 timeout_scale: o.timeout_scale()?,
                 verbose: o.verbose,
-                qemu_extra: ICOUNT.iter().map(Into::into).collect(),
+                qemu_extra,
                 kstack_check: false,
             };
             runs.push(run_one(&cfg, out)?);
+            // Up to 256 MiB of pages nobody reads again: not worth the space.
+            if let Some(img) = swap {
+                let _ = fs::remove_file(img);
+            }
         }
     }
 

@@ -367,9 +367,11 @@ fn mmap_rows() {
 fn default_sets_are_the_kernels_there() {
     let dir = std::env::temp_dir().join(format!("bench-sets-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    // SETS is sets of the lab diff, in its order: all eight without zfod
-    // or demand, as cargo spells them, then zfod ones (named without the
-    // lazy that zfod implies), then demand alone and with every lab.
+    // SETS is sets of the lab diff, in its order: all eight without zfod,
+    // demand or swap, as cargo spells them, then zfod ones (named without
+    // the lazy that zfod implies), then demand alone and with every lab
+    // but swap; then, after all 24 sets without swap, swap alone, with
+    // every lab but mmap, and with every lab.
     let all = tools::cfgdiff::FeatureSet::all();
     let pos = |s: &str| {
         let set = tools::cfgdiff::FeatureSet::parse(s).unwrap();
@@ -379,7 +381,11 @@ fn default_sets_are_the_kernels_there() {
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
     let no_zfod: Vec<String> = all
         .iter()
-        .filter(|s| s.get("zfod") == Some(false) && s.get("demand") == Some(false))
+        .filter(|s| {
+            s.get("zfod") == Some(false)
+                && s.get("demand") == Some(false)
+                && s.get("swap") == Some(false)
+        })
         .map(|s| match s.features() {
             f if f.is_empty() => "base".to_string(),
             f => f,
@@ -392,11 +398,25 @@ fn default_sets_are_the_kernels_there() {
             "zfod",
             "lazy,cow,zfod",
             "demand",
-            "lazy,cow,mmap,zfod,demand"
+            "lazy,cow,mmap,zfod,demand",
+            "swap",
+            "lazy,cow,zfod,demand,swap",
+            "lazy,cow,mmap,zfod,demand,swap"
         ]
     );
+    let without_swap = all.iter().filter(|s| s.get("swap") == Some(false)).count();
+    assert_eq!(without_swap, 24);
     assert_eq!(
-        tools::cfgdiff::FeatureSet::parse(tools::bench::SETS[11]).unwrap(),
+        at[11],
+        without_swap - 1,
+        "the last set without swap has every other lab"
+    );
+    assert_eq!(
+        at[12], without_swap,
+        "swap alone comes first of the swap sets"
+    );
+    assert_eq!(
+        tools::cfgdiff::FeatureSet::parse(tools::bench::SETS[14]).unwrap(),
         *all.last().unwrap(),
         "the last set has every lab"
     );
@@ -606,4 +626,103 @@ fn exec_failures() {
         k.contains("3 of its 48 data pages: demand exec failed; base elf failed"),
         "{k}"
     );
+}
+
+/// The swap figures of one kernel: sbrk, store pass, two load passes,
+/// each with its time and its swapstat deltas (outs, writes, ins).
+fn swap_figures(phases: [(u64, u64, u64, u64); 4]) -> String {
+    let mut s = String::new();
+    for (p, (t, o, w, i)) in ["sbrk", "store", "load1", "load2"].iter().zip(phases) {
+        s += &format!(
+            "BENCH swap200M.{p}.time {t} ns\nBENCH swap200M.{p}.ticks 2 ticks\n\
+             BENCH swap200M.{p}.outs {o} pages\n\
+             BENCH swap200M.{p}.writes {w} pages\nBENCH swap200M.{p}.ins {i} pages\n"
+        );
+    }
+    s
+}
+
+/// What a kernel without swap (or without its disk) prints instead.
+fn swap_failed(what: &str) -> String {
+    let mut s = String::new();
+    for p in ["sbrk", "store", "load1", "load2"] {
+        for f in ["time", "ticks", "outs", "writes", "ins"] {
+            s += &format!("BENCH swap200M.{p}.{f} failed {what}\n");
+        }
+    }
+    s
+}
+
+#[test]
+fn swap_rows() {
+    let swap = swap_figures([
+        (900_000, 20_000, 0, 0),
+        (5_000_000, 1_000, 1_000, 0),
+        (100_000_000, 51_000, 50_000, 50_000),
+        (60_000_000, 50_000, 10_000, 40_000),
+    ]);
+    let runs = [
+        parse(
+            "base",
+            &log(&format!(
+                "{BASE}4 bench: unknown sys call 24\n{}",
+                swap_failed("swap")
+            )),
+        ),
+        parse("swap", &log(&swap)),
+        parse("lazy,cow,zfod,demand,swap", &log(&swap_failed("child"))),
+    ];
+    let lines = table(&runs);
+    let no = || Cell::Text("no swap".into());
+    assert_eq!(
+        row(&lines, "swap200M.load1.ins"),
+        [no(), Cell::Num(50_000.0), Cell::Text("child failed".into())]
+    );
+    assert_eq!(row(&lines, "swap200M.sbrk.outs")[1], Cell::Num(20_000.0));
+    assert_eq!(row(&lines, "swap200M.store.writes")[1], Cell::Num(1_000.0));
+    assert_eq!(
+        row(&lines, "swap200M.store.instructions")[1],
+        Cell::Num(5_000_000.0)
+    );
+    // A swap fault: the load pass over the pages it read back.
+    assert_eq!(
+        row(&lines, "swap200M.load1.instructions_per_in"),
+        [no(), Cell::Num(2_000.0), Cell::Text("child failed".into())]
+    );
+    assert_eq!(
+        row(&lines, "swap200M.load2.instructions_per_in")[1],
+        Cell::Num(1_500.0)
+    );
+    // Only the load passes have a per-fault row.
+    assert!(!lines.iter().any(|l| matches!(l, Line::Row { id, .. }
+        if id == "swap200M.store.instructions_per_in")));
+    let text = render(&runs, &lines);
+    let head = "sbrk of 200 MiB on the 128 MiB machine, then a store to every page and two \
+                loads of every page (swap disk; includes its waits)";
+    assert_eq!(text.matches(head).count(), 1, "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != head)
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(rows.len(), 22, "{text}");
+    assert!(rows[0].starts_with("  sbrk: instructions"), "{text}");
+    assert!(
+        rows[16].starts_with("  2nd load of every page: instructions")
+            && rows[17].starts_with("  2nd load of every page: timer ticks")
+            && rows[21].starts_with("  2nd load of every page: per page read back")
+            && rows[21].ends_with("no swap         1,500  child failed"),
+        "{text}"
+    );
+    let c = csv(&runs, &lines);
+    assert!(c.contains(",pages,no swap,50000,child failed\n"), "{c}");
+    // A figure wider than a column still has a space before the next.
+    let wide = swap.replace("load1.time 100000000 ", "load1.time 529500341852 ");
+    let runs = [
+        parse("base", &log(&swap_failed("swap"))),
+        parse("swap", &log(&wide)),
+    ];
+    let text = render(&runs, &table(&runs));
+    assert!(text.contains(" no swap 529,500,341,852\n"), "{text}");
 }

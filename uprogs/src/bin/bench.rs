@@ -15,12 +15,19 @@
 //!
 //! Memory is counted in free physical pages, the way usertests does it,
 //! by a helper process (see `Meter`) forked before any workload grows.
+//! With a swap disk that way would count the swap slots too, and write
+//! them all, so there the helper asks swapstat for the kernel's count.
 //! Every workload runs in a child of its own, so each starts from the same
 //! small process and gives all its memory back when it ends.
 //!
 //! The mmap figures need a kernel with the mmap lab: elsewhere mmap is an
 //! unknown system call, and each of them reads `failed mmap` (the kernel
 //! prints one `unknown sys call` line for the probe).
+//!
+//! The swap figures need a kernel with the swap lab and its disk: elsewhere
+//! each reads `failed swap` (and the kernel prints one `unknown sys call`
+//! line for swapstat). They include the waits for the swap disk, so they
+//! do not repeat exactly either.
 //!
 //! The exec figures need a large program that can be stopped while it
 //! runs, so that its pages can be counted: bench writes one, `bench.big`,
@@ -36,8 +43,8 @@ use core::ffi::CStr;
 use core::ptr::{read_volatile, write_volatile};
 use ulib::fcntl::{MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use ulib::{
-    close, exec, exit, fork, fstat, open, pipe, println, read, sbrk, sleep, unlink, uptime, wait,
-    write, Args, Stat, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
+    close, exec, exit, fork, fstat, open, pipe, println, read, sbrk, sleep, swapstat, unlink,
+    uptime, wait, write, Args, Stat, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
 };
 
 ulib::entry!(main);
@@ -75,6 +82,15 @@ const BIG_READ: usize = 3;
 /// Timed runs of it; the fastest is reported (one that had to wait for a
 /// timer tick to get a disk block would say little about exec).
 const BIG_RUNS: usize = 3;
+/// The swap workload's heap in MiB: well past the machine's 128 MiB.
+const SWAP_SIZE: usize = 200;
+/// sbrk takes an int: the swap heap grows at most this much at a time.
+const SBRK_STEP: usize = 64 * MIB;
+/// Its phases, in order, as the figures name them.
+const SWAP_PHASES: [&str; 4] = ["sbrk", "store", "load1", "load2"];
+/// What each phase reports: its time, the timer ticks in it (which show
+/// how much of the time was waits for the disk), the swapstat deltas.
+const SWAP_PARTS: [&str; 5] = ["time", "ticks", "outs", "writes", "ins"];
 /// Iterations of the calibration loop (two instructions each).
 const CALIB_LOOPS: usize = 1_000_000;
 /// Guest nanoseconds per `uptime` tick (the kernel's timer interval).
@@ -284,8 +300,14 @@ struct Meter {
     resp: i32,
 }
 
+/// Free pages as the swap kernel counts them; none without a swap disk.
+fn swap_free() -> Option<u64> {
+    swapstat().filter(|s| s.slots > 0).map(|s| s.free)
+}
+
 impl Meter {
-    fn start() -> Meter {
+    /// `swap`: the kernel has a swap disk (swapstat works).
+    fn start(swap: bool) -> Meter {
         let mut req = [0i32; 2];
         let mut resp = [0i32; 2];
         if pipe(&mut req) < 0 || pipe(&mut resp) < 0 {
@@ -300,7 +322,11 @@ impl Meter {
             close(resp[0]);
             let mut c = [0u8; 1];
             while read(req[0], &mut c) == 1 && c[0] == b'?' {
-                let n = countfree();
+                let n = if swap {
+                    swap_free().unwrap_or_else(|| exit(1))
+                } else {
+                    countfree()
+                };
                 if write(resp[1], &n.to_ne_bytes()) != 8 {
                     exit(1);
                 }
@@ -1055,6 +1081,138 @@ fn disk_bench(t: Timer) {
     report("disk.write1M.ticks", ticks as u64, "ticks");
 }
 
+/// Every swap figure failed, for the reason `what`.
+fn swap_failed(what: &str) {
+    let mut name = Name::new();
+    for phase in SWAP_PHASES {
+        for part in SWAP_PARTS {
+            let n = name.fmt(format_args!("swap{}M.{}.{}", SWAP_SIZE, phase, part));
+            report_failed(n, what);
+        }
+    }
+}
+
+/// A phase's time and what the kernel swapped while it ran.
+#[derive(Clone, Copy)]
+struct Phase {
+    ns: u64,
+    ticks: u64,
+    outs: u64,
+    writes: u64,
+    ins: u64,
+}
+
+/// Times `f` and takes the swapstat deltas around it.
+fn swap_phase<R>(t: Timer, f: impl FnOnce() -> R) -> (Phase, R) {
+    let s0 = swapstat().unwrap_or_else(|| exit(4));
+    align();
+    let u0 = uptime();
+    let (ns, r) = t.time(f);
+    let ticks = (uptime() - u0) as u64;
+    let s1 = swapstat().unwrap_or_else(|| exit(4));
+    let d = |a: u64, b: u64| b.saturating_sub(a);
+    let phase = Phase {
+        ns,
+        ticks,
+        outs: d(s0.outs, s1.outs),
+        writes: d(s0.writes, s1.writes),
+        ins: d(s0.ins, s1.ins),
+    };
+    (phase, r)
+}
+
+/// Grows the heap by `len` bytes from a page boundary, SBRK_STEP at most
+/// per sbrk; where they start, or None if sbrk said no.
+fn grow_by_steps(len: usize) -> Option<*mut u8> {
+    // Page-aligned, so every page's first word is aligned too.
+    let gap = (PGSIZE - sbrk(0) as usize % PGSIZE) % PGSIZE;
+    if failed(sbrk(gap as i32)) {
+        return None;
+    }
+    let start = sbrk(0);
+    let mut got = 0;
+    while got < len {
+        let n = (len - got).min(SBRK_STEP);
+        if failed(sbrk(n as i32)) {
+            return None;
+        }
+        got += n;
+    }
+    Some(start)
+}
+
+/// Loads one word from every page of [p, p + len); whether each held its
+/// page number, as `store_pages` left it.
+fn load_pages(p: *const u8, len: usize) -> bool {
+    let mut ok = true;
+    for (i, off) in (0..len).step_by(PGSIZE).enumerate() {
+        // SAFETY: off < len, inside the caller's heap, 8-byte aligned.
+        ok &= unsafe { read_volatile(p.add(off) as *const usize) } == i;
+    }
+    ok
+}
+
+/// Stores each page's number into its first word.
+fn store_pages(p: *mut u8, len: usize) {
+    for (i, off) in (0..len).step_by(PGSIZE).enumerate() {
+        // SAFETY: off < len, inside the caller's heap, 8-byte aligned.
+        unsafe { write_volatile(p.add(off) as *mut usize, i) };
+    }
+}
+
+/// The swap workload, in a child of its own: sbrk of SWAP_SIZE MiB, a
+/// store into every page, then a load from every page, twice. Reports
+/// each phase, or exits 2 (sbrk refused) or 3 (a page read back wrong).
+fn swap_worker(t: Timer) -> ! {
+    let len = SWAP_SIZE * MIB;
+    let (grow, p) = swap_phase(t, || grow_by_steps(len));
+    let Some(p) = p else { exit(2) };
+    let (store, ()) = swap_phase(t, || store_pages(p, len));
+    let (load1, ok1) = swap_phase(t, || load_pages(p, len));
+    let (load2, ok2) = swap_phase(t, || load_pages(p, len));
+    if !(ok1 && ok2) {
+        exit(3);
+    }
+    // Printed only now, so a run cut short reports every figure failed.
+    let mut name = Name::new();
+    for (phase, f) in SWAP_PHASES.into_iter().zip([grow, store, load1, load2]) {
+        for (part, v, unit) in [
+            ("time", f.ns, "ns"),
+            ("ticks", f.ticks, "ticks"),
+            ("outs", f.outs, "pages"),
+            ("writes", f.writes, "pages"),
+            ("ins", f.ins, "pages"),
+        ] {
+            let n = name.fmt(format_args!("swap{}M.{}.{}", SWAP_SIZE, phase, part));
+            report(n, v, unit);
+        }
+    }
+    exit(0)
+}
+
+/// The swap figures, where the kernel has swap and a swap disk.
+fn swap_benches(t: Timer, swap: bool) {
+    if !swap {
+        return swap_failed("swap");
+    }
+    let pid = fork();
+    if pid < 0 {
+        die("fork failed");
+    }
+    if pid == 0 {
+        swap_worker(t);
+    }
+    let mut status = -1;
+    wait(Some(&mut status));
+    match status {
+        0 => {}
+        2 => swap_failed("sbrk"),
+        3 => swap_failed("content"),
+        4 => swap_failed("swap"),
+        _ => swap_failed("child"),
+    }
+}
+
 /// A name built in a small buffer (no allocator needed).
 struct Name {
     buf: [u8; 48],
@@ -1095,7 +1253,9 @@ fn main(args: Args) {
     let me = args.get(0).unwrap_or(c"bench");
     let clock = Clock::probe();
     println!("BENCH clock {}", clock.name());
-    let meter = Meter::start();
+    // Asked once: a kernel without swap prints a line for each ask.
+    let swap = swap_free().is_some();
+    let meter = Meter::start(swap);
     let t = Timer::new(clock);
 
     report("boot.free", meter.free_pages(), "pages");
@@ -1116,6 +1276,7 @@ fn main(args: Args) {
     // After the other faults: the fault rows share one section.
     mmap_benches(t, meter);
     in_child(|| disk_bench(t));
+    swap_benches(t, swap);
 
     meter.stop();
     wait(None);
