@@ -137,12 +137,27 @@ fn pump(mut pipe: impl Read + Send + 'static, tx: Sender<Chunk>, wrap: fn(Vec<u8
 
 impl Qemu {
     pub fn spawn(program: &OsStr, args: &[OsString]) -> io::Result<Qemu> {
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
+        let start = || {
+            Command::new(program)
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+        };
+        // A program file just written (the tests' fake QEMU) is "busy" while
+        // another thread's fork still holds it open for writing, until that
+        // child execs: try again a few times.
+        let mut tries = 0;
+        let mut child = loop {
+            match start() {
+                Err(e) if e.raw_os_error() == Some(26) && tries < 20 => {
+                    tries += 1;
+                    thread::sleep(Duration::from_millis(20));
+                }
+                r => break r?,
+            }
+        };
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
