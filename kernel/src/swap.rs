@@ -192,8 +192,6 @@ fn victim(pt: PageTable, limit: usize) -> Option<&'static PteSlot> {
     if span == 0 {
         return None;
     }
-    // A level-0 table maps 2 MiB.
-    const TABLE_SPAN: usize = 512 * PGSIZE;
     let hand = &myproc().swaphand;
     let mut va = hand.load(Ordering::Relaxed);
     // The first dirty candidate, and how many candidates came after it.
@@ -207,7 +205,7 @@ fn victim(pt: PageTable, limit: usize) -> Option<&'static PteSlot> {
             va = 0;
         }
         let Some(slot) = walk(pt, va, false) else {
-            let next = (va | (TABLE_SPAN - 1)) + 1;
+            let next = next_table(va);
             passed += next - va;
             va = next;
             continue;
@@ -255,7 +253,7 @@ fn dropcopies(pt: PageTable, limit: usize) {
     let mut va = 0;
     while va < limit {
         let Some(slot) = walk(pt, va, false) else {
-            va = (va | (512 * PGSIZE - 1)) + 1;
+            va = next_table(va);
             continue;
         };
         let pte = slot.get();
@@ -269,6 +267,15 @@ fn dropcopies(pt: PageTable, limit: usize) {
         }
         va += PGSIZE;
     }
+}
+
+/// What one level-0 page-table page maps: 2 MiB.
+const TABLE_SPAN: usize = 512 * PGSIZE;
+
+/// The first address past `va`'s level-0 table: where a scan goes on
+/// when `walk` finds no table for `va` (none of its pages exist).
+fn next_table(va: usize) -> usize {
+    (va | (TABLE_SPAN - 1)) + 1
 }
 
 /// Why nothing could be evicted.
@@ -365,9 +372,9 @@ pub fn forkroom(pt: PageTable, sz: usize) {
     let mut va = 0;
     while va < sz {
         match walk(pt, va, false) {
-            None => va = (va | (512 * PGSIZE - 1)) + 1,
+            None => va = next_table(va),
             Some(slot) => {
-                if va % (512 * PGSIZE) == 0 {
+                if va.is_multiple_of(TABLE_SPAN) {
                     need += 1;
                 }
                 if slot.get().is_valid() {
