@@ -187,7 +187,19 @@ const LOOKAHEAD: usize = 16;
 /// last pass wins if it is clean, or if no clean one follows it among the
 /// next LOOKAHEAD such pages. Page-table pages that do not exist are
 /// passed over whole.
-fn victim(pt: PageTable, limit: usize) -> Option<&'static PteSlot> {
+///
+/// `budget` is how much address space the hand may still scan in this
+/// round of evictions (`makeroom`'s round: one revolution, look ahead
+/// included). So a round does not come round again to take a page whose
+/// A bit it cleared, a page used lately. Without that limit a process
+/// with fewer pages than one instruction needs (say its code page and its
+/// stack page) evicts one to bring back the other, forever; with it, the
+/// page just used stays, the fault dips into the reserve, and the
+/// instruction completes (or, with no memory left at all, the process is
+/// killed). Pages the look ahead passed are looked at again by the next
+/// eviction of the round; a process that small has too few candidates for
+/// the look ahead to end before the budget does.
+fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
     let span = pg_round_down(limit);
     if span == 0 {
         return None;
@@ -198,7 +210,7 @@ fn victim(pt: PageTable, limit: usize) -> Option<&'static PteSlot> {
     let mut dirty: Option<(&'static PteSlot, usize, usize)> = None;
     let mut passed = 0;
     let found = loop {
-        if passed >= 2 * span {
+        if passed >= *budget {
             break dirty.map(|(slot, at, _)| (slot, at));
         }
         if va >= span {
@@ -232,6 +244,7 @@ fn victim(pt: PageTable, limit: usize) -> Option<&'static PteSlot> {
             Some((d, at, seen)) => dirty = Some((d, at, seen + 1)),
         }
     };
+    *budget = budget.saturating_sub(passed);
     let (slot, at) = found?;
     hand.store(at + PGSIZE, Ordering::Relaxed);
     Some(slot)
@@ -246,26 +259,22 @@ fn zeros(pa: usize) -> bool {
     words.iter().all(|&w| w == 0)
 }
 
-/// Lets go of the swap copies of this process's resident pages below
-/// `limit` that no one else holds: they only save a write when the page
-/// goes out again unchanged, and the swap disk is full.
-fn dropcopies(pt: PageTable, limit: usize) {
-    let mut va = 0;
-    while va < limit {
-        let Some(slot) = walk(pt, va, false) else {
-            va = next_table(va);
-            continue;
-        };
-        let pte = slot.get();
-        if evictable(pte) {
-            let copy = copy_of(pte.pa());
-            let c = copy.load(Ordering::Acquire) as usize;
-            if c != 0 && REFS[c - 1].load(Ordering::Acquire) == 1 {
-                copy.store(0, Ordering::Release);
-                slotput(c - 1);
-            }
+/// Lets go of every swap copy that is its slot's only holder: a copy
+/// only saves a write when its page goes out again unchanged, and the swap
+/// disk is full. Any process's copies, not only ours: dropping one changes
+/// no page table, and a process that evicts its page takes the copy's
+/// hold first (`swapout`), so the two cannot both have it.
+fn dropcopies() {
+    for copy in COPY.iter() {
+        let c = copy.load(Ordering::Acquire);
+        if c != 0
+            && REFS[c as usize - 1].load(Ordering::Acquire) == 1
+            && copy
+                .compare_exchange(c, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            slotput(c as usize - 1);
         }
-        va += PGSIZE;
     }
 }
 
@@ -286,68 +295,93 @@ enum NoRoom {
     NoSlot,
 }
 
-/// Evicts one page of `pt` below `limit` to the swap disk; sleeps while
-/// the disk writes it.
-fn swapout(pt: PageTable, limit: usize) -> Result<(), NoRoom> {
-    let slot = victim(pt, limit).ok_or(NoRoom::NoVictim)?;
+/// Evicts one page of `pt` below `limit` to the swap disk, with the
+/// clock's `budget` (see `victim`); sleeps while the disk writes it.
+fn swapout(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
+    let slot = victim(pt, limit, budget).ok_or(NoRoom::NoVictim)?;
     let pte = slot.get();
     let pa = pte.pa();
-    let copy = copy_of(pa).load(Ordering::Acquire) as usize;
-    let s = if clean(pte) {
+    // Take the copy's hold on its slot, if the page still has a copy
+    // (`dropcopies` may have let it go): from here on it is ours.
+    let copy = (copy_of(pa).swap(0, Ordering::AcqRel) as usize).checked_sub(1);
+    let unchanged = !pte.flags().contains(PteFlags::D);
+    let s = match copy {
         // The slot already holds these bytes.
-        copy - 1
-    } else {
-        // Rewrite our own copy's slot unless a child shares it (it needs
-        // the old contents); otherwise a new slot.
-        let s = if copy != 0 && REFS[copy - 1].load(Ordering::Acquire) == 1 {
-            copy - 1
-        } else if let Some(s) = slotalloc() {
+        Some(s) if unchanged => s,
+        // Rewrite our copy's slot: no one else holds it.
+        Some(s) if REFS[s].load(Ordering::Acquire) == 1 => {
+            writeslot(s, pa);
             s
-        } else {
-            // The disk is full: take back the slots that only keep copies
-            // of pages still in memory.
-            dropcopies(pt, limit);
-            slotalloc().ok_or(NoRoom::NoSlot)?
-        };
-        // Never written, or written back to zeros: nothing to write.
-        let zero = zeros(pa);
-        set_zero(s, zero);
-        if !zero {
-            virtio_swap_rw(sector(s), pa, true);
-            WRITES.fetch_add(1, Ordering::Relaxed);
         }
-        s
+        _ => {
+            // A child's swapped-out page still names the copy's slot: it
+            // keeps the old contents, and we take a new one.
+            if let Some(s) = copy {
+                slotput(s);
+            }
+            let s = match slotalloc() {
+                Some(s) => s,
+                // The disk is full: take back the slots that only keep
+                // copies of pages still in memory.
+                None => {
+                    dropcopies();
+                    slotalloc().ok_or(NoRoom::NoSlot)?
+                }
+            };
+            writeslot(s, pa);
+            s
+        }
     };
-    if copy != 0 && copy - 1 == s {
-        // The PTE takes over the copy's hold on the slot.
-        copy_of(pa).store(0, Ordering::Release);
-    }
     let flags = pte.flags() - PteFlags::A - PteFlags::D;
     slot.set(Pte::swapped(s, flags));
-    // Frees the page (and a stale copy's slot with it).
     crate::kalloc::kfree(pa);
     SWAPOUTS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
+/// Writes the page at `pa` to slot `s`; a page of zeros (never written,
+/// or written back to zeros) is only marked.
+fn writeslot(s: usize, pa: usize) {
+    let zero = zeros(pa);
+    set_zero(s, zero);
+    if !zero {
+        virtio_swap_rw(sector(s), pa, true);
+        WRITES.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Before an allocation for this process: while fewer than RESERVE pages
-/// are free, evicts its pages of `pt` below `limit`. The caller must hold
-/// no page of `pt` it would miss; under a spin lock (no sleeping for the
-/// disk) this does nothing and the allocation dips into the reserve.
+/// are free, evicts its pages of `pt` below `limit`, within one
+/// revolution of the clock (see `victim`). The caller must hold no page
+/// of `pt` it would miss; under a spin lock (no sleeping for the disk)
+/// this does nothing and the allocation dips into the reserve.
 pub fn makeroom(pt: PageTable, limit: usize) {
+    makeroom_within(pt, limit, &mut pg_round_down(limit));
+}
+
+/// `makeroom` with the clock's budget of the caller's round of evictions.
+fn makeroom_within(pt: PageTable, limit: usize, budget: &mut usize) {
     if holding_spinlock() {
         return;
     }
     while kfreepages() < RESERVE {
-        match swapout(pt, limit) {
-            Ok(()) => {}
-            Err(NoRoom::NoSlot) if kfreepages() == 0 && SLOTS.lock().nslot > 0 => {
-                let pid = myproc().lock.lock().pid;
-                crate::println!("swap: pid {pid}: out of memory and out of swap space");
-                return;
+        let Err(why) = swapout(pt, limit, budget) else {
+            continue;
+        };
+        // What is left of the reserve is the last the allocation can
+        // have; say why there is no more.
+        if kfreepages() == 0 && SLOTS.lock().nslot > 0 {
+            let pid = myproc().lock.lock().pid;
+            match why {
+                NoRoom::NoSlot => {
+                    crate::println!("swap: pid {pid}: out of memory and out of swap space")
+                }
+                NoRoom::NoVictim => {
+                    crate::println!("swap: pid {pid}: out of memory, and all its pages are in use")
+                }
             }
-            Err(_) => return,
         }
+        return;
     }
 }
 
@@ -384,8 +418,10 @@ pub fn forkroom(pt: PageTable, sz: usize) {
             }
         }
     }
+    // Up to two revolutions for each page: nothing here is in the middle
+    // of an instruction, so pages used lately may go too (see `victim`).
     while !holding_spinlock() && kfreepages() < need {
-        if swapout(pt, sz).is_err() {
+        if swapout(pt, sz, &mut (2 * pg_round_down(sz))).is_err() {
             return;
         }
         need -= COPY_PAGES;
@@ -440,9 +476,12 @@ pub fn prefault(addr: usize, n: usize) -> Result<(), Error> {
     let p = myproc();
     let (pt, sz) = (p.pagetable(), p.sz());
     let end = addr.saturating_add(n).min(sz);
+    // One round for the whole buffer, so that no page of it read back
+    // here is evicted again for the next one.
+    let mut budget = pg_round_down(sz);
     for va in (pg_round_down(addr)..end).step_by(PGSIZE) {
         if swapped(pt, va) {
-            makeroom(pt, sz);
+            makeroom_within(pt, sz, &mut budget);
             swapfault(pt, va, false)?;
         }
     }
