@@ -4,14 +4,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tools::cfgdiff::tree::{kernel_tree, workspace_tree, Tree};
-use tools::cfgdiff::udiff::{diff_trees, write_summary};
-use tools::cfgdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
+use labdiff::tree::{kernel_tree, workspace_tree, Tree};
+use labdiff::udiff::{diff_trees, write_summary};
+use labdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
 
-/// The workspace root, one up from this package.
+/// The workspace root: this package is tools/labdiff in it.
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .unwrap()
         .into()
 }
@@ -232,9 +233,9 @@ fn diff_summaries() {
 
 #[test]
 fn cli_prints_diff_and_summary() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
         .args([
-            "labdiff", "--color", "never", "--from=", "--to", "cow", "--root",
+            "diff", "--color", "never", "--from=", "--to", "cow", "--root",
         ])
         .arg(root())
         .output()
@@ -250,9 +251,9 @@ fn cli_prints_diff_and_summary() {
     assert!(s.contains("\nkernel/src/vm.rs     | +"));
     assert!(!s.contains('\x1b'));
     // --stat, and colour on request.
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
         .args([
-            "labdiff",
+            "diff",
             "--stat",
             "--color=always",
             "lazy",
@@ -266,8 +267,8 @@ fn cli_prints_diff_and_summary() {
     assert!(!s.contains("@@"));
     assert!(s.contains("kernel/src/kalloc.rs | \x1b[32m+"));
     // Bad sets are usage errors.
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .args(["labdiff", "huge"])
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .args(["diff", "huge"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -277,8 +278,8 @@ fn cli_prints_diff_and_summary() {
 /// feature the kernel may not have cfgs for yet (then the diff is empty).
 #[test]
 fn cli_diffs_to_mmap() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .args(["labdiff", "--from=", "--to=mmap", "--color=never", "--root"])
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .args(["diff", "--from=", "--to=mmap", "--color=never", "--root"])
         .arg(root())
         .output()
         .unwrap();
@@ -297,8 +298,8 @@ fn cli_diffs_to_mmap() {
     }
     // Every set of three spellings gives the same diff.
     let stat = |from: &str, to: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-            .args(["labdiff", "--stat", "--color=never", from, to, "--root"])
+        let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .args(["diff", "--stat", "--color=never", from, to, "--root"])
             .arg(root())
             .output()
             .unwrap();
@@ -320,6 +321,7 @@ fn workspace_tree_stands_alone() {
     let lock = text(&t, "Cargo.lock");
     assert!(lock.contains("name = \"kernel\"") && lock.contains("name = \"spin\""));
     assert!(!lock.contains("name = \"tools\"") && !lock.contains("name = \"syn\""));
+    assert!(!lock.contains("name = \"labdiff\""));
     assert!(!text(&t, ".cargo/config.toml").contains("[alias]"));
     assert!(t.files.contains_key("rust-toolchain.toml"));
     let kernel_manifest = text(&t, "kernel/Cargo.toml");
@@ -346,8 +348,8 @@ fn git_branches() {
         return;
     }
     let repo = scratch("git");
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .arg("labgit")
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .arg("git")
         .arg(&repo)
         .arg("--root")
         .arg(root())
@@ -407,8 +409,8 @@ fn git_branches() {
     assert!(repo.join("kernel/src/vm.rs").is_file());
     assert_eq!(git(&["status", "--porcelain"]), "");
     // A second export needs --force.
-    let again = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .arg("labgit")
+    let again = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .arg("git")
         .arg(&repo)
         .arg("--root")
         .arg(root())

@@ -1,6 +1,6 @@
 //! The resolver on small sources: what goes, what stays, byte for byte.
 
-use tools::cfgdiff::{resolve, FeatureSet};
+use labdiff::{resolve, FeatureSet};
 
 /// Resolves `src` for the set named `set` ("", "lazy", "cow,mmap", ...).
 fn res(src: &str, set: &str) -> String {
