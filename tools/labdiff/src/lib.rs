@@ -13,6 +13,7 @@ pub mod git;
 pub mod pred;
 pub mod resolve;
 pub mod splice;
+pub mod tidy;
 pub mod tree;
 pub mod udiff;
 

@@ -47,7 +47,7 @@ tools kstack [--log-dir DIR]
 tools qemu-cmd --kernel PATH --fs PATH [--cpus N] [--qemu PROGRAM]
 
 The teaching diff between lab feature sets is a program of its own:
-`make diff`, or `cargo labdiff --help`.
+`make diff`, or `cargo labdiff help`.
 
 Exit status: 0 when every step passed, 1 when one failed, 2 on bad usage.
 ";
