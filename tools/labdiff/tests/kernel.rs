@@ -444,3 +444,33 @@ fn git_branches() {
     assert_eq!(again.status.code(), Some(2));
     fs::remove_dir_all(&repo).unwrap();
 }
+
+/// `make labs` names the repository relative to the workspace root.
+#[test]
+fn git_takes_a_relative_path() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("no git: skipped");
+        return;
+    }
+    let dir = scratch("git-relative");
+    fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .current_dir(&dir)
+        .args(["git", "labs/git", "--root"])
+        .arg(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir.join("labs/git"))
+        .args(["rev-parse", "--verify", "-q", "cow"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let _ = fs::remove_dir_all(&dir);
+}
