@@ -71,7 +71,8 @@ qemu-gdb: all .gdbinit
 	@$(if $(call has-lab,swap,$(FEATURES)),rm -f swap.img && truncate -s $(SWAPMB)M swap.img)
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
-# Host-side tests (aliases in .cargo/config.toml): ABI layouts, mkfs, tools.
+# Host-side tests (aliases in .cargo/config.toml): ABI layouts, mkfs, the
+# runner and the lab diff.
 host-test: setup
 	cargo host-test -q
 
@@ -99,6 +100,8 @@ kernel-%: setup
 	cp $(KERNEL) target/kernels/$*/kernel
 
 RUN := cargo run -q --release -p tools --target host-tuple --
+# The lab diff, a crate of its own (tools/labdiff) with its Rust parser.
+LABDIFF := cargo run -q --release -p labdiff --target host-tuple --
 
 # The lab features a set name turns on, implied ones included: labs-of
 # of `cow,zfod` is `cow lazy zfod`.
@@ -260,13 +263,13 @@ bench: fs.img
 FROM ?=
 TO ?=
 diff:
-	@$(RUN) labdiff --from='$(FROM)' --to='$(TO)'
+	@$(LABDIFF) diff --from='$(FROM)' --to='$(TO)'
 
 # Each configuration as a buildable tree (target/labs/{base,lazy,cow,lazy-cow})
 # and as a branch of the git repository target/labs/git.
 labs:
-	$(RUN) labtree --out target/labs
-	$(RUN) labgit --force target/labs/git
+	$(LABDIFF) tree --out target/labs
+	$(LABDIFF) git --force target/labs/git
 
 clean:
 	cargo clean

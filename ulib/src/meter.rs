@@ -1,6 +1,7 @@
-//! Counting free physical pages from user space, the way usertests does,
-//! for programs that show what the labs save (lazydemo, cowdemo, bench)
-//! and the tests that check it exactly (zfodtest, demandtest).
+//! Counting free physical pages from user space: usertests' own count
+//! (it checks that no test leaked pages), also used by the programs that
+//! show what the labs save (lazydemo, cowdemo, bench) and the tests that
+//! check it exactly (zfodtest, demandtest).
 
 use crate::{close, exit, fork, pipe, println, read, sbrk, wait, write};
 use core::ptr::{read_volatile, write_volatile};
@@ -33,17 +34,18 @@ pub fn resident() {
 /// Counts the free physical pages. A child takes one page at a time with
 /// sbrk until it gets no more, writing a byte into each so the page really
 /// exists even on a lazy kernel (where the end comes as the kernel killing
-/// the child), and sends one byte per page down a pipe.
+/// the child), and sends one byte per page down a pipe. Its failure lines
+/// are usertests', word for word, since usertests counts with this.
 pub fn countfree() -> i32 {
     resident();
     let mut fds = [0i32; 2];
     if pipe(&mut fds) < 0 {
-        println!("meter: pipe() failed in countfree()");
+        println!("pipe() failed in countfree()");
         exit(1);
     }
     let pid = fork();
     if pid < 0 {
-        println!("meter: fork failed in countfree()");
+        println!("fork failed in countfree()");
         exit(1);
     }
     if pid == 0 {
@@ -56,7 +58,7 @@ pub fn countfree() -> i32 {
             // SAFETY: sbrk just gave us this page; its last byte is ours.
             unsafe { write_volatile(a.add(PGSIZE - 1), 1) };
             if write(fds[1], b"x") != 1 {
-                println!("meter: write() failed in countfree()");
+                println!("write() failed in countfree()");
                 exit(1);
             }
         }
@@ -69,7 +71,7 @@ pub fn countfree() -> i32 {
     loop {
         let cc = read(fds[0], &mut c);
         if cc < 0 {
-            println!("meter: read() failed in countfree()");
+            println!("read() failed in countfree()");
             exit(1);
         }
         if cc == 0 {

@@ -13,8 +13,9 @@
 //! Each timed part also starts just after a timer interrupt (`sleep(1)`),
 //! so none falls inside it. If `rdtime` traps, `uptime` stands in.
 //!
-//! Memory is counted in free physical pages, the way usertests does it,
-//! by a helper process (see `Meter`) forked before any workload grows.
+//! Memory is counted in free physical pages with usertests' count
+//! (`ulib::meter::countfree`), by a helper process (see `Meter`) forked
+//! before any workload grows.
 //! With a swap disk that way would count the swap slots too, and write
 //! them all, so there the helper asks swapstat for the kernel's count.
 //! Every workload runs in a child of its own, so each starts from the same
@@ -42,6 +43,7 @@
 use core::ffi::CStr;
 use core::ptr::{read_volatile, write_volatile};
 use ulib::fcntl::{MAP_PRIVATE, PROT_READ, PROT_WRITE};
+use ulib::meter::countfree;
 use ulib::{
     close, exec, exit, fork, fstat, open, pipe, println, read, sbrk, sleep, swapstat, unlink,
     uptime, wait, write, Args, Stat, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
@@ -246,51 +248,6 @@ fn report_failed(name: &str, what: &str) {
     println!("BENCH {} failed {}", name, what);
 }
 
-/// Counts the free physical pages like usertests: a child takes pages
-/// with sbrk until refused (or, on a lazy kernel, killed), writing a byte
-/// into each so it really exists, and sends one byte per page down a pipe.
-fn countfree() -> u64 {
-    let mut fds = [0i32; 2];
-    if pipe(&mut fds) < 0 {
-        die("pipe failed in countfree");
-    }
-    let pid = fork();
-    if pid < 0 {
-        die("fork failed in countfree");
-    }
-    if pid == 0 {
-        close(fds[0]);
-        loop {
-            let a = sbrk(PGSIZE as i32);
-            if failed(a) {
-                break;
-            }
-            // SAFETY: sbrk just gave us this page; its last byte is ours.
-            unsafe { write_volatile(a.add(PGSIZE - 1), 1) };
-            if write(fds[1], b"x") != 1 {
-                die("write failed in countfree");
-            }
-        }
-        exit(0);
-    }
-    close(fds[1]);
-    let mut n = 0;
-    let mut buf = [0u8; 512];
-    loop {
-        let cc = read(fds[0], &mut buf);
-        if cc < 0 {
-            die("read failed in countfree");
-        }
-        if cc == 0 {
-            break;
-        }
-        n += cc as u64;
-    }
-    close(fds[0]);
-    wait(None);
-    n
-}
-
 /// A small helper process that counts free pages on request. Because it
 /// is forked first, its counting child is the same small size every time,
 /// whatever the workload being measured has grown to.
@@ -325,7 +282,7 @@ impl Meter {
                 let n = if swap {
                     swap_free().unwrap_or_else(|| exit(1))
                 } else {
-                    countfree()
+                    countfree() as u64
                 };
                 if write(resp[1], &n.to_ne_bytes()) != 8 {
                     exit(1);

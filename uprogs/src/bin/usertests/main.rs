@@ -10,7 +10,9 @@
 //! child exits with status 0. Some tests make the kernel print a
 //! `usertrap()` line for a process it killed; that is expected whenever the
 //! test still reports OK. Around the whole run, the number of free physical
-//! pages is measured twice; fewer at the end means the kernel leaked memory.
+//! pages is measured twice (`ulib::meter::countfree`, which also makes this
+//! program's image resident first, for demand paging); fewer at the end
+//! means the kernel leaked memory.
 //!
 //! Tests that hand the kernel deliberately bad pointers or sizes use the raw
 //! calls in `ulib::sys`; tests that must fault or must really touch memory
@@ -26,8 +28,9 @@ mod slow;
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use ulib::fs::BSIZE;
+use ulib::meter::countfree;
 use ulib::param::MAXOPBLOCKS;
-use ulib::{close, exit, fork, pipe, print, println, read, sbrk, wait, write, Args};
+use ulib::{exit, fork, print, println, sbrk, wait, Args};
 
 ulib::entry!(main);
 
@@ -152,66 +155,6 @@ fn runtests(tests: &[Test], justone: Option<&[u8]>) -> bool {
         }
     }
     false
-}
-
-/// Counts the free physical pages: a child takes pages with sbrk until the
-/// kernel says no, touching each one so it really exists, and reports one
-/// byte per page down a pipe. A child does it because with lazy allocation
-/// running out of memory kills the process instead of failing sbrk.
-/// First this program's image is made resident (ulib::meter::resident):
-/// with demand-paged exec the pages of the code that runs the tests would
-/// come in between the two counts and look lost.
-fn countfree() -> i32 {
-    ulib::meter::resident();
-    let mut fds = [0i32; 2];
-    if pipe(&mut fds) < 0 {
-        println!("pipe() failed in countfree()");
-        exit(1);
-    }
-
-    let pid = fork();
-    if pid < 0 {
-        println!("fork failed in countfree()");
-        exit(1);
-    }
-
-    if pid == 0 {
-        close(fds[0]);
-        loop {
-            let a = brk(4096);
-            if a == usize::MAX {
-                break;
-            }
-            // SAFETY: sbrk just gave us this page; its last byte is ours.
-            unsafe { poke(a + 4096 - 1, 1) };
-            if write(fds[1], b"x") != 1 {
-                println!("write() failed in countfree()");
-                exit(1);
-            }
-        }
-        exit(0);
-    }
-
-    close(fds[1]);
-
-    let mut n = 0;
-    loop {
-        let mut c = [0u8; 1];
-        let cc = read(fds[0], &mut c);
-        if cc < 0 {
-            println!("read() failed in countfree()");
-            exit(1);
-        }
-        if cc == 0 {
-            break;
-        }
-        n += 1;
-    }
-
-    close(fds[0]);
-    wait(None);
-
-    n
 }
 
 /// The 2020 order's tests, one by one; true as soon as one fails.

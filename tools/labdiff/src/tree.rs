@@ -101,7 +101,7 @@ pub fn workspace_tree(root: &Path, set: &FeatureSet) -> Result<(Tree, Vec<String
     let manifest = read("Cargo.toml")?.ok_or("no Cargo.toml at the workspace root")?;
     // The same in every set, so trees differ only in kernel/.
     let header = "# The kernel with its lab features resolved into plain source (written\n\
-                  # by `tools labtree`): `cargo build --release` builds it as it reads.\n";
+                  # by `labdiff tree`): `cargo build --release` builds it as it reads.\n";
     let manifest = reduce_manifest(&manifest).map_err(|e| format!("Cargo.toml: {e}"))?;
     tree.add("Cargo.toml", format!("{header}{manifest}"));
     if let Some(t) = read("rust-toolchain.toml")? {

@@ -54,6 +54,10 @@ pub fn export(repo: &Path, branches: &[(String, Tree, String)]) -> Result<(), St
         return Err("no branches to export".into());
     };
     fs::create_dir_all(repo).map_err(|e| format!("{}: {e}", repo.display()))?;
+    // Absolute: git runs in other directories with GIT_DIR pointing here.
+    let repo = &repo
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", repo.display()))?;
     git(repo, &["init", "-q"], &[])?;
     git(
         repo,

@@ -1,5 +1,6 @@
 //! The resolver: parses a file with syn, decides every `cfg`/`cfg_attr`
-//! for one feature set, and splices the original text.
+//! for one feature set, and splices the original text; then `tidy`
+//! cleans up what the removals left.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -11,6 +12,7 @@ use syn::{AttrStyle, Attribute, Expr, Meta};
 
 use super::pred::{eval, FeatureSet, Tri, LAB_FEATURES};
 use super::splice::{self, Edit, Kind, Lines};
+use super::tidy;
 
 /// A file as it reads for one feature set.
 #[derive(Debug)]
@@ -64,8 +66,11 @@ pub fn resolve(src: &str, set: &FeatureSet) -> Result<Resolved, ParseError> {
         warnings: Vec::new(),
     };
     r.visit_file(&file);
-    let text = splice::apply(body, r.edits);
+    let (text, marks) = splice::apply_marked(body, r.edits, &[]);
     syn::parse_file(&text).map_err(|e| parse_error(e, "the resolved text does not parse"))?;
+    // What the cfgs leave behind that no one would write for this
+    // configuration alone: dead flags, bare blocks, allows for nothing.
+    let text = tidy::tidy(text, marks);
     Ok(Resolved {
         text: format!("{bom}{text}"),
         warnings: r.warnings,
@@ -139,7 +144,14 @@ impl Resolver<'_> {
                 Outcome::Keep => {}
                 Outcome::RemoveNode => remove = true,
                 Outcome::Drop => {
-                    let (start, end) = splice::attr_extent(self.src, a, b);
+                    // A comment between the node's attributes, just above a
+                    // cfg_attr that goes, was about that cfg_attr.
+                    let node_start = attrs.first().map_or(s, |f| self.range(f.span()).0.min(s));
+                    let (start, end) = if name == "cfg_attr" {
+                        splice::attr_extent_with_comment(self.src, a, b, node_start)
+                    } else {
+                        splice::attr_extent(self.src, a, b)
+                    };
                     attr_edits.push(Edit {
                         start,
                         end,

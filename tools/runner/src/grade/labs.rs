@@ -349,9 +349,9 @@ mod tests {
     use crate::grade::checks::LineRegex;
 
     /// The 2020 order that `usertests -2020` runs, read from its source.
-    const ORDER_SRC: &str = include_str!("../../../uprogs/src/bin/usertests/lab2020.rs");
-    const QUICK_SRC: &str = include_str!("../../../uprogs/src/bin/usertests/quick.rs");
-    const SLOW_SRC: &str = include_str!("../../../uprogs/src/bin/usertests/slow.rs");
+    const ORDER_SRC: &str = include_str!("../../../../uprogs/src/bin/usertests/lab2020.rs");
+    const QUICK_SRC: &str = include_str!("../../../../uprogs/src/bin/usertests/quick.rs");
+    const SLOW_SRC: &str = include_str!("../../../../uprogs/src/bin/usertests/slow.rs");
 
     fn quoted_lines(src: &str, prefix: &str) -> Vec<String> {
         src.lines()

@@ -4,14 +4,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tools::cfgdiff::tree::{kernel_tree, workspace_tree, Tree};
-use tools::cfgdiff::udiff::{diff_trees, write_summary};
-use tools::cfgdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
+use labdiff::tree::{kernel_tree, workspace_tree, Tree};
+use labdiff::udiff::{diff_trees, write_summary};
+use labdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
 
-/// The workspace root, one up from this package.
+/// The workspace root: this package is tools/labdiff in it.
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .unwrap()
         .into()
 }
@@ -88,7 +89,10 @@ fn the_labs_read_as_expected() {
     let both = tree("lazy,cow");
     let vm = text(&base, "kernel/src/vm.rs");
     assert!(!vm.contains("fn uvmfault"));
-    assert!(vm.contains("#[allow(unused_variables)]\nfn user_page"));
+    // Base needs no `sz` in user_page: the parameter says so by its name.
+    assert!(
+        vm.contains("\nfn user_page(pagetable: PageTable, _sz: usize, va0: usize, write: bool)")
+    );
     assert!(text(&lazy, "kernel/src/vm.rs").contains("fn uvmlazyalloc"));
     assert!(!text(&lazy, "kernel/src/vm.rs").contains("fn uvmcowcopy"));
     assert!(text(&cow, "kernel/src/vm.rs").contains("fn uvmcowcopy"));
@@ -96,8 +100,27 @@ fn the_labs_read_as_expected() {
     assert!(!text(&base, "kernel/src/kalloc.rs").contains("REFCNT"));
     let both_vm = text(&both, "kernel/src/vm.rs");
     assert!(both_vm.contains("fn uvmlazyalloc") && both_vm.contains("fn uvmcowcopy"));
-    // With both labs nothing needs allow(unused_variables) on uvmfault.
-    assert!(!both_vm.contains("#[allow(unused_variables)]\npub fn uvmfault"));
+    // With both labs uvmfault uses every parameter.
+    assert!(both_vm
+        .contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool)"));
+    assert!(text(&cow, "kernel/src/vm.rs")
+        .contains("\npub fn uvmfault(pagetable: PageTable, _sz: usize,"));
+    // No view of one lab keeps what only the cfgs needed: an allow for
+    // variables some other configuration uses, the comment about it, or
+    // a bare block from a `#[cfg] { ... }` (growproc, kalloc, syscalls).
+    for set in ["", "lazy", "cow", "mmap", "zfod", "demand", "swap"] {
+        let t = tree(set);
+        let vm = text(&t, "kernel/src/vm.rs");
+        assert!(!vm.contains("allow(unused_variables)"), "{set}");
+        assert!(!vm.contains("matters only to"), "{set}");
+        let proc = text(&t, "kernel/src/proc.rs");
+        assert!(!proc.contains("        {\n            sz = "), "{set}");
+        let kalloc = text(&t, "kernel/src/kalloc.rs");
+        assert!(!kalloc.contains("    {\n        kmem.nfree"), "{set}");
+    }
+    let mmap = tree("mmap");
+    let syscall = text(&mmap, "kernel/src/syscall.rs");
+    assert!(syscall.contains("    t[SYS_CLOSE] = Some(sys_close);\n    t[SYS_MMAP]"));
     assert!(text(&base, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(d.pagetable()"));
     assert!(!text(&lazy, "kernel/src/proc.rs").contains("crate::vm::uvmalloc(d.pagetable()"));
 }
@@ -119,8 +142,11 @@ fn zfod_reads_as_a_lab_on_lazy() {
     assert!(!text(&lazy, "kernel/src/vm.rs").contains("zero_page"));
     assert!(!text(&tree("lazy,cow,mmap"), "kernel/src/vm.rs").contains("zero_page"));
     // With zfod, uvmfault uses `write` too.
-    assert!(text(&lazy, "kernel/src/vm.rs").contains("#[allow(unused_variables)]\npub fn uvmfault"));
-    assert!(!vm.contains("#[allow(unused_variables)]\npub fn uvmfault"));
+    assert!(text(&lazy, "kernel/src/vm.rs")
+        .contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, _write: bool)"));
+    assert!(
+        vm.contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool)")
+    );
 }
 
 /// demand's diff: its module, exec, the fault path, and the system calls
@@ -232,9 +258,9 @@ fn diff_summaries() {
 
 #[test]
 fn cli_prints_diff_and_summary() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
         .args([
-            "labdiff", "--color", "never", "--from=", "--to", "cow", "--root",
+            "diff", "--color", "never", "--from=", "--to", "cow", "--root",
         ])
         .arg(root())
         .output()
@@ -250,9 +276,9 @@ fn cli_prints_diff_and_summary() {
     assert!(s.contains("\nkernel/src/vm.rs     | +"));
     assert!(!s.contains('\x1b'));
     // --stat, and colour on request.
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
         .args([
-            "labdiff",
+            "diff",
             "--stat",
             "--color=always",
             "lazy",
@@ -266,8 +292,8 @@ fn cli_prints_diff_and_summary() {
     assert!(!s.contains("@@"));
     assert!(s.contains("kernel/src/kalloc.rs | \x1b[32m+"));
     // Bad sets are usage errors.
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .args(["labdiff", "huge"])
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .args(["diff", "huge"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -277,8 +303,8 @@ fn cli_prints_diff_and_summary() {
 /// feature the kernel may not have cfgs for yet (then the diff is empty).
 #[test]
 fn cli_diffs_to_mmap() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .args(["labdiff", "--from=", "--to=mmap", "--color=never", "--root"])
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .args(["diff", "--from=", "--to=mmap", "--color=never", "--root"])
         .arg(root())
         .output()
         .unwrap();
@@ -297,8 +323,8 @@ fn cli_diffs_to_mmap() {
     }
     // Every set of three spellings gives the same diff.
     let stat = |from: &str, to: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-            .args(["labdiff", "--stat", "--color=never", from, to, "--root"])
+        let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .args(["diff", "--stat", "--color=never", from, to, "--root"])
             .arg(root())
             .output()
             .unwrap();
@@ -320,6 +346,7 @@ fn workspace_tree_stands_alone() {
     let lock = text(&t, "Cargo.lock");
     assert!(lock.contains("name = \"kernel\"") && lock.contains("name = \"spin\""));
     assert!(!lock.contains("name = \"tools\"") && !lock.contains("name = \"syn\""));
+    assert!(!lock.contains("name = \"labdiff\""));
     assert!(!text(&t, ".cargo/config.toml").contains("[alias]"));
     assert!(t.files.contains_key("rust-toolchain.toml"));
     let kernel_manifest = text(&t, "kernel/Cargo.toml");
@@ -346,8 +373,8 @@ fn git_branches() {
         return;
     }
     let repo = scratch("git");
-    let out = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .arg("labgit")
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .arg("git")
         .arg(&repo)
         .arg("--root")
         .arg(root())
@@ -407,8 +434,8 @@ fn git_branches() {
     assert!(repo.join("kernel/src/vm.rs").is_file());
     assert_eq!(git(&["status", "--porcelain"]), "");
     // A second export needs --force.
-    let again = Command::new(env!("CARGO_BIN_EXE_tools"))
-        .arg("labgit")
+    let again = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .arg("git")
         .arg(&repo)
         .arg("--root")
         .arg(root())
@@ -416,4 +443,34 @@ fn git_branches() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
     fs::remove_dir_all(&repo).unwrap();
+}
+
+/// `make labs` names the repository relative to the workspace root.
+#[test]
+fn git_takes_a_relative_path() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("no git: skipped");
+        return;
+    }
+    let dir = scratch("git-relative");
+    fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
+        .current_dir(&dir)
+        .args(["git", "labs/git", "--root"])
+        .arg(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir.join("labs/git"))
+        .args(["rev-parse", "--verify", "-q", "cow"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let _ = fs::remove_dir_all(&dir);
 }

@@ -41,14 +41,15 @@ pub struct Tally {
     pub failed: Vec<String>,
 }
 
+/// The workspace root: this package is tools/runner in it.
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors().nth(2).unwrap_or(here).to_path_buf()
+}
+
 /// `target/test-logs` at the workspace root.
 pub fn default_log_dir() -> PathBuf {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR"));
-    tools
-        .parent()
-        .unwrap_or(tools)
-        .join("target")
-        .join("test-logs")
+    workspace_root().join("target").join("test-logs")
 }
 
 /// Runs every suite in turn and prints the closing `N passed, N failed` line.

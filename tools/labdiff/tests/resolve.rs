@@ -1,6 +1,6 @@
 //! The resolver on small sources: what goes, what stays, byte for byte.
 
-use tools::cfgdiff::{resolve, FeatureSet};
+use labdiff::{resolve, FeatureSet};
 
 /// Resolves `src` for the set named `set` ("", "lazy", "cow,mmap", ...).
 fn res(src: &str, set: &str) -> String {
@@ -159,7 +159,7 @@ mod lazy {
     assert_eq!(res(src, "cow"), "");
     assert_eq!(
         res(src, "lazy"),
-        "mod lazy {\n    fn only() {\n        {\n            x();\n        }\n    }\n}\n"
+        "mod lazy {\n    fn only() {\n        x();\n    }\n}\n"
     );
     assert_eq!(
         res(src, "lazy,cow"),
@@ -197,7 +197,7 @@ fn f() {
     );
     assert_eq!(
         res(src, "lazy"),
-        "fn f() {\n    a();\n    // Why the block is here.\n    {\n        b();\n    }\n    \
+        "fn f() {\n    a();\n    // Why the block is here.\n    b();\n    \
          let x = 2;\n    c(x);\n}\n"
     );
     assert_eq!(
@@ -294,7 +294,7 @@ struct E;
 ";
     assert_eq!(
         res(src, ""),
-        "#[allow(unused_variables)]\nfn f(x: u8) {}\nstruct A;\nstruct B;\nstruct C;\n\
+        "fn f(_x: u8) {}\nstruct A;\nstruct B;\nstruct C;\n\
          #[derive(Default)] struct D;\n#[cfg_attr(test, derive(Debug))]\nstruct E;\n"
     );
     assert_eq!(
@@ -521,4 +521,240 @@ fn lazy_demand() {}
             "{set:?}"
         );
     }
+}
+
+// What the cfgs leave behind, tidied: each of these shapes once came out
+// of the resolver as it is in the source, minus the cfg lines.
+
+/// usertrap's old base view: `let resolved = false;` and a condition
+/// `which == Intr::None && !resolved`.
+#[test]
+fn dead_flag_in_a_condition_goes() {
+    let src = "\
+fn usertrap() {
+    which = devintr();
+    // The labs map pages on demand: a fault they resolve is no error.
+    #[cfg(feature = \"lazy\")]
+    let resolved = which == Intr::None && pagefault(p, scause);
+    #[cfg(not(feature = \"lazy\"))]
+    let resolved = false;
+    if which == Intr::None && !resolved {
+        report();
+    }
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "fn usertrap() {\n    which = devintr();\n    if which == Intr::None {\n        \
+         report();\n    }\n}\n"
+    );
+    assert_eq!(
+        res(src, "lazy"),
+        "fn usertrap() {\n    which = devintr();\n    \
+         // The labs map pages on demand: a fault they resolve is no error.\n    \
+         let resolved = which == Intr::None && pagefault(p, scause);\n    \
+         if which == Intr::None && !resolved {\n        report();\n    }\n}\n"
+    );
+}
+
+/// A constant `if` becomes the branch that runs, or goes.
+#[test]
+fn dead_flag_branches_fold() {
+    let src = "\
+fn f() {
+    #[cfg(not(feature = \"cow\"))]
+    let shared = false;
+    #[cfg(feature = \"cow\")]
+    let shared = share();
+    if shared {
+        a();
+    } else {
+        b();
+    }
+    if !shared {
+        c();
+    }
+    if shared {
+        d();
+    }
+    if shared || ready() {
+        e();
+    }
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "fn f() {\n    b();\n    c();\n    if ready() {\n        e();\n    }\n}\n"
+    );
+    // Where the flag's operand is not the one that decides, the flag stays.
+    let src = "\
+fn f() {
+    #[cfg(not(feature = \"cow\"))]
+    let shared = false;
+    #[cfg(feature = \"cow\")]
+    let shared = share();
+    if ready() && shared {
+        a();
+    }
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "fn f() {\n    let shared = false;\n    if ready() && shared {\n        a();\n    }\n}\n"
+    );
+}
+
+/// A flag with another use, or one the author wrote, is not touched.
+#[test]
+fn flags_used_otherwise_stay() {
+    let src = "\
+fn f() {
+    let done = false;
+    if !done {
+        a();
+    }
+    #[cfg(feature = \"cow\")]
+    b();
+    let quiet = false;
+    log(quiet);
+    if !quiet {
+        c();
+    }
+}
+";
+    assert_eq!(
+        res(src, ""),
+        "fn f() {\n    let done = false;\n    if !done {\n        a();\n    }\n    \
+         let quiet = false;\n    log(quiet);\n    if !quiet {\n        c();\n    }\n}\n"
+    );
+}
+
+/// uvmcopy's old cow view: a `#[cfg] { ... }` block left bare.
+#[test]
+fn bare_block_from_a_true_cfg_folds() {
+    let src = "\
+fn uvmcopy() {
+    for i in 0..n {
+        let pa = pte.pa();
+        // Share the page instead of copying it.
+        #[cfg(feature = \"cow\")]
+        {
+            let mut flags = pte.flags();
+            if flags.contains(W) {
+                flags = flags - W;
+            }
+            share(pa, flags);
+        }
+        #[cfg(not(feature = \"cow\"))]
+        let copied = copy(pa);
+        #[cfg(not(feature = \"cow\"))]
+        if copied.is_err() {
+            return;
+        }
+    }
+}
+";
+    assert_eq!(
+        res(src, "cow"),
+        "fn uvmcopy() {\n    for i in 0..n {\n        let pa = pte.pa();\n        \
+         // Share the page instead of copying it.\n        let mut flags = pte.flags();\n        \
+         if flags.contains(W) {\n            flags = flags - W;\n        }\n        \
+         share(pa, flags);\n    }\n}\n"
+    );
+    // Also in a static's initialiser.
+    let src = "\
+static T: [u8; 2] = {
+    let mut t = [0; 2];
+    #[cfg(feature = \"mmap\")]
+    {
+        t[1] = 1;
+    }
+    t
+};
+";
+    assert_eq!(
+        res(src, "mmap"),
+        "static T: [u8; 2] = {\n    let mut t = [0; 2];\n    t[1] = 1;\n    t\n};\n"
+    );
+}
+
+/// A block whose `let` would outlive it, and the author's own blocks, stay.
+#[test]
+fn bare_blocks_that_scope_stay() {
+    let src = "\
+fn f() {
+    #[cfg(feature = \"cow\")]
+    {
+        let g = lock();
+        work(&g);
+    }
+    after();
+    {
+        let g = lock();
+    }
+    {
+        a();
+    }
+    #[cfg(feature = \"lazy\")]
+    z();
+}
+";
+    let cow = res(src, "cow");
+    assert_eq!(
+        cow,
+        "fn f() {\n    {\n        let g = lock();\n        work(&g);\n    }\n    after();\n    \
+         {\n        let g = lock();\n    }\n    {\n        a();\n    }\n}\n"
+    );
+}
+
+/// An allow from a true cfg_attr: unused parameters get `_` names, the
+/// allow and the comment about it go. An allow the author wrote stays.
+#[test]
+fn allow_unused_from_cfg_attr_becomes_underscores() {
+    let src = "\
+/// Resolves a fault.
+#[cfg(any(feature = \"lazy\", feature = \"cow\"))]
+// `sz` matters only to lazy, `write` only to cow.
+#[cfg_attr(not(all(feature = \"lazy\", feature = \"cow\")), allow(unused_variables))]
+fn fault(sz: usize, va: usize, write: bool) -> bool {
+    #[cfg(feature = \"lazy\")]
+    if va < sz {
+        return true;
+    }
+    #[cfg(feature = \"cow\")]
+    if write {
+        println!(\"{va:#x}\");
+    }
+    false
+}
+#[cfg_attr(feature = \"lazy\", allow(unused_variables))]
+fn used(a: u8) -> u8 {
+    a
+}
+#[allow(unused_variables)]
+fn mine(a: u8) {}
+";
+    let tail = "#[allow(unused_variables)]\nfn mine(a: u8) {}\n";
+    let used = "fn used(a: u8) -> u8 {\n    a\n}\n";
+    assert_eq!(
+        res(src, "lazy"),
+        format!(
+            "/// Resolves a fault.\nfn fault(sz: usize, va: usize, _write: bool) -> bool {{\n    \
+             if va < sz {{\n        return true;\n    }}\n    false\n}}\n{used}{tail}"
+        )
+    );
+    assert_eq!(
+        res(src, "cow"),
+        format!(
+            "/// Resolves a fault.\nfn fault(_sz: usize, va: usize, write: bool) -> bool {{\n    \
+             if write {{\n        println!(\"{{va:#x}}\");\n    }}\n    false\n}}\n{used}{tail}"
+        )
+    );
+    let both = res(src, "lazy,cow");
+    assert!(
+        both.starts_with("/// Resolves a fault.\nfn fault(sz: usize, va: usize, write: bool)"),
+        "{both}"
+    );
+    assert!(!both.contains("matters only"), "{both}");
+    assert!(both.ends_with(&format!("{used}{tail}")), "{both}");
 }

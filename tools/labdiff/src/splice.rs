@@ -54,20 +54,20 @@ fn is_hspace(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
-fn is_blank(s: &str) -> bool {
+pub fn is_blank(s: &str) -> bool {
     s.chars().all(|c| is_hspace(c) || c == '\r')
 }
 
-fn line_start(t: &str, pos: usize) -> usize {
+pub fn line_start(t: &str, pos: usize) -> usize {
     t[..pos].rfind('\n').map_or(0, |i| i + 1)
 }
 
-fn line_end(t: &str, pos: usize) -> usize {
+pub fn line_end(t: &str, pos: usize) -> usize {
     t[pos..].find('\n').map_or(t.len(), |i| pos + i)
 }
 
 /// Start of the next line after the one holding `pos` (or the text's end).
-fn next_line(t: &str, pos: usize) -> usize {
+pub fn next_line(t: &str, pos: usize) -> usize {
     (line_end(t, pos) + 1).min(t.len())
 }
 
@@ -115,6 +115,26 @@ pub fn node_extent(t: &str, s: usize, e: usize) -> (usize, usize) {
     }
     let end = next_line(t, e);
     collapse_blank(t, start, end)
+}
+
+/// As `attr_extent`, taking along the `//` comment lines right above the
+/// attribute when they sit inside its node (after `node_start`, so below
+/// another attribute or a doc comment): such a comment speaks of the
+/// attribute, not of the node.
+pub fn attr_extent_with_comment(t: &str, s: usize, e: usize, node_start: usize) -> (usize, usize) {
+    let (mut start, end) = attr_extent(t, s, e);
+    if start != line_start(t, s) {
+        return (start, end);
+    }
+    let indent = &t[start..s];
+    while start > node_start {
+        let (p, line) = prev_line(t, start);
+        if p < node_start || !is_own_comment(line, indent) {
+            break;
+        }
+        start = p;
+    }
+    (start, end)
 }
 
 /// An attribute going away: its whole line when it is alone there.
@@ -169,9 +189,29 @@ fn collapse_blank(t: &str, s: usize, e: usize) -> (usize, usize) {
 
 /// Applies the edits. Overlapping removals merge; an edit inside a
 /// removal is dropped with it.
-pub fn apply(t: &str, mut edits: Vec<Edit>) -> String {
+pub fn apply(t: &str, edits: Vec<Edit>) -> String {
+    apply_marked(t, edits, &[]).0
+}
+
+/// Where an edit left its trace in the new text: `[at, end)` is what a
+/// `Replace` put there, or an empty range where something went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub at: usize,
+    pub end: usize,
+    /// Set for the text of a `Replace`.
+    pub replaced: bool,
+}
+
+/// As `apply`, also returning a mark for each edit applied and `old`
+/// (marks on `t`) carried over to the new text; an old mark inside an
+/// edit moves to that edit's place.
+pub fn apply_marked(t: &str, mut edits: Vec<Edit>, old: &[Mark]) -> (String, Vec<Mark>) {
     edits.sort_by_key(|e| (e.start, std::cmp::Reverse(e.end)));
     let mut out = String::with_capacity(t.len());
+    let mut marks = Vec::new();
+    // (old start, old end, new start, new end) of each applied edit.
+    let mut moved: Vec<(usize, usize, usize, usize)> = Vec::new();
     let mut pos = 0;
     for ed in edits {
         if ed.end <= pos && ed.start < pos {
@@ -179,13 +219,44 @@ pub fn apply(t: &str, mut edits: Vec<Edit>) -> String {
         }
         let start = ed.start.max(pos);
         out.push_str(&t[pos..start]);
-        if let Kind::Replace(text) = &ed.kind {
+        let at = out.len();
+        let replaced = if let Kind::Replace(text) = &ed.kind {
             out.push_str(text);
-        }
+            true
+        } else {
+            false
+        };
+        marks.push(Mark {
+            at,
+            end: out.len(),
+            replaced,
+        });
         pos = pos.max(ed.end);
+        moved.push((start, pos, at, out.len()));
     }
     out.push_str(&t[pos..]);
-    out
+    let map = |p: usize| -> usize {
+        let mut shift: isize = 0;
+        for &(s, e, ns, ne) in &moved {
+            if p < s {
+                break;
+            }
+            if p < e || (p == e && s == e) {
+                return ns;
+            }
+            shift = ne as isize - e as isize;
+        }
+        (p as isize + shift) as usize
+    };
+    for m in old {
+        let (at, end) = (map(m.at), map(m.end));
+        marks.push(Mark {
+            at,
+            end: end.max(at),
+            replaced: m.replaced && end - at == m.end - m.at,
+        });
+    }
+    (out, marks)
 }
 
 #[cfg(test)]

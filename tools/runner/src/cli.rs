@@ -18,8 +18,6 @@ commands:
   kstack     the kernel-stack high-water table of the test logs
   fuzz       run the fuzz program with fresh seeds for a while
              (see `tools fuzz --help`)
-  labdiff    the teaching diff between two lab feature sets; with labtree,
-             labgit, labresolve (see `tools labdiff --help`)
   grade      the course-style grader for a lab (see `tools grade --help`)
   bench      time and memory of each feature set (see `tools bench --help`)
   crash      kill xv6 mid-write, reboot, check the disk (see `tools crash --help`)
@@ -47,6 +45,9 @@ tools kstack [--log-dir DIR]
            the kernel-stack high-water table of every suite log
 
 tools qemu-cmd --kernel PATH --fs PATH [--cpus N] [--qemu PROGRAM]
+
+The teaching diff between lab feature sets is a program of its own:
+`make diff`, or `cargo labdiff help`.
 
 Exit status: 0 when every step passed, 1 when one failed, 2 on bad usage.
 ";
@@ -219,7 +220,6 @@ pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
             writeln!(out, "{}", qemu::shell_line(&o.qemu, &args)).map_err(|e| e.to_string())?;
             Ok(0)
         }),
-        "labdiff" | "labtree" | "labgit" | "labresolve" => crate::cfgdiff::cli::run(cmd, rest, out),
         "grade" => crate::grade::run(rest, out),
         "fuzz" => crate::fuzzrun::run(rest, out),
         "kstack" => parse(rest).and_then(|o| {

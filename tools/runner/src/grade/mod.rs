@@ -14,7 +14,7 @@ pub mod labs;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::qemu;
 use crate::runner;
@@ -142,8 +142,7 @@ fn lab_names() -> String {
 
 /// The repository's root, where the course's students keep time.txt.
 fn repo_root() -> PathBuf {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR"));
-    tools.parent().unwrap_or(tools).to_path_buf()
+    crate::runner::workspace_root()
 }
 
 /// Where grade logs go unless told: target/grade-logs at the workspace root.

@@ -1,4 +1,4 @@
-//! `tools labdiff`, `labtree`, `labgit`, `labresolve`.
+//! The `labdiff` program: `diff`, `tree`, `git`, `resolve`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,31 +8,37 @@ use super::tree::{kernel_tree, workspace_tree};
 use super::{git, resolve, udiff};
 
 pub const USAGE: &str = "\
-The lab diff: the kernel's `lazy`, `cow`, `mmap`, `zfod` and `demand`
-features resolved into plain source. A SET is `base` (or empty) or some lab
-features joined by `,`, `-` or `+` in any order: `lazy`, `cow`, `mmap`,
-`lazy,cow`, `cow-mmap`, `lazy,cow,mmap`, `demand`, ... `zfod` implies `lazy`
-(as for cargo): the set `zfod` is `lazy-zfod`, so `lazy` to `zfod` is the
-zfod lab alone. `demand` implies nothing: `base` to `demand` is its lab.
+usage: labdiff <command> [options]
 
-tools labdiff [--root DIR] [--color auto|always|never] [--stat] [FROM] TO
-tools labdiff [--root DIR] --from SET --to SET
+The lab diff: the kernel's `lazy`, `cow`, `mmap`, `zfod`, `demand` and
+`swap` features resolved into plain source. A SET is `base` (or empty) or
+some lab features joined by `,`, `-` or `+` in any order: `lazy`, `cow`,
+`mmap`, `lazy,cow`, `cow-mmap`, `lazy,cow,mmap`, `demand`, ... `zfod`
+implies `lazy` (as for cargo): the set `zfod` is `lazy-zfod`, so `lazy` to
+`zfod` is the zfod lab alone. `demand` implies nothing: `base` to `demand`
+is its lab.
+
+labdiff diff [--root DIR] [--color auto|always|never] [--stat] [FROM] TO
+labdiff diff [--root DIR] --from SET --to SET
   the unified diff of kernel/ from FROM to TO (each base if not given),
   then one line per changed file and a total; --stat shows only those
-tools labtree [--root DIR] --out DIR [SET ...]
+labdiff tree [--root DIR] --out DIR [SET ...]
   writes each SET (default all 48) as DIR/NAME (base, lazy, cow,
   lazy-cow, mmap, lazy-mmap, cow-mmap, lazy-cow-mmap, lazy-zfod,
   lazy-cow-zfod, lazy-mmap-zfod, lazy-cow-mmap-zfod, then each of those
-  twelve with demand: demand, lazy-demand, ..., lazy-cow-mmap-zfod-demand):
+  twelve with demand: demand, lazy-demand, ..., lazy-cow-mmap-zfod-demand,
+  then all 24 with swap):
   the resolved kernel in a workspace of its own, which
   `cargo build --release` builds with no --features
-tools labgit [--root DIR] [--force] REPO
+labdiff git [--root DIR] [--force] REPO
   a new git repository at REPO with one branch per set (the 48 names
   above) off one empty root commit: `git diff base cow` is the cow lab,
   `git diff base mmap` the mmap lab; --force first deletes an earlier REPO
   (one that has a .git)
-tools labresolve [--features SET] FILE
+labdiff resolve [--features SET] FILE
   prints one Rust file as it reads for SET
+labdiff help
+  shows this text
 
 --root DIR is the workspace root (default: the current directory).
 ";
@@ -104,7 +110,7 @@ fn use_color(o: &Opts) -> Result<bool, String> {
 
 fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("tools: warning: {w}");
+        eprintln!("labdiff: warning: {w}");
     }
 }
 
@@ -159,7 +165,7 @@ fn labtree(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
 
 fn labgit(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
     let [repo] = o.positional.as_slice() else {
-        return Err("labgit wants one REPO path".into());
+        return Err("git wants one REPO path".into());
     };
     let repo = Path::new(repo);
     if o.force && repo.join(".git").is_dir() {
@@ -189,7 +195,7 @@ fn labgit(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
 
 fn labresolve(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
     let [file] = o.positional.as_slice() else {
-        return Err("labresolve wants one FILE".into());
+        return Err("resolve wants one FILE".into());
     };
     let set = FeatureSet::parse(o.features.as_deref().unwrap_or(""))?;
     let src = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
@@ -205,18 +211,38 @@ fn labresolve(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
     Ok(0)
 }
 
-/// Runs one of the lab commands; `Err` is bad usage or a failure.
+/// Runs one of the commands; `Err` is bad usage or a failure.
 pub fn run(cmd: &str, args: &[String], out: &mut dyn Write) -> Result<i32, String> {
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        out.write_all(USAGE.as_bytes()).map_err(|e| e.to_string())?;
-        return Ok(0);
+    let help = |out: &mut dyn Write| {
+        out.write_all(USAGE.as_bytes())
+            .map(|_| 0)
+            .map_err(|e| e.to_string())
+    };
+    if matches!(cmd, "help" | "-h" | "--help") || args.iter().any(|a| a == "--help" || a == "-h") {
+        return help(out);
     }
     let o = parse(args)?;
     match cmd {
-        "labdiff" => labdiff(o, out),
-        "labtree" => labtree(o, out),
-        "labgit" => labgit(o, out),
-        "labresolve" => labresolve(o, out),
+        "diff" => labdiff(o, out),
+        "tree" => labtree(o, out),
+        "git" => labgit(o, out),
+        "resolve" => labresolve(o, out),
         _ => Err(format!("unknown command {cmd:?}")),
+    }
+}
+
+/// Runs `labdiff` with these arguments; returns the exit status (0, or 2
+/// on bad usage or a failure, with the message on stderr).
+pub fn main_with(args: &[String], out: &mut dyn Write) -> i32 {
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => ("help", args),
+    };
+    match run(cmd, rest, out) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("labdiff: {msg}\n(run `labdiff help` for usage)");
+            2
+        }
     }
 }

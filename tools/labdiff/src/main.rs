@@ -1,0 +1,5 @@
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = labdiff::cli::main_with(&args, &mut std::io::stdout());
+    std::process::exit(code);
+}
