@@ -103,6 +103,13 @@ one by full name (break kernel::uart::reg). Other locations (file:line,
                 return
             if full:
                 loc = " ".join([full[0]] + words[1:])
+                try:
+                    gdb.decode_line(full[0])
+                except gdb.error:
+                    raise gdb.GdbError(
+                        f"{words[0]} ({full[0]}) has no code in this kernel:"
+                        " left out by this FEATURES set, or optimised away"
+                    ) from None
         if not loc:
             # As gdb's own break with no location: the selected frame's pc.
             loc = f"*{gdb.selected_frame().pc():#x}"
