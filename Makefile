@@ -15,8 +15,12 @@ QEMU ?= qemu-system-riscv64
 UPROGS := $(sort $(basename $(notdir $(wildcard uprogs/src/bin/*))))
 
 CARGO_FEATURES := $(if $(strip $(FEATURES)),--features $(FEATURES),)
+# The feature set's name, as in target/kernels/SET (base: none).
+SET := $(if $(strip $(FEATURES)),$(strip $(FEATURES)),base)
+# What QEMU boots: the kernel just built; qemu-gdb boots its own copy.
+QEMUKERNEL = $(KERNEL)
 
-QEMUOPTS = -machine virt -bios none -kernel $(KERNEL) -m 128M -smp $(CPUS) -nographic
+QEMUOPTS = -machine virt -bios none -kernel $(QEMUKERNEL) -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
@@ -29,7 +33,7 @@ QEMUOPTS += $(if $(call has-lab,swap,$(FEATURES)),-drive file=swap.img$(comma)if
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb doc test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest FORCE
 
 all: kernel fs.img
 
@@ -64,12 +68,26 @@ qemu: all
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: .gdbinit.tmpl FORCE
-	sed -e "s/:1234/:$(GDBPORT)/" -e "s|@KERNEL@|$(KERNEL)|" $< > $@
+	sed -e "s/:1234/:$(GDBPORT)/" -e "s|@KERNEL@|$(GDBKERNEL)|" -e "s|@FEATURES@|$(FEATURES)|" $< > $@
 
-qemu-gdb: all .gdbinit
-	@echo "*** Now run 'gdb-multiarch' in this directory (port $(GDBPORT))." 1>&2
+# qemu-gdb boots a copy of the kernel kept for its feature set,
+# target/kernels/SET/kernel, and .gdbinit loads the same file: building
+# another feature set meanwhile leaves both alone. CPUS=1 steps without
+# other harts running in between.
+GDBKERNEL := target/kernels/$(SET)/kernel
+qemu-gdb: QEMUKERNEL = $(GDBKERNEL)
+qemu-gdb: all kernel-$(SET) .gdbinit
+	@echo "*** Now run 'gdb-multiarch' in this directory (port $(GDBPORT), kernel $(GDBKERNEL), CPUS=$(CPUS))." 1>&2
 	@$(if $(call has-lab,swap,$(FEATURES)),rm -f swap.img && truncate -s $(SWAPMB)M swap.img)
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+
+# The kernel's documentation, private items included (FEATURES= adds a
+# lab's items): the kernel binary's module list, with the ABI library
+# (abi) beside it.
+DOC := target/$(TARGET)/doc
+doc: setup
+	cargo doc -q -p kernel $(CARGO_FEATURES) --no-deps --document-private-items
+	@echo "file://$(abspath $(DOC))/kernel/index.html"
 
 # Host-side tests (aliases in .cargo/config.toml): ABI layouts, mkfs, the
 # runner and the lab diff.

@@ -24,5 +24,5 @@ pub const SYS_CLOSE: usize = 21;
 /// Only under the kernel's `mmap` lab feature (elsewhere: unknown system call).
 pub const SYS_MMAP: usize = 22;
 pub const SYS_MUNMAP: usize = 23;
-/// Only under the kernel's `swap` lab feature: swapstat(uint64 st[5]).
+/// Only under the kernel's `swap` lab feature: `swapstat(uint64 st[5])`.
 pub const SYS_SWAPSTAT: usize = 24;

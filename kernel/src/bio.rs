@@ -8,10 +8,10 @@
 use crate::sleeplock::{Sleeplock, SleeplockGuard};
 use crate::spinlock::Spinlock;
 use crate::virtio_disk::virtio_disk_rw;
+use abi::fs::BSIZE;
+use abi::param::NBUF;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use kernel::fs::BSIZE;
-use kernel::param::NBUF;
 
 pub struct BufData {
     /// Has the block been read from disk?

@@ -8,7 +8,7 @@ use crate::file::{devsw_set, Dev};
 use crate::proc::{either_copyin, either_copyout, killed, myproc, procdump, sleep, wakeup};
 use crate::spinlock::Spinlock;
 use crate::uart::{uartinit, uartputc, uartputc_sync};
-use kernel::fcntl::CONSOLE;
+use abi::fcntl::CONSOLE;
 
 const INPUT_BUF_SIZE: usize = 128;
 const BACKSPACE: u16 = 0x100;

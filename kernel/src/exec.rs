@@ -12,7 +12,7 @@ use crate::proc::{myproc, proc_freepagetable, proc_pagetable, safestrcpy};
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::vm::{copyout, uvmalloc, uvmclear, walkaddr, PageTable};
 use crate::Error;
-use kernel::param::MAXARG;
+use abi::param::MAXARG;
 use xmas_elf::header::{parse_header, Class};
 use xmas_elf::program::{ProgramHeader64, Type};
 

@@ -8,9 +8,9 @@ use crate::proc::myproc;
 use crate::spinlock::Spinlock;
 use crate::vm::copyout;
 use crate::Error;
+use abi::param::{MAXOPBLOCKS, NDEV, NFILE};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::param::{MAXOPBLOCKS, NDEV, NFILE};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FdType {
@@ -173,7 +173,7 @@ pub fn filestat(f: &File, addr: usize) -> Result<(), Error> {
 /// Bytes one transaction may write to a file: few enough blocks that the
 /// log always has room for them with the inode, an indirect block, bitmap
 /// blocks, and slop for unaligned writes.
-pub const MAXWRITE: usize = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * kernel::fs::BSIZE;
+pub const MAXWRITE: usize = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * abi::fs::BSIZE;
 
 /// Reads up to `n` bytes into user address `addr`.
 pub fn fileread(f: &File, addr: usize, n: usize) -> Result<usize, Error> {

@@ -16,11 +16,11 @@ use crate::proc::{either_copyin, either_copyout, myproc};
 use crate::sleeplock::{Sleeplock, SleeplockGuard};
 use crate::spinlock::Spinlock;
 use crate::Error;
+use abi::fs::*;
+use abi::param::{NINODE, ROOTDEV};
+use abi::stat::{Stat, T_DIR};
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::fs::*;
-use kernel::param::{NINODE, ROOTDEV};
-use kernel::stat::{Stat, T_DIR};
 
 static SB: spin::Once<Superblock> = spin::Once::new();
 

@@ -13,8 +13,8 @@
 use crate::bio::{bpin, bread, brelse, bunpin, bwrite, BufGuard};
 use crate::proc::{sleep, wakeup};
 use crate::spinlock::Spinlock;
-use kernel::fs::Superblock;
-use kernel::param::{LOGSIZE, MAXOPBLOCKS};
+use abi::fs::Superblock;
+use abi::param::{LOGSIZE, MAXOPBLOCKS};
 
 #[derive(Clone, Copy)]
 struct LogHeader {

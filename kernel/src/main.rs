@@ -44,8 +44,8 @@ pub struct Error;
 
 core::arch::global_asm!(
     include_str!("../asm/initcode.S"),
-    SYS_EXEC = const kernel::syscall::SYS_EXEC,
-    SYS_EXIT = const kernel::syscall::SYS_EXIT,
+    SYS_EXEC = const abi::syscall::SYS_EXEC,
+    SYS_EXIT = const abi::syscall::SYS_EXIT,
 );
 
 static STARTED: AtomicBool = AtomicBool::new(false);

@@ -18,8 +18,8 @@ use crate::syscall::{argaddr, argint};
 use crate::sysfile::argfd;
 use crate::vm::{mappages, uvmcopy1, walk, walkaddr, PageTable, PteSlot};
 use crate::Error;
-use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
-use kernel::stat::T_DIR;
+use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
+use abi::stat::T_DIR;
 
 /// Mapped areas per process.
 pub const NVMA: usize = 16;

@@ -24,10 +24,10 @@ use crate::vm::{
     uvmfree, uvmunmap, PageTable,
 };
 use crate::Error;
+use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 use core::cell::UnsafeCell;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use kernel::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 
 /// Registers saved by the trampoline on a trap from user space, in the
 /// page mapped at TRAPFRAME. The first five fields are set by the kernel

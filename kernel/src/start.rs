@@ -3,8 +3,8 @@
 
 use crate::memlayout::{clint_mtimecmp, CLINT_MTIME};
 use crate::riscv::*;
+use abi::param::NCPU;
 use core::cell::UnsafeCell;
-use kernel::param::NCPU;
 
 core::arch::global_asm!(include_str!("../asm/entry.S"));
 

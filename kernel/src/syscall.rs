@@ -8,7 +8,7 @@ use crate::sysfile::*;
 use crate::sysproc::*;
 use crate::vm::{copyin, copyinstr};
 use crate::Error;
-use kernel::syscall::*;
+use abi::syscall::*;
 
 /// Fetches the u64 at user address `addr`; it must lie inside the process.
 pub fn fetchaddr(addr: usize) -> Result<usize, Error> {
@@ -62,7 +62,7 @@ pub fn argstr(n: usize, buf: &mut [u8]) -> Result<usize, Error> {
 
 type SysFn = fn() -> Result<usize, Error>;
 
-/// The system call table, indexed by number (kernel::syscall), up to the
+/// The system call table, indexed by number (abi::syscall), up to the
 /// last number any lab defines.
 static SYSCALLS: [Option<SysFn>; SYS_SWAPSTAT + 1] = {
     let mut t: [Option<SysFn>; SYS_SWAPSTAT + 1] = [None; SYS_SWAPSTAT + 1];

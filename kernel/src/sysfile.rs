@@ -17,10 +17,10 @@ use crate::riscv::PGSIZE;
 use crate::syscall::{argaddr, argint, argstr, fetchaddr, fetchstr};
 use crate::vm::copyout;
 use crate::Error;
-use kernel::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
-use kernel::fs::DIRSIZ;
-use kernel::param::{MAXARG, MAXPATH, NDEV};
-use kernel::stat::{T_DEVICE, T_DIR, T_FILE};
+use abi::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
+use abi::fs::DIRSIZ;
+use abi::param::{MAXARG, MAXPATH, NDEV};
+use abi::stat::{T_DEVICE, T_DIR, T_FILE};
 
 /// The n'th argument as a file descriptor: returns (fd, file).
 pub fn argfd(n: usize) -> Result<(usize, &'static File), Error> {
@@ -267,7 +267,7 @@ pub fn sys_open() -> Result<usize, Error> {
             None => None,
             Some(ip) => {
                 let il = ilock(ip);
-                if il.typ == T_DIR && omode != kernel::fcntl::O_RDONLY {
+                if il.typ == T_DIR && omode != abi::fcntl::O_RDONLY {
                     iunlockput(il);
                     None
                 } else {

@@ -18,9 +18,9 @@ use crate::memlayout::VIRTIO0;
 use crate::memlayout::VIRTIO1;
 use crate::proc::{sleep, wakeup};
 use crate::spinlock::Spinlock;
+use abi::fs::BSIZE;
 use core::ptr::NonNull;
 use core::sync::atomic::{fence, AtomicBool, Ordering};
-use kernel::fs::BSIZE;
 use volatile::VolatilePtr;
 
 /// The file system's disk.

@@ -2,19 +2,19 @@
 //! leaves: the superblock, the log, the directory tree, every inode's
 //! blocks and link count, and the free bitmap.
 //!
-//! The image is read with the ABI's layout types (`kernel::fs`), so the
+//! The image is read with the ABI's layout types (`abi::fs`), so the
 //! checker sees the bytes exactly as the kernel does. It never writes the
 //! image: `replay` installs a committed log in a private copy.
 
 use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 
-use kernel::fs::{
+use abi::fs::{
     bblock, iblock, Dinode, Dirent, Superblock, BPB, BSIZE, FSMAGIC, IPB, MAXFILE, NDIRECT,
     NINDIRECT, ROOTINO,
 };
-use kernel::param::LOGSIZE;
-use kernel::stat::{T_DEVICE, T_DIR, T_FILE};
+use abi::param::LOGSIZE;
+use abi::stat::{T_DEVICE, T_DIR, T_FILE};
 
 const DIRENT_SIZE: usize = 16;
 

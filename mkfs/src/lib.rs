@@ -9,12 +9,12 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use kernel::fs::{
+use abi::fs::{
     bblock, iblock, Dinode, Dirent, Superblock, BPB, BSIZE, DIRSIZ, FSMAGIC, IPB, MAXFILE, NDIRECT,
     NINDIRECT, ROOTINO,
 };
-use kernel::param::{FSSIZE, LOGSIZE};
-use kernel::stat::{T_DIR, T_FILE};
+use abi::param::{FSSIZE, LOGSIZE};
+use abi::stat::{T_DIR, T_FILE};
 
 pub mod fsck;
 

@@ -4,8 +4,8 @@
 
 use std::process::Command;
 
-use kernel::fs::{bblock, iblock, Dinode, Dirent, Superblock, BPB, BSIZE, IPB, ROOTINO};
-use kernel::stat::T_FILE;
+use abi::fs::{bblock, iblock, Dinode, Dirent, Superblock, BPB, BSIZE, IPB, ROOTINO};
+use abi::stat::T_FILE;
 use mkfs::fsck::{check, replay};
 use mkfs::{build, Entry, Image, LAYOUT};
 

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kernel::fs::{
+use abi::fs::{
     bblock, iblock, Dinode, Dirent, Superblock, BPB, BSIZE, DIRSIZ, FSMAGIC, IPB, MAXFILE, NDIRECT,
     ROOTINO,
 };
-use kernel::stat::{T_DIR, T_FILE};
+use abi::stat::{T_DIR, T_FILE};
 
 /// A scratch directory that is removed when the test ends.
 struct TempDir(PathBuf);

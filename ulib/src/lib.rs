@@ -20,11 +20,11 @@ pub mod sys;
 pub mod umalloc;
 pub mod util;
 
+pub use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+pub use abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
+pub use abi::{fcntl, fs, param, stat};
 pub use args::Args;
 pub use core::ffi::CStr;
-pub use kernel::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
-pub use kernel::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
-pub use kernel::{fcntl, fs, param, stat};
 #[allow(unused_imports)]
 pub use util::*;
 
@@ -196,14 +196,7 @@ pub struct SwapStat {
 pub fn swapstat() -> Option<SwapStat> {
     let mut st = [0u64; 5];
     // SAFETY: the kernel writes the five words of st, which we own.
-    let slots = unsafe {
-        sys::raw(
-            kernel::syscall::SYS_SWAPSTAT,
-            st.as_mut_ptr() as usize,
-            0,
-            0,
-        )
-    };
+    let slots = unsafe { sys::raw(abi::syscall::SYS_SWAPSTAT, st.as_mut_ptr() as usize, 0, 0) };
     if slots as isize == -1 {
         return None;
     }

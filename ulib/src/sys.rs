@@ -8,9 +8,9 @@
 // kernel may write through pointer arguments.
 #![allow(clippy::missing_safety_doc)]
 
+use abi::stat::Stat;
+use abi::syscall::*;
 use core::arch::asm;
-use kernel::stat::Stat;
-use kernel::syscall::*;
 
 #[inline(always)]
 unsafe fn syscall3(num: usize, a0: usize, a1: usize, a2: usize) -> usize {

@@ -16,8 +16,8 @@
 #![no_std]
 #![no_main]
 
+use abi::syscall::SYS_EXIT;
 use core::ffi::CStr;
-use kernel::syscall::SYS_EXIT;
 use ulib::layout;
 use ulib::meter::countfree;
 use ulib::{

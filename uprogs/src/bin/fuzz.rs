@@ -46,10 +46,10 @@
 #![no_std]
 #![no_main]
 
+use abi::fcntl::{CONSOLE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
+use abi::syscall::*;
 use core::ffi::CStr;
 use core::fmt;
-use kernel::fcntl::{CONSOLE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
-use kernel::syscall::*;
 use ulib::fs::{Dirent, DIRSIZ};
 use ulib::meter::countfree;
 use ulib::param::NOFILE;

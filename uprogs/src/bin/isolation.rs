@@ -41,10 +41,10 @@
 #![no_std]
 #![no_main]
 
+use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
 use core::ptr::{read_volatile, write_volatile};
-use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
 use ulib::meter::countfree;
 use ulib::{
     close, dup, exit, fork, open, pipe, println, read, sbrk, sys, unlink, wait, write, Stat,

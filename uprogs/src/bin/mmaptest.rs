@@ -25,11 +25,11 @@
 #![no_std]
 #![no_main]
 
+use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE};
 use core::cell::{Cell, UnsafeCell};
 use core::ffi::CStr;
 use core::fmt::Display;
 use core::ptr::{read_volatile, write_volatile};
-use kernel::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE};
 use ulib::fs::BSIZE;
 use ulib::layout::PGSIZE;
 use ulib::meter::{countfree, Meter};

@@ -308,7 +308,7 @@ fn attack() {
     }
     let sys = |addr: usize| {
         // SAFETY: the kernel must refuse both addresses.
-        unsafe { ulib::sys::raw(kernel::syscall::SYS_SWAPSTAT, addr, 0, 0) as isize }
+        unsafe { ulib::sys::raw(abi::syscall::SYS_SWAPSTAT, addr, 0, 0) as isize }
     };
     if sys(text) != -1 || sys(0x8000_0000) != -1 {
         fail("attack: swapstat into text or the kernel did not fail");
