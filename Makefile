@@ -29,7 +29,7 @@ QEMUOPTS += $(if $(call has-lab,swap,$(FEATURES)),-drive file=swap.img$(comma)if
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest unsafe-report FORCE
 
 all: kernel fs.img
 
@@ -85,6 +85,11 @@ clippy: setup
 
 fmt:
 	cargo fmt --all --check
+
+# Unsafe lines per file and per 1000 kernel code lines (the count is
+# defined at the top of the script).
+unsafe-report:
+	@python3 scripts/unsafe-report.py kernel/src
 
 # Every feature set gets its own kernel file so one test run can use them
 # all. Each is built and clippy-checked; `make test` runs the ones in
