@@ -29,6 +29,7 @@ pub const CLINT_MTIME: usize = CLINT + 0xBFF8;
 
 /// Platform-level interrupt controller.
 pub const PLIC: usize = 0x0c00_0000;
+pub const PLIC_SIZE: usize = 0x40_0000;
 pub const fn plic_senable(hart: usize) -> usize {
     PLIC + 0x2080 + hart * 0x100
 }

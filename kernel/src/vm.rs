@@ -7,7 +7,7 @@
 use crate::kalloc::{kalloc, kfree, kzalloc};
 #[cfg(feature = "cow")]
 use crate::kalloc::{krefcount, krefinc};
-use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, TRAMPOLINE, UART0, VIRTIO0};
+use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
 use crate::proc::proc_mapstacks;
 use crate::riscv::{
     make_satp, pg_round_down, pg_round_up, px, sfence_vma, w_satp, Pte, PteFlags, MAXVA, PGSIZE,
@@ -96,7 +96,7 @@ fn kvmmake() -> PageTable {
         PGSIZE,
         rw,
     );
-    kvmmap(kpgtbl, PLIC, PLIC, 0x40_0000, rw);
+    kvmmap(kpgtbl, PLIC, PLIC, PLIC_SIZE, rw);
     let et = etext_addr();
     kvmmap(
         kpgtbl,
