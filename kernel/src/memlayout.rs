@@ -21,6 +21,7 @@ pub const VIRTIO1_IRQ: u32 = 2;
 
 /// Core-local interruptor: the machine-mode timer.
 pub const CLINT: usize = 0x200_0000;
+pub const CLINT_SIZE: usize = 0x1_0000;
 pub const fn clint_mtimecmp(hart: usize) -> usize {
     CLINT + 0x4000 + 8 * hart
 }
