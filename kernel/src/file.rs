@@ -155,19 +155,26 @@ pub fn filestat(f: &File, addr: usize) -> Result<(), Error> {
             let l = ilock(ip);
             let st = stati(&l);
             iunlock(l);
-            // SAFETY: Stat is plain old data with no padding bytes that
-            // matter to the reader (#[repr(C)], 24 bytes).
-            let bytes = unsafe {
-                core::slice::from_raw_parts(
-                    &st as *const _ as *const u8,
-                    core::mem::size_of_val(&st),
-                )
-            };
             let p = myproc();
-            copyout(p.pagetable(), p.sz(), addr, bytes)
+            copyout(p.pagetable(), p.sz(), addr, &stat_bytes(&st))
         }
         _ => Err(Error),
     }
+}
+
+/// `st` in C's layout, its padding zeroed: a byte view of the struct
+/// itself would read the padding, which holds no defined value.
+fn stat_bytes(st: &kernel::stat::Stat) -> [u8; 24] {
+    use core::mem::offset_of;
+    type S = kernel::stat::Stat;
+    let mut b = [0u8; 24];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(offset_of!(S, dev), &st.dev.to_ne_bytes());
+    put(offset_of!(S, ino), &st.ino.to_ne_bytes());
+    put(offset_of!(S, typ), &st.typ.to_ne_bytes());
+    put(offset_of!(S, nlink), &st.nlink.to_ne_bytes());
+    put(offset_of!(S, size), &st.size.to_ne_bytes());
+    b
 }
 
 /// Bytes one transaction may write to a file: few enough blocks that the
