@@ -510,12 +510,10 @@ extern "C" {
 pub fn userinit() {
     let (p, mut st) = allocproc().expect("userinit");
     INITPROC.call_once(|| p);
+    let start = &raw const initcode_start;
+    let len = &raw const initcode_end as usize - start as usize;
     // SAFETY: the linker places initcode_start..initcode_end in rodata.
-    let code = unsafe {
-        let start = &raw const initcode_start;
-        let len = &raw const initcode_end as usize - start as usize;
-        core::slice::from_raw_parts(start, len)
-    };
+    let code = unsafe { core::slice::from_raw_parts(start, len) };
     let mut d = p.data();
     uvmfirst(d.pagetable(), code);
     d.sz = PGSIZE;
