@@ -139,9 +139,8 @@ pub fn fileclose(f: &'static File) {
     match ff.typ {
         FdType::Pipe => pipeclose(ff.pipe.expect("pipe"), ff.writable),
         FdType::Inode | FdType::Device => {
-            begin_op();
+            let _op = begin_op();
             iput(ff.ip.expect("inode"));
-            end_op();
         }
         FdType::None => {}
     }
@@ -227,7 +226,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
             let mut i = 0;
             while i < n {
                 let n1 = (n - i).min(MAXWRITE);
-                begin_op();
+                let op = begin_op();
                 let mut l = ilock(d.ip.expect("inode"));
                 let off = f.off.load(Ordering::Relaxed);
                 let r = writei(&mut l, true, addr + i, off, n1 as u32);
@@ -235,7 +234,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
                     f.off.store(off + r, Ordering::Relaxed);
                 }
                 iunlock(l);
-                end_op();
+                end_op(op);
                 match r {
                     Ok(r) if r as usize == n1 => i += n1,
                     // An error from writei.

@@ -637,11 +637,11 @@ pub fn exit(status: i32) -> ! {
             fileclose(file);
         }
     }
-    begin_op();
+    let op = begin_op();
     if let Some(cwd) = d.cwd.take() {
         iput(cwd);
     }
-    end_op();
+    end_op(op);
     #[cfg(feature = "demand")]
     crate::demand::demandfree(&mut d.prog);
     // Give back the user memory now rather than in the parent's freeproc
