@@ -7,7 +7,7 @@ use crate::file::{
 };
 use crate::fs::{
     dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp, namei,
-    nameiparent, readi, writei, ILocked,
+    nameiparent, readi, writei, ILocked, DIRENT_SIZE,
 };
 use crate::kalloc::{kalloc, kfree};
 use crate::log::{begin_op, end_op};
@@ -136,17 +136,17 @@ pub fn sys_link() -> Result<usize, Error> {
 
 /// Is the directory empty apart from "." and ".."?
 fn isdirempty(dp: &mut ILocked) -> bool {
-    let mut buf = [0u8; 16];
-    let mut off = 2 * 16;
+    let mut buf = [0u8; DIRENT_SIZE as usize];
+    let mut off = 2 * DIRENT_SIZE;
     while off < dp.size {
-        match readi(dp, false, buf.as_mut_ptr() as usize, off, 16) {
-            Ok(16) => {}
+        match readi(dp, false, buf.as_mut_ptr() as usize, off, DIRENT_SIZE) {
+            Ok(DIRENT_SIZE) => {}
             _ => panic!("isdirempty: readi"),
         }
         if u16::from_le_bytes([buf[0], buf[1]]) != 0 {
             return false;
         }
-        off += 16;
+        off += DIRENT_SIZE;
     }
     true
 }
@@ -178,9 +178,9 @@ pub fn sys_unlink() -> Result<usize, Error> {
         iunlockput(dl);
         return Err(Error);
     }
-    let zero = [0u8; 16];
-    match writei(&mut dl, false, zero.as_ptr() as usize, off, 16) {
-        Ok(16) => {}
+    let zero = [0u8; DIRENT_SIZE as usize];
+    match writei(&mut dl, false, zero.as_ptr() as usize, off, DIRENT_SIZE) {
+        Ok(DIRENT_SIZE) => {}
         _ => panic!("unlink: writei"),
     }
     if il.typ == T_DIR {
