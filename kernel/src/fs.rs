@@ -271,6 +271,9 @@ pub fn ilock(ip: &'static Inode) -> ILocked {
 
 /// Unlocks; returns the (still referenced) inode.
 pub fn iunlock(l: ILocked) -> &'static Inode {
+    if !l.ip.lock.holding() {
+        panic!("iunlock");
+    }
     l.ip
 }
 
