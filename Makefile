@@ -33,7 +33,7 @@ QEMUOPTS += $(if $(call has-lab,swap,$(FEATURES)),-drive file=swap.img$(comma)if
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb doc test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb doc test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest unsafe-report FORCE
 
 all: kernel fs.img
 
@@ -104,6 +104,12 @@ clippy: setup
 
 fmt:
 	cargo fmt --all --check
+
+# Unsafe lines per file and per 1000 kernel code lines (the count is
+# defined at the top of the script); fails above UNSAFE_BUDGET per 1000.
+UNSAFE_BUDGET ?= 30
+unsafe-report:
+	@python3 scripts/unsafe-report.py --max $(UNSAFE_BUDGET) kernel/src
 
 # Every feature set gets its own kernel file so one test run can use them
 # all. Each is built and clippy-checked; `make test` runs the ones in

@@ -173,6 +173,9 @@ pub fn bread(dev: u32, blockno: u32) -> BufGuard {
 
 /// Writes the buffer's contents to disk. The caller holds it (the guard).
 pub fn bwrite(b: &mut BufGuard) {
+    if !b.buf().lock.holding() {
+        panic!("bwrite");
+    }
     virtio_disk_rw(b, true);
 }
 
@@ -183,6 +186,10 @@ pub fn brelse(b: BufGuard) {
 
 impl Drop for BufGuard {
     fn drop(&mut self) {
+        // xv6's brelse checks the holder too.
+        if !self.buf().lock.holding() {
+            panic!("brelse");
+        }
         // Unlock first, as xv6 does, then update the count.
         self.data = None;
         let mut bc = BCACHE.lock();

@@ -9,7 +9,7 @@
 
 use crate::fs::{idup, ilock, iput, iunlock, readi, ILocked, Inode};
 use crate::kalloc::{kfree, kzalloc};
-use crate::log::{begin_op, end_op};
+use crate::log::begin_op;
 use crate::proc::myproc;
 use crate::riscv::{pg_round_down, pg_round_up, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
@@ -191,9 +191,8 @@ pub fn demandfree(prog: &mut Prog) {
     prog.segs = [None; NSEG];
     if let Some(ip) = prog.ip.take() {
         // The last reference to an unlinked program frees it: a write.
-        begin_op();
+        let _op = begin_op();
         iput(ip);
-        end_op();
     }
 }
 

@@ -48,9 +48,8 @@ fn read_exact(ip: &mut ILocked, buf: &mut [u8], off: u64) -> Result<(), Error> {
 /// Runs the program at `path` with arguments `argv` (kernel pages, each a
 /// NUL-terminated string). Returns argc, which lands in a0 for main.
 pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
-    begin_op();
+    let op = begin_op();
     let Some(ip) = namei(path) else {
-        end_op();
         return Err(Error);
     };
     let mut l = ilock(ip);
@@ -64,7 +63,7 @@ pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
     #[cfg(feature = "demand")]
     let loaded = load(&mut l, &mut pagetable, &mut sz, &mut prog);
     iunlockput(l);
-    end_op();
+    end_op(op);
     let result = loaded.and_then(|entry| {
         let pt = pagetable.ok_or(Error)?;
         finish(pt, &mut sz, entry, path, argv)

@@ -139,9 +139,8 @@ pub fn fileclose(f: &'static File) {
     match ff.typ {
         FdType::Pipe => pipeclose(ff.pipe.expect("pipe"), ff.writable),
         FdType::Inode | FdType::Device => {
-            begin_op();
+            let _op = begin_op();
             iput(ff.ip.expect("inode"));
-            end_op();
         }
         FdType::None => {}
     }
@@ -155,19 +154,26 @@ pub fn filestat(f: &File, addr: usize) -> Result<(), Error> {
             let l = ilock(ip);
             let st = stati(&l);
             iunlock(l);
-            // SAFETY: Stat is plain old data with no padding bytes that
-            // matter to the reader (#[repr(C)], 24 bytes).
-            let bytes = unsafe {
-                core::slice::from_raw_parts(
-                    &st as *const _ as *const u8,
-                    core::mem::size_of_val(&st),
-                )
-            };
             let p = myproc();
-            copyout(p.pagetable(), p.sz(), addr, bytes)
+            copyout(p.pagetable(), p.sz(), addr, &stat_bytes(&st))
         }
         _ => Err(Error),
     }
+}
+
+/// `st` in C's layout, its padding zeroed: a byte view of the struct
+/// itself would read the padding, which holds no defined value.
+fn stat_bytes(st: &abi::stat::Stat) -> [u8; 24] {
+    use core::mem::offset_of;
+    type S = abi::stat::Stat;
+    let mut b = [0u8; 24];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(offset_of!(S, dev), &st.dev.to_ne_bytes());
+    put(offset_of!(S, ino), &st.ino.to_ne_bytes());
+    put(offset_of!(S, typ), &st.typ.to_ne_bytes());
+    put(offset_of!(S, nlink), &st.nlink.to_ne_bytes());
+    put(offset_of!(S, size), &st.size.to_ne_bytes());
+    b
 }
 
 /// Bytes one transaction may write to a file: few enough blocks that the
@@ -220,7 +226,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
             let mut i = 0;
             while i < n {
                 let n1 = (n - i).min(MAXWRITE);
-                begin_op();
+                let op = begin_op();
                 let mut l = ilock(d.ip.expect("inode"));
                 let off = f.off.load(Ordering::Relaxed);
                 let r = writei(&mut l, true, addr + i, off, n1 as u32);
@@ -228,7 +234,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
                     f.off.store(off + r, Ordering::Relaxed);
                 }
                 iunlock(l);
-                end_op();
+                end_op(op);
                 match r {
                     Ok(r) if r as usize == n1 => i += n1,
                     // An error from writei.

@@ -24,6 +24,9 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 static SB: spin::Once<Superblock> = spin::Once::new();
 
+/// Bytes of one directory entry, in readi/writei's unit.
+pub const DIRENT_SIZE: u32 = size_of::<Dirent>() as u32;
+
 fn sb() -> &'static Superblock {
     SB.get().expect("superblock")
 }
@@ -169,14 +172,14 @@ pub fn ialloc(dev: u32, typ: i16) -> Option<&'static Inode> {
     let sb = sb();
     for inum in 1..sb.ninodes {
         let mut bp = bread(dev, iblock(inum, sb));
-        let off = (inum as usize % IPB) * core::mem::size_of::<Dinode>();
+        let off = (inum as usize % IPB) * size_of::<Dinode>();
         let dip = Dinode::from_bytes(&bp.data[off..]);
         if dip.typ == 0 {
             let fresh = Dinode {
                 typ,
                 ..Default::default()
             };
-            bp.data[off..off + 64].copy_from_slice(&fresh.to_bytes());
+            bp.data[off..off + size_of::<Dinode>()].copy_from_slice(&fresh.to_bytes());
             log_write(&bp); // allocated on disk now
             brelse(bp);
             return Some(iget(dev, inum));
@@ -193,7 +196,7 @@ pub fn iupdate(ip: &ILocked) {
     let sb = sb();
     let inum = ip.ip.inum();
     let mut bp = bread(ip.ip.dev(), iblock(inum, sb));
-    let off = (inum as usize % IPB) * core::mem::size_of::<Dinode>();
+    let off = (inum as usize % IPB) * size_of::<Dinode>();
     let di = Dinode {
         typ: ip.typ,
         major: ip.major,
@@ -202,7 +205,7 @@ pub fn iupdate(ip: &ILocked) {
         size: ip.size,
         addrs: ip.addrs,
     };
-    bp.data[off..off + 64].copy_from_slice(&di.to_bytes());
+    bp.data[off..off + size_of::<Dinode>()].copy_from_slice(&di.to_bytes());
     log_write(&bp);
     brelse(bp);
 }
@@ -249,7 +252,7 @@ pub fn ilock(ip: &'static Inode) -> ILocked {
     if !d.valid {
         let sb = sb();
         let bp = bread(ip.dev(), iblock(ip.inum(), sb));
-        let off = (ip.inum() as usize % IPB) * core::mem::size_of::<Dinode>();
+        let off = (ip.inum() as usize % IPB) * size_of::<Dinode>();
         let dip = Dinode::from_bytes(&bp.data[off..]);
         brelse(bp);
         d.typ = dip.typ;
@@ -268,6 +271,9 @@ pub fn ilock(ip: &'static Inode) -> ILocked {
 
 /// Unlocks; returns the (still referenced) inode.
 pub fn iunlock(l: ILocked) -> &'static Inode {
+    if !l.ip.lock.holding() {
+        panic!("iunlock");
+    }
     l.ip
 }
 
@@ -466,9 +472,9 @@ pub fn namecmp(s: &[u8], t: &[u8]) -> bool {
 }
 
 fn read_dirent(dp: &mut ILocked, off: u32) -> Dirent {
-    let mut buf = [0u8; 16];
-    match readi(dp, false, buf.as_mut_ptr() as usize, off, 16) {
-        Ok(16) => Dirent::from_bytes(&buf),
+    let mut buf = [0u8; DIRENT_SIZE as usize];
+    match readi(dp, false, buf.as_mut_ptr() as usize, off, DIRENT_SIZE) {
+        Ok(DIRENT_SIZE) => Dirent::from_bytes(&buf),
         _ => panic!("dirlookup read"),
     }
 }
@@ -485,7 +491,7 @@ pub fn dirlookup(dp: &mut ILocked, name: &[u8]) -> Option<(&'static Inode, u32)>
         if de.inum != 0 && namecmp(name, &de.name) {
             return Some((iget(dp.ip.dev(), de.inum as u32), off));
         }
-        off += 16;
+        off += DIRENT_SIZE;
     }
     None
 }
@@ -503,7 +509,7 @@ pub fn dirlink(dp: &mut ILocked, name: &[u8], inum: u32) -> Result<(), Error> {
         if read_dirent(dp, off).inum == 0 {
             break;
         }
-        off += 16;
+        off += DIRENT_SIZE;
     }
     let mut de = Dirent {
         inum: inum as u16,
@@ -516,8 +522,8 @@ pub fn dirlink(dp: &mut ILocked, name: &[u8], inum: u32) -> Result<(), Error> {
         .unwrap_or(name.len().min(DIRSIZ));
     de.name[..n].copy_from_slice(&name[..n]);
     let bytes = de.to_bytes();
-    match writei(dp, false, bytes.as_ptr() as usize, off, 16) {
-        Ok(16) => Ok(()),
+    match writei(dp, false, bytes.as_ptr() as usize, off, DIRENT_SIZE) {
+        Ok(DIRENT_SIZE) => Ok(()),
         _ => Err(Error),
     }
 }

@@ -1,6 +1,7 @@
 //! The file-system log: crash-safe group commit.
 //!
-//! A system call brackets its file-system writes with `begin_op`/`end_op`.
+//! A system call brackets its file-system writes with `begin_op`/`end_op`;
+//! `begin_op` returns an `Op` guard whose drop is the `end_op`.
 //! Writes go to cached buffers and are only noted (`log_write`). When the
 //! last outstanding operation ends, `commit` copies the modified blocks to
 //! the on-disk log, writes the header (the commit point), copies them to
@@ -119,9 +120,21 @@ fn recover_from_log() {
     LOG.lock().lh = empty;
 }
 
+/// One file-system operation in progress, from `begin_op`. Dropping it is
+/// `end_op`, so every return path ends the operation; locals declared
+/// after it (inode locks) drop first, as xv6 unlocks before `end_op`.
+#[must_use = "dropping the operation ends it at once"]
+pub struct Op(());
+
+impl Drop for Op {
+    fn drop(&mut self) {
+        end_op_now();
+    }
+}
+
 /// Called at the start of each file-system system call. Waits while a
 /// commit is running or while this operation might not fit in the log.
-pub fn begin_op() {
+pub fn begin_op() -> Op {
     let mut log = LOG.lock();
     loop {
         if log.committing || log.lh.n + (log.outstanding + 1) * MAXOPBLOCKS > LOGSIZE {
@@ -131,11 +144,17 @@ pub fn begin_op() {
             break;
         }
     }
+    Op(())
 }
 
-/// Called at the end of each file-system system call; commits if this was
-/// the last outstanding operation.
-pub fn end_op() {
+/// Ends the operation here, where the caller goes on without it.
+pub fn end_op(op: Op) {
+    drop(op);
+}
+
+/// xv6's `end_op`, run by `Op`'s drop: commits if this was the last
+/// outstanding operation.
+fn end_op_now() {
     let mut do_commit = false;
     {
         let mut log = LOG.lock();

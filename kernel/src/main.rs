@@ -17,6 +17,7 @@ mod log;
 mod memlayout;
 #[cfg(feature = "mmap")]
 mod mmap;
+mod mmio;
 mod pipe;
 mod plic;
 mod printf;

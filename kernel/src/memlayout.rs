@@ -21,6 +21,7 @@ pub const VIRTIO1_IRQ: u32 = 2;
 
 /// Core-local interruptor: the machine-mode timer.
 pub const CLINT: usize = 0x200_0000;
+pub const CLINT_SIZE: usize = 0x1_0000;
 pub const fn clint_mtimecmp(hart: usize) -> usize {
     CLINT + 0x4000 + 8 * hart
 }
@@ -29,6 +30,7 @@ pub const CLINT_MTIME: usize = CLINT + 0xBFF8;
 
 /// Platform-level interrupt controller.
 pub const PLIC: usize = 0x0c00_0000;
+pub const PLIC_SIZE: usize = 0x40_0000;
 pub const fn plic_senable(hart: usize) -> usize {
     PLIC + 0x2080 + hart * 0x100
 }

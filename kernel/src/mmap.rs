@@ -255,7 +255,7 @@ fn filewriteback(f: &File, pa: usize, off: usize) {
         let Ok(o) = u32::try_from(off + i) else {
             return;
         };
-        begin_op();
+        let op = begin_op();
         let mut l = ilock(ip);
         let n = l
             .size
@@ -264,7 +264,7 @@ fn filewriteback(f: &File, pa: usize, off: usize) {
         // Every block inside the file exists: this cannot run out of space.
         let _ = writei(&mut l, false, pa + i, o, n);
         iunlock(l);
-        end_op();
+        end_op(op);
     }
 }
 

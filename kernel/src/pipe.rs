@@ -6,6 +6,7 @@ use crate::proc::{either_copyin, killed, myproc, sleep, wakeup};
 use crate::spinlock::Spinlock;
 use crate::vm::copyout;
 use crate::Error;
+use core::mem::MaybeUninit;
 
 const PIPESIZE: usize = 512;
 
@@ -48,24 +49,23 @@ pub fn pipealloc() -> Result<(&'static File, &'static File), Error> {
         fileclose(f1);
         return Err(Error);
     };
-    let pi = page as *mut Pipe;
-    // SAFETY: page is a fresh, page-aligned page, big enough for a Pipe
-    // (asserted above); it lives until pipeclose frees it.
-    let pi: &'static Pipe = unsafe {
-        pi.write(Pipe {
-            lock: Spinlock::new(
-                "pipe",
-                PipeInner {
-                    data: [0; PIPESIZE],
-                    nread: 0,
-                    nwrite: 0,
-                    readopen: true,
-                    writeopen: true,
-                },
-            ),
-        });
-        &*pi
+    let pipe = Pipe {
+        lock: Spinlock::new(
+            "pipe",
+            PipeInner {
+                data: [0; PIPESIZE],
+                nread: 0,
+                nwrite: 0,
+                readopen: true,
+                writeopen: true,
+            },
+        ),
     };
+    // SAFETY: page is a fresh page of our own, page-aligned and big enough
+    // for a Pipe (asserted above), uninitialised memory until written; it
+    // lives until pipeclose frees it.
+    let slot = unsafe { &mut *(page as *mut MaybeUninit<Pipe>) };
+    let pi: &'static Pipe = slot.write(pipe);
     let base = FileData {
         typ: FdType::Pipe,
         readable: false,

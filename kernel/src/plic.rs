@@ -1,14 +1,18 @@
 //! The RISC-V platform-level interrupt controller: routes UART and disk
 //! interrupts to the harts' supervisor mode.
 
-use crate::memlayout::{plic_sclaim, plic_senable, plic_spriority, PLIC, UART0_IRQ, VIRTIO0_IRQ};
+use crate::memlayout::{plic_sclaim, plic_senable, plic_spriority, PLIC, PLIC_SIZE};
+use crate::memlayout::{UART0_IRQ, VIRTIO0_IRQ};
+use crate::mmio::Mmio;
 use crate::proc::cpuid;
-use core::ptr::NonNull;
 use volatile::VolatilePtr;
 
+// SAFETY: the PLIC's registers, direct-mapped by kvmmake.
+static PLIC_REGS: Mmio = unsafe { Mmio::new(PLIC, PLIC_SIZE) };
+
+/// The 32-bit register at `addr` (memlayout gives absolute addresses).
 fn reg(addr: usize) -> VolatilePtr<'static, u32> {
-    // SAFETY: addr is a 32-bit PLIC register, mapped for the kernel's life.
-    unsafe { VolatilePtr::new(NonNull::new_unchecked(addr as *mut u32)) }
+    PLIC_REGS.reg(addr - PLIC)
 }
 
 pub fn plicinit() {

@@ -510,12 +510,10 @@ extern "C" {
 pub fn userinit() {
     let (p, mut st) = allocproc().expect("userinit");
     INITPROC.call_once(|| p);
+    let start = &raw const initcode_start;
+    let len = &raw const initcode_end as usize - start as usize;
     // SAFETY: the linker places initcode_start..initcode_end in rodata.
-    let code = unsafe {
-        let start = &raw const initcode_start;
-        let len = &raw const initcode_end as usize - start as usize;
-        core::slice::from_raw_parts(start, len)
-    };
+    let code = unsafe { core::slice::from_raw_parts(start, len) };
     let mut d = p.data();
     uvmfirst(d.pagetable(), code);
     d.sz = PGSIZE;
@@ -639,11 +637,11 @@ pub fn exit(status: i32) -> ! {
             fileclose(file);
         }
     }
-    begin_op();
+    let op = begin_op();
     if let Some(cwd) = d.cwd.take() {
         iput(cwd);
     }
-    end_op();
+    end_op(op);
     #[cfg(feature = "demand")]
     crate::demand::demandfree(&mut d.prog);
     // Give back the user memory now rather than in the parent's freeproc

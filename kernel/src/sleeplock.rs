@@ -8,7 +8,7 @@ use core::ops::{Deref, DerefMut};
 
 struct State {
     locked: bool,
-    /// pid of the holder, for debugging and `holding`.
+    /// pid of the holder, for `holding`.
     pid: i32,
 }
 
@@ -47,6 +47,13 @@ impl<T> Sleeplock<T> {
         st.locked = true;
         st.pid = myproc().lock.lock().pid;
         SleeplockGuard { lock: self }
+    }
+
+    /// Does the current process hold the lock? (xv6's `holdingsleep`.) A
+    /// guard proves that someone holds it; this checks it is us.
+    pub fn holding(&self) -> bool {
+        let st = self.lk.lock();
+        st.locked && st.pid == myproc().lock.lock().pid
     }
 
     /// The data, without the lock.

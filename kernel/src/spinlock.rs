@@ -71,13 +71,19 @@ impl<T> Spinlock<T> {
     /// This hart must hold the lock, and the guard that took it must have
     /// been `mem::forget`-ed so it cannot release it again.
     pub unsafe fn force_unlock(&self) {
+        self.disown();
+        // SAFETY: the caller guarantees the owning guard was forgotten.
+        unsafe { self.inner.force_unlock() };
+        pop_off();
+    }
+
+    /// The first half of xv6's `release`: checks that this hart holds the
+    /// lock and clears the holder; the caller then unlocks.
+    fn disown(&self) {
         if !self.holding() {
             panic!("release {}", self.name);
         }
         self.cpu.store(-1, Ordering::Relaxed);
-        // SAFETY: the caller guarantees the owning guard was forgotten.
-        unsafe { self.inner.force_unlock() };
-        pop_off();
     }
 
     /// The data without locking.
@@ -116,10 +122,7 @@ impl<T> DerefMut for SpinlockGuard<'_, T> {
 
 impl<T> Drop for SpinlockGuard<'_, T> {
     fn drop(&mut self) {
-        if !self.lock.holding() {
-            panic!("release {}", self.lock.name);
-        }
-        self.lock.cpu.store(-1, Ordering::Relaxed);
+        self.lock.disown();
         // SAFETY: dropped exactly once, here; the lock is released before
         // interrupts may come back on.
         unsafe { ManuallyDrop::drop(&mut self.inner) };

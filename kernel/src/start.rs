@@ -1,7 +1,8 @@
 //! Machine-mode start-up: entry.S jumps here on every hart with a boot
 //! stack. Set up supervisor mode and the timer, then `mret` into main().
 
-use crate::memlayout::{clint_mtimecmp, CLINT_MTIME};
+use crate::memlayout::{clint_mtimecmp, CLINT, CLINT_MTIME, CLINT_SIZE};
+use crate::mmio::Mmio;
 use crate::riscv::*;
 use abi::param::NCPU;
 use core::cell::UnsafeCell;
@@ -24,59 +25,80 @@ extern "C" {
 
 #[unsafe(no_mangle)]
 extern "C" fn start() -> ! {
-    // SAFETY: this is the machine-mode boot sequence; each CSR write sets
-    // up exactly what the supervisor-mode kernel expects.
-    unsafe {
-        // mret will "return" to supervisor mode, at main.
-        let mut x = r_mstatus();
-        x &= !MSTATUS_MPP_MASK;
-        x |= MSTATUS_MPP_S;
-        w_mstatus(x);
-        w_mepc(crate::main as *const () as usize);
+    // Each CSR write below is this hart's machine-mode boot, once, before
+    // any supervisor code runs; each sets what main() expects to find.
 
-        // Paging off for now.
-        w_satp(0);
+    // mret will "return" to supervisor mode, at main.
+    let mut x = r_mstatus();
+    x &= !MSTATUS_MPP_MASK;
+    x |= MSTATUS_MPP_S;
+    // SAFETY: boot (see above): mret's target mode.
+    unsafe { w_mstatus(x) };
+    // SAFETY: boot: mret's target address, main.
+    unsafe { w_mepc(crate::main as *const () as usize) };
 
-        // Hand all exceptions and interrupts to supervisor mode.
-        w_medeleg(0xffff);
-        w_mideleg(0xffff);
-        w_sie(r_sie() | SIE_SEIE | SIE_STIE | SIE_SSIE);
+    // Paging off for now.
+    // SAFETY: boot: machine mode runs on physical addresses already.
+    unsafe { w_satp(0) };
 
-        // Let supervisor mode access all of physical memory.
-        w_pmpaddr0(0x3f_ffff_ffff_ffff);
-        w_pmpcfg0(0xf);
+    // Hand all exceptions and interrupts to supervisor mode.
+    // SAFETY: boot: main installs stvec before it enables interrupts.
+    unsafe { w_medeleg(0xffff) };
+    // SAFETY: as above.
+    unsafe { w_mideleg(0xffff) };
+    // SAFETY: as above; sstatus.SIE stays off until then.
+    unsafe { w_sie(r_sie() | SIE_SEIE | SIE_STIE | SIE_SSIE) };
 
-        // Our one extension to xv6: let supervisor and user mode read the
-        // time CSR (rdtime), so benchmarks can time themselves precisely.
-        w_mcounteren(2);
-        w_scounteren(2);
+    // Let supervisor mode access all of physical memory.
+    // SAFETY: boot: permits accesses, never forbids one.
+    unsafe { w_pmpaddr0(0x3f_ffff_ffff_ffff) };
+    // SAFETY: as above.
+    unsafe { w_pmpcfg0(0xf) };
 
-        timerinit();
+    // Our one extension to xv6: let supervisor and user mode read the
+    // time CSR (rdtime), so benchmarks can time themselves precisely.
+    // SAFETY: boot: only lets lower modes read a counter.
+    unsafe { w_mcounteren(2) };
+    // SAFETY: as above.
+    unsafe { w_scounteren(2) };
 
-        // cpuid() reads the hart id from tp.
-        w_tp(r_mhartid());
+    timerinit();
 
-        core::arch::asm!("mret", options(noreturn));
-    }
+    // cpuid() reads the hart id from tp.
+    // SAFETY: boot: tp holds the hart id from here on, as cpuid() expects.
+    unsafe { w_tp(r_mhartid()) };
+
+    // SAFETY: boot is done: mret enters main in supervisor mode.
+    unsafe { core::arch::asm!("mret", options(noreturn)) }
 }
 
+// SAFETY: the core-local interruptor's registers, in machine mode with
+// paging off (they are not in the kernel's page table).
+static CLINT_REGS: Mmio = unsafe { Mmio::new(CLINT, CLINT_SIZE) };
+
 /// Arms this hart's machine-mode timer; timervec turns each tick into a
-/// supervisor software interrupt.
-unsafe fn timerinit() {
+/// supervisor software interrupt. Safe to call: only start() runs in
+/// machine mode, and elsewhere the first CSR read traps (a panic).
+fn timerinit() {
     let id = r_mhartid();
-    // SAFETY: CLINT registers are MMIO, identity-mapped (paging is off);
-    // the scratch row is this hart's alone.
-    unsafe {
-        let mtime = core::ptr::read_volatile(CLINT_MTIME as *const usize);
-        core::ptr::write_volatile(clint_mtimecmp(id) as *mut usize, mtime + INTERVAL);
+    let mtime: u64 = CLINT_REGS.reg(CLINT_MTIME - CLINT).read();
+    let mtimecmp = clint_mtimecmp(id);
+    CLINT_REGS
+        .reg(mtimecmp - CLINT)
+        .write(mtime + INTERVAL as u64);
 
-        let scratch = &mut (*TIMER_SCRATCH.0.get())[id];
-        scratch[3] = clint_mtimecmp(id);
-        scratch[4] = INTERVAL;
-        w_mscratch(scratch.as_mut_ptr() as usize);
+    // SAFETY: this hart's row, which only this hart's timervec touches,
+    // and it is not armed yet.
+    let scratch = unsafe { &mut (*TIMER_SCRATCH.0.get())[id] };
+    scratch[3] = mtimecmp;
+    scratch[4] = INTERVAL;
+    // SAFETY: boot: the row timervec expects in mscratch.
+    unsafe { w_mscratch(scratch.as_mut_ptr() as usize) };
 
-        w_mtvec(timervec as *const () as usize);
-        w_mstatus(r_mstatus() | MSTATUS_MIE);
-        w_mie(r_mie() | MIE_MTIE);
-    }
+    // SAFETY: boot: timervec is the machine-mode trap handler.
+    unsafe { w_mtvec(timervec as *const () as usize) };
+    // SAFETY: boot: with mtvec and mscratch set, timer interrupts may come.
+    unsafe { w_mstatus(r_mstatus() | MSTATUS_MIE) };
+    // SAFETY: as above.
+    unsafe { w_mie(r_mie() | MIE_MTIE) };
 }

@@ -62,39 +62,60 @@ pub fn argstr(n: usize, buf: &mut [u8]) -> Result<usize, Error> {
 
 type SysFn = fn() -> Result<usize, Error>;
 
-/// The system call table, indexed by number (abi::syscall), up to the
-/// last number any lab defines.
-static SYSCALLS: [Option<SysFn>; SYS_SWAPSTAT + 1] = {
-    let mut t: [Option<SysFn>; SYS_SWAPSTAT + 1] = [None; SYS_SWAPSTAT + 1];
-    t[SYS_FORK] = Some(sys_fork);
-    t[SYS_EXIT] = Some(sys_exit);
-    t[SYS_WAIT] = Some(sys_wait);
-    t[SYS_PIPE] = Some(sys_pipe);
-    t[SYS_READ] = Some(sys_read);
-    t[SYS_KILL] = Some(sys_kill);
-    t[SYS_EXEC] = Some(sys_exec);
-    t[SYS_FSTAT] = Some(sys_fstat);
-    t[SYS_CHDIR] = Some(sys_chdir);
-    t[SYS_DUP] = Some(sys_dup);
-    t[SYS_GETPID] = Some(sys_getpid);
-    t[SYS_SBRK] = Some(sys_sbrk);
-    t[SYS_SLEEP] = Some(sys_sleep);
-    t[SYS_UPTIME] = Some(sys_uptime);
-    t[SYS_OPEN] = Some(sys_open);
-    t[SYS_WRITE] = Some(sys_write);
-    t[SYS_MKNOD] = Some(sys_mknod);
-    t[SYS_UNLINK] = Some(sys_unlink);
-    t[SYS_LINK] = Some(sys_link);
-    t[SYS_MKDIR] = Some(sys_mkdir);
-    t[SYS_CLOSE] = Some(sys_close);
+/// Each system call's number (abi::syscall) and function, as in C's
+/// `syscalls[]` initialiser; the table below is sized and filled from it.
+const LIST: &[(usize, SysFn)] = &[
+    (SYS_FORK, sys_fork),
+    (SYS_EXIT, sys_exit),
+    (SYS_WAIT, sys_wait),
+    (SYS_PIPE, sys_pipe),
+    (SYS_READ, sys_read),
+    (SYS_KILL, sys_kill),
+    (SYS_EXEC, sys_exec),
+    (SYS_FSTAT, sys_fstat),
+    (SYS_CHDIR, sys_chdir),
+    (SYS_DUP, sys_dup),
+    (SYS_GETPID, sys_getpid),
+    (SYS_SBRK, sys_sbrk),
+    (SYS_SLEEP, sys_sleep),
+    (SYS_UPTIME, sys_uptime),
+    (SYS_OPEN, sys_open),
+    (SYS_WRITE, sys_write),
+    (SYS_MKNOD, sys_mknod),
+    (SYS_UNLINK, sys_unlink),
+    (SYS_LINK, sys_link),
+    (SYS_MKDIR, sys_mkdir),
+    (SYS_CLOSE, sys_close),
     #[cfg(feature = "mmap")]
-    {
-        t[SYS_MMAP] = Some(crate::mmap::sys_mmap);
-        t[SYS_MUNMAP] = Some(crate::mmap::sys_munmap);
-    }
+    (SYS_MMAP, crate::mmap::sys_mmap),
+    #[cfg(feature = "mmap")]
+    (SYS_MUNMAP, crate::mmap::sys_munmap),
     #[cfg(feature = "swap")]
-    {
-        t[SYS_SWAPSTAT] = Some(crate::swap::sys_swapstat);
+    (SYS_SWAPSTAT, crate::swap::sys_swapstat),
+];
+
+/// One past the highest number in LIST.
+const NSYSCALL: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < LIST.len() {
+        if LIST[i].0 >= n {
+            n = LIST[i].0 + 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// The system call table, indexed by number; None for unused numbers.
+static SYSCALLS: [Option<SysFn>; NSYSCALL] = {
+    let mut t: [Option<SysFn>; NSYSCALL] = [None; NSYSCALL];
+    let mut i = 0;
+    while i < LIST.len() {
+        let (num, f) = LIST[i];
+        assert!(t[num].is_none(), "a system call number used twice");
+        t[num] = Some(f);
+        i += 1;
     }
     t
 };

@@ -7,7 +7,7 @@ use crate::file::{
 };
 use crate::fs::{
     dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp, namei,
-    nameiparent, readi, writei, ILocked,
+    nameiparent, readi, writei, ILocked, DIRENT_SIZE,
 };
 use crate::kalloc::{kalloc, kfree};
 use crate::log::{begin_op, end_op};
@@ -103,15 +103,13 @@ pub fn sys_fstat() -> Result<usize, Error> {
 pub fn sys_link() -> Result<usize, Error> {
     let (old, olen) = argpath(0)?;
     let (new, nlen) = argpath(1)?;
-    begin_op();
+    let _op = begin_op();
     let Some(ip) = namei(&old[..olen]) else {
-        end_op();
         return Err(Error);
     };
     let mut l = ilock(ip);
     if l.typ == T_DIR {
         iunlockput(l);
-        end_op();
         return Err(Error);
     }
     l.nlink += 1;
@@ -124,7 +122,6 @@ pub fn sys_link() -> Result<usize, Error> {
         if dp.dev() == ip.dev() && dirlink(&mut dl, &name, ip.inum()).is_ok() {
             iunlockput(dl);
             iput(ip);
-            end_op();
             return Ok(0);
         }
         iunlockput(dl);
@@ -134,23 +131,22 @@ pub fn sys_link() -> Result<usize, Error> {
     l.nlink -= 1;
     iupdate(&l);
     iunlockput(l);
-    end_op();
     Err(Error)
 }
 
 /// Is the directory empty apart from "." and ".."?
 fn isdirempty(dp: &mut ILocked) -> bool {
-    let mut buf = [0u8; 16];
-    let mut off = 2 * 16;
+    let mut buf = [0u8; DIRENT_SIZE as usize];
+    let mut off = 2 * DIRENT_SIZE;
     while off < dp.size {
-        match readi(dp, false, buf.as_mut_ptr() as usize, off, 16) {
-            Ok(16) => {}
+        match readi(dp, false, buf.as_mut_ptr() as usize, off, DIRENT_SIZE) {
+            Ok(DIRENT_SIZE) => {}
             _ => panic!("isdirempty: readi"),
         }
         if u16::from_le_bytes([buf[0], buf[1]]) != 0 {
             return false;
         }
-        off += 16;
+        off += DIRENT_SIZE;
     }
     true
 }
@@ -158,9 +154,8 @@ fn isdirempty(dp: &mut ILocked) -> bool {
 pub fn sys_unlink() -> Result<usize, Error> {
     let (path, len) = argpath(0)?;
     let mut name = [0u8; DIRSIZ];
-    begin_op();
+    let _op = begin_op();
     let Some(dp) = nameiparent(&path[..len], &mut name) else {
-        end_op();
         return Err(Error);
     };
     let mut dl = ilock(dp);
@@ -172,7 +167,6 @@ pub fn sys_unlink() -> Result<usize, Error> {
     };
     let Some((ip, off)) = found else {
         iunlockput(dl);
-        end_op();
         return Err(Error);
     };
     let mut il = ilock(ip);
@@ -182,12 +176,11 @@ pub fn sys_unlink() -> Result<usize, Error> {
     if il.typ == T_DIR && !isdirempty(&mut il) {
         iunlockput(il);
         iunlockput(dl);
-        end_op();
         return Err(Error);
     }
-    let zero = [0u8; 16];
-    match writei(&mut dl, false, zero.as_ptr() as usize, off, 16) {
-        Ok(16) => {}
+    let zero = [0u8; DIRENT_SIZE as usize];
+    match writei(&mut dl, false, zero.as_ptr() as usize, off, DIRENT_SIZE) {
+        Ok(DIRENT_SIZE) => {}
         _ => panic!("unlink: writei"),
     }
     if il.typ == T_DIR {
@@ -199,7 +192,6 @@ pub fn sys_unlink() -> Result<usize, Error> {
     il.nlink -= 1;
     iupdate(&il);
     iunlockput(il);
-    end_op();
     Ok(0)
 }
 
@@ -259,7 +251,7 @@ pub fn sys_open() -> Result<usize, Error> {
     let omode = argint(1);
     let (path, len) = argpath(0)?;
     let path = &path[..len];
-    begin_op();
+    let _op = begin_op();
     let il = if omode & O_CREATE != 0 {
         create(path, T_FILE, 0, 0)
     } else {
@@ -277,12 +269,10 @@ pub fn sys_open() -> Result<usize, Error> {
         }
     };
     let Some(mut il) = il else {
-        end_op();
         return Err(Error);
     };
     if il.typ == T_DEVICE && (il.major < 0 || il.major as usize >= NDEV) {
         iunlockput(il);
-        end_op();
         return Err(Error);
     }
     // A fresh file has no type yet, so closing it on failure is harmless.
@@ -294,7 +284,6 @@ pub fn sys_open() -> Result<usize, Error> {
         }
     }) else {
         iunlockput(il);
-        end_op();
         return Err(Error);
     };
     let (typ, major) = if il.typ == T_DEVICE {
@@ -314,51 +303,44 @@ pub fn sys_open() -> Result<usize, Error> {
         itrunc(&mut il);
     }
     iunlock(il);
-    end_op();
     Ok(fd)
 }
 
 pub fn sys_mkdir() -> Result<usize, Error> {
-    begin_op();
+    let _op = begin_op();
     let r = argpath(0)
         .ok()
         .and_then(|(p, n)| create(&p[..n], T_DIR, 0, 0));
     let Some(il) = r else {
-        end_op();
         return Err(Error);
     };
     iunlockput(il);
-    end_op();
     Ok(0)
 }
 
 pub fn sys_mknod() -> Result<usize, Error> {
-    begin_op();
+    let _op = begin_op();
     let major = argint(1) as i16;
     let minor = argint(2) as i16;
     let r = argpath(0)
         .ok()
         .and_then(|(p, n)| create(&p[..n], T_DEVICE, major, minor));
     let Some(il) = r else {
-        end_op();
         return Err(Error);
     };
     iunlockput(il);
-    end_op();
     Ok(0)
 }
 
 pub fn sys_chdir() -> Result<usize, Error> {
     let p = myproc();
-    begin_op();
+    let op = begin_op();
     let Some(ip) = argpath(0).ok().and_then(|(path, n)| namei(&path[..n])) else {
-        end_op();
         return Err(Error);
     };
     let il = ilock(ip);
     if il.typ != T_DIR {
         iunlockput(il);
-        end_op();
         return Err(Error);
     }
     let ip = iunlock(il);
@@ -366,7 +348,7 @@ pub fn sys_chdir() -> Result<usize, Error> {
     if let Some(old) = old {
         iput(old);
     }
-    end_op();
+    end_op(op);
     p.data().cwd = Some(ip);
     Ok(0)
 }

@@ -160,20 +160,18 @@ pub fn usertrapret() -> ! {
     x &= !SSTATUS_SPP;
     x |= SSTATUS_SPIE;
     // SAFETY: this sets only the previous-mode bits sret will use.
-    unsafe {
-        w_sstatus(x);
-        w_sepc(tf.epc);
-    }
+    unsafe { w_sstatus(x) };
+    // SAFETY: sret's target; a bad user pc faults in user mode.
+    unsafe { w_sepc(tf.epc) };
     // The jump below never returns, so the guard must go first.
     drop(d);
 
     let userret_va = TRAMPOLINE + (userret as *const () as usize - tramp);
     // SAFETY: userret, at its trampoline address (mapped in both page
-    // tables), switches to the user page table and srets to user mode.
-    unsafe {
-        let f: extern "C" fn(usize) -> ! = core::mem::transmute(userret_va);
-        f(satp)
-    }
+    // tables), takes the user satp, switches to it and srets to user mode:
+    // a function of this type, safe to call now that all is set up.
+    let f: extern "C" fn(usize) -> ! = unsafe { core::mem::transmute(userret_va) };
+    f(satp)
 }
 
 /// Interrupts and exceptions from kernel code arrive here via kernelvec,
@@ -209,10 +207,9 @@ pub extern "C" fn kerneltrap() {
 
     // yield() may have taken other traps meanwhile; put back what kernelvec's sret needs.
     // SAFETY: restores the values read at entry.
-    unsafe {
-        w_sepc(sepc);
-        w_sstatus(sstatus);
-    }
+    unsafe { w_sepc(sepc) };
+    // SAFETY: as above.
+    unsafe { w_sstatus(sstatus) };
 }
 
 fn clockintr() {

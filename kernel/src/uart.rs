@@ -7,10 +7,10 @@
 
 use crate::console::consoleintr;
 use crate::memlayout::UART0;
+use crate::mmio::Mmio;
 use crate::printf::panicked;
 use crate::proc::{sleep, wakeup};
 use crate::spinlock::{pop_off, push_off, Spinlock};
-use core::ptr::NonNull;
 use volatile::VolatilePtr;
 
 // Register offsets (see the 16550 data sheet).
@@ -48,10 +48,11 @@ static UART_TX: Spinlock<TxBuf> = Spinlock::new(
     },
 );
 
+// SAFETY: the UART's eight byte registers, direct-mapped by kvmmake.
+static UART: Mmio = unsafe { Mmio::new(UART0, 8) };
+
 fn reg(r: usize) -> VolatilePtr<'static, u8> {
-    // SAFETY: UART0 + r is one of the UART's byte registers, mapped (and
-    // identity-mapped once paging is on) for the kernel's whole life.
-    unsafe { VolatilePtr::new(NonNull::new_unchecked((UART0 + r) as *mut u8)) }
+    UART.reg(r)
 }
 
 pub fn uartinit() {

@@ -16,10 +16,10 @@ use crate::kalloc::kzalloc;
 use crate::memlayout::VIRTIO0;
 #[cfg(feature = "swap")]
 use crate::memlayout::VIRTIO1;
+use crate::mmio::Mmio;
 use crate::proc::{sleep, wakeup};
 use crate::spinlock::Spinlock;
 use abi::fs::BSIZE;
-use core::ptr::NonNull;
 use core::sync::atomic::{fence, AtomicBool, Ordering};
 use volatile::VolatilePtr;
 
@@ -136,7 +136,7 @@ struct Info {
 
 struct Disk {
     /// The device's MMIO registers.
-    base: usize,
+    regs: Mmio,
     /// The three rings, each in a page of its own.
     desc: *mut [VirtqDesc; NUM],
     avail: *mut VirtqAvail,
@@ -155,9 +155,9 @@ struct Disk {
 unsafe impl Send for Disk {}
 
 impl Disk {
-    const fn new(base: usize) -> Disk {
+    const fn new(regs: Mmio) -> Disk {
         Disk {
-            base,
+            regs,
             desc: core::ptr::null_mut(),
             avail: core::ptr::null_mut(),
             used: core::ptr::null_mut(),
@@ -178,11 +178,17 @@ impl Disk {
     }
 }
 
-/// Register `r` of the virtio-mmio slot at `base`.
-fn mmio(base: usize, r: usize) -> VolatilePtr<'static, u32> {
-    // SAFETY: base is VIRTIO0 or VIRTIO1 and r a register offset: a 32-bit
-    // register of a virtio-mmio slot, mapped for the kernel's whole life.
-    unsafe { VolatilePtr::new(NonNull::new_unchecked((base + r) as *mut u32)) }
+/// A virtio-mmio slot's bytes of registers, configuration space included.
+const VIRTIO_SLOT: usize = 0x200;
+// SAFETY: the disks' virtio-mmio slots, direct-mapped by kvmmake.
+const VIRTIO0_REGS: Mmio = unsafe { Mmio::new(VIRTIO0, VIRTIO_SLOT) };
+#[cfg(feature = "swap")]
+// SAFETY: as above.
+const VIRTIO1_REGS: Mmio = unsafe { Mmio::new(VIRTIO1, VIRTIO_SLOT) };
+
+/// 32-bit register `r` of a virtio-mmio slot.
+fn mmio(regs: &Mmio, r: usize) -> VolatilePtr<'static, u32> {
+    regs.reg(r)
 }
 
 /// The file system's disk, and with `swap` the swap disk.
@@ -192,9 +198,9 @@ const NDISK: usize = 1;
 const NDISK: usize = 2;
 
 static DISKS: [Spinlock<Disk>; NDISK] = [
-    Spinlock::new("virtio_disk", Disk::new(VIRTIO0)),
+    Spinlock::new("virtio_disk", Disk::new(VIRTIO0_REGS)),
     #[cfg(feature = "swap")]
-    Spinlock::new("virtio_swap", Disk::new(VIRTIO1)),
+    Spinlock::new("virtio_swap", Disk::new(VIRTIO1_REGS)),
 ];
 
 fn free_chan(disk: &Disk) -> usize {
@@ -210,8 +216,8 @@ pub fn virtio_disk_init() {
 /// Sets up disk `dev`, or returns false if its slot holds no block device.
 fn init(dev: usize) -> bool {
     let mut disk = DISKS[dev].lock();
-    let base = disk.base;
-    let reg = |r| mmio(base, r);
+    let regs = disk.regs;
+    let reg = |r| mmio(&regs, r);
     if reg(MAGIC_VALUE).read() != 0x7472_6976
         || reg(VERSION).read() != 2
         || reg(DEVICE_ID).read() != 2
@@ -285,6 +291,11 @@ impl Disk {
     fn desc(&mut self, i: usize) -> &mut VirtqDesc {
         // SAFETY: desc points at our page of NUM descriptors; i < NUM.
         unsafe { &mut (*self.desc)[i] }
+    }
+
+    fn avail(&mut self) -> &mut VirtqAvail {
+        // SAFETY: avail points at our page; the device only reads it.
+        unsafe { &mut *self.avail }
     }
 
     fn alloc_desc(&mut self) -> Option<usize> {
@@ -406,16 +417,13 @@ fn disk_rw(dev: usize, sector: u64, data: usize, len: usize, write: bool, busy: 
     busy.store(true, Ordering::Release);
     disk.info[idx[0]].busy = busy;
 
-    // SAFETY: avail is our page; the device only reads it.
-    unsafe {
-        let avail = &mut *disk.avail;
-        avail.ring[avail.idx as usize % NUM] = idx[0] as u16;
-        // The ring entry must be visible before the index moves.
-        fence(Ordering::SeqCst);
-        avail.idx = avail.idx.wrapping_add(1);
-    }
+    let avail = disk.avail();
+    avail.ring[avail.idx as usize % NUM] = idx[0] as u16;
+    // The ring entry must be visible before the index moves.
     fence(Ordering::SeqCst);
-    mmio(disk.base, QUEUE_NOTIFY).write(0); // queue number
+    avail.idx = avail.idx.wrapping_add(1);
+    fence(Ordering::SeqCst);
+    mmio(&disk.regs, QUEUE_NOTIFY).write(0); // queue number
 
     // Wait for virtio_disk_intr to say the request is done.
     while busy.load(Ordering::Acquire) {
@@ -432,8 +440,8 @@ pub fn virtio_disk_intr(dev: usize) {
 
     // Acknowledge, so the device can raise the next interrupt; more
     // completions may arrive while we are here, which is fine.
-    let status = mmio(disk.base, INTERRUPT_STATUS).read();
-    mmio(disk.base, INTERRUPT_ACK).write(status & 0x3);
+    let status = mmio(&disk.regs, INTERRUPT_STATUS).read();
+    mmio(&disk.regs, INTERRUPT_ACK).write(status & 0x3);
     fence(Ordering::SeqCst);
 
     loop {
@@ -473,7 +481,7 @@ pub fn virtio_swap_init() -> Option<u64> {
     }
     // The block device's configuration space starts with its capacity.
     const CAPACITY: usize = 0x100;
-    let lo = mmio(VIRTIO1, CAPACITY).read() as u64;
-    let hi = mmio(VIRTIO1, CAPACITY + 4).read() as u64;
+    let lo = mmio(&VIRTIO1_REGS, CAPACITY).read() as u64;
+    let hi = mmio(&VIRTIO1_REGS, CAPACITY + 4).read() as u64;
     Some(hi << 32 | lo)
 }

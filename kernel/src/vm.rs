@@ -7,7 +7,7 @@
 use crate::kalloc::{kalloc, kfree, kzalloc};
 #[cfg(feature = "cow")]
 use crate::kalloc::{krefcount, krefinc};
-use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, TRAMPOLINE, UART0, VIRTIO0};
+use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
 use crate::proc::proc_mapstacks;
 use crate::riscv::{
     make_satp, pg_round_down, pg_round_up, px, sfence_vma, w_satp, Pte, PteFlags, MAXVA, PGSIZE,
@@ -96,7 +96,7 @@ fn kvmmake() -> PageTable {
         PGSIZE,
         rw,
     );
-    kvmmap(kpgtbl, PLIC, PLIC, 0x40_0000, rw);
+    kvmmap(kpgtbl, PLIC, PLIC, PLIC_SIZE, rw);
     let et = etext_addr();
     kvmmap(
         kpgtbl,
@@ -599,11 +599,10 @@ pub fn copyout(
         let va0 = pg_round_down(dstva);
         let pa0 = user_page(pagetable, sz, va0, true)?;
         let n = (PGSIZE - (dstva - va0)).min(src.len());
+        let dst = (pa0 + (dstva - va0)) as *mut u8;
         // SAFETY: pa0 is a user page mapped in this table; n bytes from
         // the offset stay inside it.
-        unsafe {
-            ptr::copy(src.as_ptr(), (pa0 + (dstva - va0)) as *mut u8, n);
-        }
+        unsafe { ptr::copy(src.as_ptr(), dst, n) };
         src = &src[n..];
         dstva = va0 + PGSIZE;
     }
@@ -622,14 +621,9 @@ pub fn copyin(
         let va0 = pg_round_down(srcva);
         let pa0 = user_page(pagetable, sz, va0, false)?;
         let n = (PGSIZE - (srcva - va0)).min(dst.len() - done);
+        let src = (pa0 + (srcva - va0)) as *const u8;
         // SAFETY: as in copyout, the source bytes lie inside one mapped user page.
-        unsafe {
-            ptr::copy(
-                (pa0 + (srcva - va0)) as *const u8,
-                dst[done..].as_mut_ptr(),
-                n,
-            );
-        }
+        unsafe { ptr::copy(src, dst[done..].as_mut_ptr(), n) };
         done += n;
         srcva = va0 + PGSIZE;
     }
