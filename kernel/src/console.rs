@@ -10,7 +10,7 @@ use crate::spinlock::Spinlock;
 use crate::uart::{uartinit, uartputc, uartputc_sync};
 use abi::fcntl::CONSOLE;
 
-const INPUT_BUF_SIZE: usize = 128;
+pub const INPUT_BUF_SIZE: usize = 128;
 const BACKSPACE: u16 = 0x100;
 
 const fn ctrl(c: u8) -> u8 {
@@ -85,6 +85,8 @@ fn consoleread(user_dst: bool, mut dst: usize, n: usize) -> i32 {
             break;
         }
         if either_copyout(user_dst, dst, &[c]).is_err() {
+            // The byte stays for the next read (xv6 drops it).
+            cons.r -= 1;
             break;
         }
         dst += 1;

@@ -11,9 +11,9 @@ use crate::fs::{idup, ilock, iput, iunlock, readi, ILocked, Inode};
 use crate::kalloc::{kfree, kzalloc};
 use crate::log::begin_op;
 use crate::proc::myproc;
-use crate::riscv::{pg_round_down, pg_round_up, PteFlags, PGSIZE};
+use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
-use crate::vm::{mappages, walkaddr, PageTable};
+use crate::vm::{mappages, PageTable};
 use crate::Error;
 use xmas_elf::program::ProgramHeader64;
 
@@ -111,7 +111,8 @@ pub fn demandfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), 
     if write && !s.perm.contains(PteFlags::W) {
         return Err(Error);
     }
-    // read, write and wait prefault, so this refuses only what they missed.
+    // read, write and wait fault their buffers in first (uvmprefault), so
+    // this refuses only what they missed.
     if holding_spinlock() {
         return Err(Error);
     }
@@ -150,33 +151,6 @@ fn gone(va0: usize) {
         pid,
         va0
     );
-}
-
-/// Faults in the unmapped program pages of `[addr, addr+n)` before a
-/// system call copies under a lock: read() of the program file into its
-/// own untouched data would wait for the inode lock it holds (bss needs
-/// no file read); a pipe holds a spinlock.
-/// Pages a store may not go to are left alone: the copy fails on them.
-pub fn prefault(addr: usize, n: usize, write: bool) -> Result<(), Error> {
-    let p = myproc();
-    let pt = p.pagetable();
-    let end = addr.saturating_add(n);
-    // One segment at a time (copying all would take much kernel stack),
-    // not holding the data, which demandfault takes.
-    for i in 0..NSEG {
-        let Some(s) = p.data().prog.segs[i] else {
-            continue;
-        };
-        if write && !s.perm.contains(PteFlags::W) {
-            continue;
-        }
-        for va in (pg_round_down(addr).max(s.lo)..end.min(s.end)).step_by(PGSIZE) {
-            if walkaddr(pt, va).is_none() {
-                demandfault(pt, va, write)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The child of fork runs the same program: the same records, and a

@@ -12,11 +12,11 @@ use crate::kalloc::{kfree, kzalloc};
 use crate::log::{begin_op, end_op};
 use crate::memlayout::TRAPFRAME;
 use crate::proc::{myproc, ProcData};
-use crate::riscv::{pg_round_down, pg_round_up, Pte, PteFlags, PGSIZE};
+use crate::riscv::{pg_round_up, Pte, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
 use crate::syscall::{argaddr, argint};
 use crate::sysfile::argfd;
-use crate::vm::{mappages, uvmcopy1, walk, walkaddr, PageTable, PteSlot};
+use crate::vm::{mappages, uvmcopy1, walk, PageTable, PteSlot};
 use crate::Error;
 use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
 use abi::stat::T_DIR;
@@ -173,7 +173,8 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Er
         return Err(Error);
     }
     // Reading the file sleeps: never under a spinlock (a pipe's copyin).
-    // read, write and wait prefault, so this refuses only what they missed.
+    // read, write and wait fault their buffers in first (uvmprefault), so
+    // this refuses only what they missed.
     if holding_spinlock() {
         return Err(Error);
     }
@@ -190,26 +191,6 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Er
         }
     }
     mappages(pagetable, va0, PGSIZE, mem, v.perm()).inspect_err(|_| kfree(mem))
-}
-
-/// Faults in the unmapped area pages of `[addr, addr+n)` before a system
-/// call copies under a lock (an inode's: read() into a mapping of the same
-/// file would wait for itself; a pipe's spinlock). Fails as the copy would.
-pub fn prefault(addr: usize, n: usize, write: bool) -> Result<(), Error> {
-    let pt = myproc().pagetable();
-    let end = addr.saturating_add(n);
-    for i in 0..NVMA {
-        let Some(v) = myproc().data().vmas[i] else {
-            continue;
-        };
-        let from = pg_round_down(addr).max(v.start);
-        for va in (from..end.min(v.end())).step_by(PGSIZE) {
-            if walkaddr(pt, va).is_none() {
-                mmapfault(pt, va, write)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Frees the mapped pages of `[a, b)` in `v`, writing stored-to shared

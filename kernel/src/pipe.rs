@@ -8,7 +8,7 @@ use crate::vm::copyout;
 use crate::Error;
 use core::mem::MaybeUninit;
 
-const PIPESIZE: usize = 512;
+pub const PIPESIZE: usize = 512;
 
 pub struct PipeInner {
     data: [u8; PIPESIZE],

@@ -181,6 +181,10 @@ pub struct Proc {
     /// can be read while the data guard is held (growproc holds it).
     #[cfg(feature = "swap")]
     pub swaphand: core::sync::atomic::AtomicUsize,
+    /// The pages of lab `swap` that the clock leaves alone, `[from, to)`:
+    /// the part of a system call's buffer its next copy uses (`swap::pin`).
+    #[cfg(feature = "swap")]
+    pub swappin: [core::sync::atomic::AtomicUsize; 2],
 }
 
 // SAFETY: ProcState is behind the lock; ProcData behind the data_busy flag
@@ -254,6 +258,8 @@ impl Proc {
             data_busy: AtomicBool::new(false),
             #[cfg(feature = "swap")]
             swaphand: core::sync::atomic::AtomicUsize::new(0),
+            #[cfg(feature = "swap")]
+            swappin: [const { core::sync::atomic::AtomicUsize::new(0) }; 2],
         }
     }
 

@@ -226,7 +226,7 @@ fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static Pt
         va += PGSIZE;
         passed += PGSIZE;
         let pte = slot.get();
-        if !evictable(pte) {
+        if !evictable(pte) || pinned(here) {
             continue;
         }
         if pte.flags().contains(PteFlags::A) {
@@ -353,24 +353,28 @@ fn writeslot(s: usize, pa: usize) {
 /// Before an allocation for this process: while fewer than RESERVE pages
 /// are free, evicts its pages of `pt` below `limit`, within one
 /// revolution of the clock (see `victim`). The caller must hold no page
-/// of `pt` it would miss; under a spin lock (no sleeping for the disk)
-/// this does nothing and the allocation dips into the reserve.
-pub fn makeroom(pt: PageTable, limit: usize) {
-    makeroom_within(pt, limit, &mut pg_round_down(limit));
-}
-
-/// `makeroom` with the clock's budget of the caller's round of evictions.
-fn makeroom_within(pt: PageTable, limit: usize, budget: &mut usize) {
+/// of `pt` it would miss (or have it pinned); under a spin lock (no
+/// sleeping for the disk) this does nothing and the allocation dips into
+/// the reserve. Fails if the reserve is all that is left: then a fault
+/// may still dip into it (it needs the page to finish an instruction),
+/// but an eager `sbrk` must fail, as memory plus swap is full.
+pub fn makeroom(pt: PageTable, limit: usize) -> Result<(), Error> {
     if holding_spinlock() {
-        return;
+        return Ok(());
     }
+    let mut budget = pg_round_down(limit);
     while kfreepages() < RESERVE {
-        let Err(why) = swapout(pt, limit, budget) else {
+        let Err(why) = swapout(pt, limit, &mut budget) else {
             continue;
         };
-        // What is left of the reserve is the last the allocation can
-        // have; say why there is no more.
-        if kfreepages() == 0 && SLOTS.lock().nslot > 0 {
+        let nslot = SLOTS.lock().nslot;
+        // No swap disk: the kernel works as xv6 does, to the last page.
+        if nslot == 0 {
+            return Ok(());
+        }
+        // What is left of the reserve is the last a fault can have; say
+        // why there is no more.
+        if kfreepages() == 0 {
             let pid = myproc().lock.lock().pid;
             match why {
                 NoRoom::NoSlot => {
@@ -381,8 +385,9 @@ fn makeroom_within(pt: PageTable, limit: usize, budget: &mut usize) {
                 }
             }
         }
-        return;
+        return Err(Error);
     }
+    Ok(())
 }
 
 /// Pages fork's copy allocates for each resident page: none under cow,
@@ -442,8 +447,8 @@ pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<(), Error> {
 /// Reads the swapped-out page behind `slot` back into a fresh page. For a
 /// `write` the slot is let go at once (its copy would be stale at the
 /// store); otherwise it stays as the page's copy. Sleeps for the disk, so
-/// it refuses under a spin lock; read, write and wait prefault, so that
-/// refuses only what they missed.
+/// it refuses under a spin lock; read, write and wait fault their buffers
+/// in first (`vm::uvmprefault`), so that refuses only what they missed.
 fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
     if holding_spinlock() {
         return Err(Error);
@@ -468,24 +473,32 @@ fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads back the swapped-out pages of `[addr, addr+n)` before a system
-/// call copies there under a spin lock (a pipe's, the console's, wait's).
-/// They stay in: only this process evicts its pages, and not under a spin
-/// lock.
-pub fn prefault(addr: usize, n: usize) -> Result<(), Error> {
+/// The pages of `[from, to)` of the calling process stay in memory until
+/// the guard is dropped: the clock passes them by. A system call pins the
+/// part of its buffer that its next copy uses (`vm::uvmprefault`), so that
+/// reading back one page of it never evicts another before the copy,
+/// which runs where a page cannot be read back (under a spin lock).
+pub fn pin(from: usize, to: usize) -> Pinned {
     let p = myproc();
-    let (pt, sz) = (p.pagetable(), p.sz());
-    let end = addr.saturating_add(n).min(sz);
-    // One round for the whole buffer, so that no page of it read back
-    // here is evicted again for the next one.
-    let mut budget = pg_round_down(sz);
-    for va in (pg_round_down(addr)..end).step_by(PGSIZE) {
-        if swapped(pt, va) {
-            makeroom_within(pt, sz, &mut budget);
-            swapfault(pt, va, false)?;
-        }
+    p.swappin[0].store(pg_round_down(from), Ordering::Relaxed);
+    p.swappin[1].store(to, Ordering::Relaxed);
+    Pinned
+}
+
+/// The pin of `pin`, released on drop.
+#[must_use]
+pub struct Pinned;
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        myproc().swappin[1].store(0, Ordering::Relaxed);
     }
-    Ok(())
+}
+
+/// Whether the calling process has page `va` pinned.
+fn pinned(va: usize) -> bool {
+    let pin = &myproc().swappin;
+    pin[0].load(Ordering::Relaxed) <= va && va < pin[1].load(Ordering::Relaxed)
 }
 
 /// swapstat(st): copies five figures to `uint64 st[5]`: evictions, pages

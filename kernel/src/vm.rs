@@ -283,9 +283,12 @@ pub fn uvmalloc(
     let start = pg_round_up(oldsz);
     for a in (start..newsz).step_by(PGSIZE) {
         // Room first, from the pages mapped so far (exec's loadseg reads
-        // back any it needs).
+        // back any it needs); with memory and swap full, sbrk fails here.
         #[cfg(feature = "swap")]
-        crate::swap::makeroom(pagetable, a);
+        if crate::swap::makeroom(pagetable, a).is_err() {
+            uvmdealloc(pagetable, a, start);
+            return Err(Error);
+        }
         let Some(mem) = kzalloc() else {
             uvmdealloc(pagetable, a, start);
             return Err(Error);
@@ -444,9 +447,10 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
     }
     let va0 = pg_round_down(va);
     // Room for whatever this fault allocates, before looking at the page
-    // (making room may evict it: then it is read back below).
+    // (making room may evict it: then it is read back below). With none
+    // left, the fault dips into the reserve: it must finish an instruction.
     #[cfg(feature = "swap")]
-    crate::swap::makeroom(pagetable, sz);
+    let _ = crate::swap::makeroom(pagetable, sz);
     match walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()) {
         #[cfg(feature = "cow")]
         Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
@@ -577,14 +581,53 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     if !pte.flags().contains(need) {
         return Err(Error);
     }
-    // The kernel stores through its own mapping of the page, so the MMU
-    // never marks the user PTE dirty; mmap's writeback and swap's clock
-    // look at that bit.
+    // The kernel goes through its own mapping of the page, so the MMU
+    // never marks the user PTE accessed or dirty: we do, as a user access
+    // would. mmap's writeback looks at D, swap's clock at A and D.
     #[cfg(any(feature = "mmap", feature = "swap"))]
-    if write {
-        slot.set(Pte::new(pte.pa(), pte.flags() | PteFlags::D));
+    {
+        let used = if write {
+            PteFlags::A | PteFlags::D
+        } else {
+            PteFlags::A
+        };
+        slot.set(Pte::new(pte.pa(), pte.flags() | used));
     }
     Ok(pte.pa())
+}
+
+/// Part of a user buffer made resident for one copy (`uvmprefault`);
+/// under `swap` it stays pinned in memory until this is dropped.
+#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[must_use]
+pub struct Resident {
+    #[cfg(feature = "swap")]
+    _pin: crate::swap::Pinned,
+}
+
+/// Takes now, with no lock held, the faults that a copy to (`write`) or
+/// from `[addr, addr+n)` of the calling process would take, for a system
+/// call whose copy runs where a fault cannot sleep for a disk (see
+/// `file::filereadsteps`). Every page of the range becomes resident, so
+/// callers keep `n` to what the copy will really use. Stops at the first
+/// page the copy could not use either: the copy fails there, as it would
+/// have.
+#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+pub fn uvmprefault(addr: usize, n: usize, write: bool) -> Resident {
+    let p = crate::proc::myproc();
+    let (pagetable, sz) = (p.pagetable(), p.sz());
+    let end = addr.saturating_add(n);
+    let resident = Resident {
+        // Pinned first: reading one page back must not evict another.
+        #[cfg(feature = "swap")]
+        _pin: crate::swap::pin(addr, end),
+    };
+    for va0 in (pg_round_down(addr)..end).step_by(PGSIZE) {
+        if user_page(pagetable, sz, va0, write).is_err() {
+            break;
+        }
+    }
+    resident
 }
 
 /// Copies `src` from the kernel to user address `dstva` of a process of
