@@ -423,9 +423,13 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
         st.pid = allocpid();
         st.state = ProcStateKind::Used;
         kstack_paint(p);
-        // The clock starts at the bottom of the new process.
+        // The clock starts at the bottom of the new process, which has
+        // nothing pinned.
         #[cfg(feature = "swap")]
-        p.swaphand.store(0, Ordering::Relaxed);
+        {
+            p.swaphand.store(0, Ordering::Relaxed);
+            p.swappin[1].store(0, Ordering::Relaxed);
+        }
         let Some(tf) = kalloc() else {
             freeproc(p, &mut st);
             return None;

@@ -153,7 +153,8 @@ fn zfod_reads_as_a_lab_on_lazy() {
 }
 
 /// demand's diff: its module, exec, the fault path, and the system calls
-/// that copy under locks (prefault, as for mmap).
+/// that copy under locks (their buffers made resident step by step, as
+/// for mmap).
 #[test]
 fn demand_reads_as_a_lab() {
     let base = tree("");
@@ -167,6 +168,7 @@ fn demand_reads_as_a_lab() {
         [
             "kernel/src/demand.rs",
             "kernel/src/exec.rs",
+            "kernel/src/file.rs",
             "kernel/src/main.rs",
             "kernel/src/memlayout.rs",
             "kernel/src/proc.rs",
@@ -185,6 +187,10 @@ fn demand_reads_as_a_lab() {
         "more segments than records still load"
     );
     assert!(!text(&base, "kernel/src/exec.rs").contains("demand"));
+    // read and write copy in resident steps; the base calls xv6's own.
+    let sysfile = text(&demand, "kernel/src/sysfile.rs");
+    assert!(sysfile.contains("use crate::file::{filereadsteps as fileread"));
+    assert!(!text(&base, "kernel/src/sysfile.rs").contains("steps"));
     let vm = text(&demand, "kernel/src/vm.rs");
     assert!(vm.contains("crate::demand::demandfault(pagetable, va0, write)"));
     assert!(!vm.contains("uvmlazyalloc") && !vm.contains("uvmcowcopy"));
