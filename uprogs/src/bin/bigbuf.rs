@@ -9,15 +9,15 @@
 //!   pipe's write and a file's write from fresh mappings (the file's bytes
 //!   and the zeros past its end), and fstat (of the mapped file itself),
 //!   wait's status and pipe's descriptors into fresh pages of a mapping.
-//! - `bss`: in a fresh exec of this program (`bigbuf bss`), whose 16 MiB
+//! - `bss`: in a fresh exec of this program (`bigbuf --bss`), whose 8 MiB
 //!   of bss are untouched under `demand`: read() of a 10-byte file and a
 //!   pipe's read into all of it, writes of its zeros to a file and a pipe,
 //!   fstat, wait and pipe into untouched pages; each costs a few pages.
 //! - `lazyheap` (where sbrk of 160 MiB works without memory: lazy): read()
 //!   and a pipe's read into all of that fresh heap, a write from it.
-//! - `swapheap` (swap lab): a heap of the free pages plus half the free
-//!   swap slots, a pattern in every page (so much of it is on the swap
-//!   disk); read() of a 10-byte file and a pipe's read into all of it,
+//! - `swapheap` (swap lab): a heap larger than memory by a quarter of the
+//!   free swap slots (even once the process's other pages have gone out),
+//!   a pattern in every page (so much of it is on the swap disk); read() of a 10-byte file and a pipe's read into all of it,
 //!   writes from its start; then every page still holds its pattern.
 //! - `brim` (where sbrk is eager): sbrk until it fails, then store into
 //!   every page granted and check them all; nothing may kill the process.
@@ -32,9 +32,10 @@
 //! off, swapstat where swap is. Each case runs in a child of its own (its
 //! heap does not change the next case's memory; a kill is a failure with
 //! the exit status, not a hang); the helpers a case forks are killed when
-//! it ends. Free pages are counted before and after all cases. Prints
-//! `bigbuf: case NAME ok` (or `skipped (why)`) per case, then `bigbuf: OK`
-//! or `bigbuf: FAILED <why>`.
+//! it ends. Free pages are counted before and after all cases.
+//! `bigbuf NAME...` runs only the cases named. Prints `bigbuf: case NAME
+//! ok (N ticks)` (or `skipped (why)`, or `FAILED` after a line saying what
+//! went wrong) per case, then `bigbuf: OK` or `bigbuf: FAILED <why>`.
 
 #![no_std]
 #![no_main]
@@ -48,7 +49,7 @@ use ulib::layout::PGSIZE;
 use ulib::meter::countfree;
 use ulib::{
     close, exec, exit, fork, kill, open, pipe, println, read, sbrk, sleep, swapstat, sys, unlink,
-    wait, write, Out, Stat, SwapStat, O_CREATE, O_RDONLY, O_TRUNC, O_WRONLY, T_FILE,
+    uptime, wait, write, Out, Stat, SwapStat, O_CREATE, O_RDONLY, O_TRUNC, O_WRONLY, T_FILE,
 };
 
 ulib::entry!(main);
@@ -69,13 +70,15 @@ const SMALL: &CStr = c"bigbuf.ten";
 const SMALL_BYTES: &[u8; 10] = b"0123456789";
 /// What the cases write to.
 const OUT: &CStr = c"bigbuf.out";
-/// This program, for the bss case's fresh exec.
+/// This program, and the argument of its fresh exec for the bss case.
 const SELF: &CStr = c"bigbuf";
+const BSS_MODE: &CStr = c"--bss";
 
 /// The bss buffer: zero-initialized, so it is bss, which only the fresh
-/// exec of `bigbuf bss` touches. 16 MiB: where fork copies (no cow), this
-/// process and each child hold a copy of it.
-const BSS_LEN: usize = 16 * MIB;
+/// exec of `bigbuf --bss` touches. 8 MiB: where fork copies (no cow) this
+/// process and each child hold a copy of it, and with swap a case's own
+/// copy has to fit on a 16 MiB swap disk beside what the case puts there.
+const BSS_LEN: usize = 8 * MIB;
 #[repr(C, align(4096))]
 struct Bss(UnsafeCell<[u8; BSS_LEN]>);
 // SAFETY: one thread; reached only through raw pointers in `bss_main`.
@@ -268,10 +271,35 @@ fn wait_for(pid: i32) -> i32 {
     }
 }
 
+/// The free pages the main process counted before the cases.
+static FREE0: AtomicI32 = AtomicI32::new(0);
+
+/// Whether sbrk is lazy: 0 not known yet, 1 no, 2 yes.
+static LAZY: AtomicU8 = AtomicU8::new(0);
+
+/// True where sbrk grants 1 GiB at once (lazy): a child tries.
+fn lazy_sbrk() -> bool {
+    if LAZY.load(Ordering::Relaxed) == 0 {
+        let pid = fork();
+        if pid == 0 {
+            exit(if failed_ptr(sbrk(LAZY_LIMIT as i32) as usize) {
+                0
+            } else {
+                1
+            });
+        }
+        let lazy = pid > 0 && wait_for(pid) == 1;
+        LAZY.store(if lazy { 2 } else { 1 }, Ordering::Relaxed);
+    }
+    LAZY.load(Ordering::Relaxed) == 2
+}
+
 /// The free pages, counted as countfree does (a child takes pages until
 /// none are left) but without first touching this program's image, which
-/// would spoil the bss case. -1 if the child cannot be forked.
+/// would spoil the bss case, and where sbrk is eager a MiB at a time.
+/// -1 if the child cannot be forked.
 fn count_free() -> i32 {
+    let lazy = lazy_sbrk();
     let mut fds = [0i32; 2];
     if pipe(&mut fds) < 0 {
         return -1;
@@ -284,6 +312,18 @@ fn count_free() -> i32 {
     }
     if pid == 0 {
         close(fds[0]);
+        if !lazy {
+            // Eager: what sbrk grants exists; one answer at the end.
+            let mut n = 0u32;
+            while !failed_ptr(sbrk(MIB as i32) as usize) {
+                n += (MIB / PGSIZE) as u32;
+            }
+            while !failed_ptr(sbrk(PGSIZE as i32) as usize) {
+                n += 1;
+            }
+            write(fds[1], &n.to_ne_bytes());
+            exit(0);
+        }
         loop {
             let a = sbrk(PGSIZE as i32);
             if failed_ptr(a as usize) {
@@ -299,12 +339,18 @@ fn count_free() -> i32 {
     close(fds[1]);
     let mut n = 0;
     let mut c = [0u8; 512];
-    loop {
-        let cc = read(fds[0], &mut c);
-        if cc <= 0 {
-            break;
+    if !lazy {
+        if read(fds[0], &mut c[..4]) == 4 {
+            n = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
         }
-        n += cc;
+    } else {
+        loop {
+            let cc = read(fds[0], &mut c);
+            if cc <= 0 {
+                break;
+            }
+            n += cc;
+        }
     }
     close(fds[0]);
     wait_for(pid);
@@ -496,7 +542,7 @@ fn mmappipe() {
             );
         }
         let got = take::<10>(fds[0], "from the pipe");
-        expect_bytes(got.as_ptr() as usize, 10, &want, what);
+        expect_bytes(got.as_ptr() as usize, 10, want, what);
 
         let out = truncate_out();
         let w = write_at(out, a - ro + ro2, 10);
@@ -509,7 +555,7 @@ fn mmappipe() {
             );
         }
         let got = out_file::<10>();
-        expect_bytes(got.as_ptr() as usize, 10, &want, what);
+        expect_bytes(got.as_ptr() as usize, 10, want, what);
     }
 
     // fstat of the mapped file itself into a fresh page of its mapping.
@@ -552,7 +598,12 @@ fn mmappipe() {
         bad!("pipe() into a fresh mapping page returned {}", r);
     }
     // SAFETY: the kernel wrote two descriptors there.
-    let pfds = unsafe { [read_volatile(at as *const i32), read_volatile((at + 4) as *const i32)] };
+    let pfds = unsafe {
+        [
+            read_volatile(at as *const i32),
+            read_volatile((at + 4) as *const i32),
+        ]
+    };
     put(pfds[1], b"ok", "into that pipe");
     if take::<2>(pfds[0], "from that pipe") != *b"ok" {
         bad!("the pipe made into a mapping page lost its bytes");
@@ -579,11 +630,11 @@ fn mmappipe() {
 
 /// The bss case: runs in a fresh exec of this program.
 fn bss() {
-    exec(SELF, &[SELF, c"bss"]);
-    bad!("exec of `bigbuf bss` failed");
+    exec(SELF, &[SELF, BSS_MODE]);
+    bad!("exec of `bigbuf --bss` failed");
 }
 
-/// `bigbuf bss`: every system call here aims at a page of BSS that
+/// `bigbuf --bss`: every system call here aims at a page of BSS that
 /// nothing has touched (under `demand`, never mapped yet).
 fn bss_main() {
     CURRENT.store(
@@ -645,7 +696,6 @@ fn bss_main() {
     }
     let got = out_file::<10>();
     expect_bytes(got.as_ptr() as usize, 10, |_| 0, "the file written");
-    cost("write to a file");
 
     let w = write_at(fds[1], page(3), 10);
     if w != 10 {
@@ -653,7 +703,6 @@ fn bss_main() {
     }
     let got = take::<10>(fds[0], "from the pipe");
     expect_bytes(got.as_ptr() as usize, 10, |_| 0, "the pipe's bytes");
-    cost("write to a pipe");
 
     // SAFETY: an untouched writable page of our bss.
     let r = unsafe { sys::fstat(fd, page(4) as *mut Stat) };
@@ -698,7 +747,7 @@ fn bss_main() {
     };
     close(p2[0]);
     close(p2[1]);
-    cost("fstat, wait and pipe");
+    cost("writes to a file and a pipe, fstat, wait and pipe");
     close(fds[0]);
     close(fds[1]);
     close(fd);
@@ -769,9 +818,12 @@ fn mark_pages(a: usize, pages: usize) {
     }
 }
 
-/// Checks what mark_pages stored, from byte `skip` of page 0 on.
+/// Checks what mark_pages stored, from byte `skip` of page 0 on. From
+/// the last page down: after a pass up, the pages still in memory come
+/// first (where the heap is larger than memory, a pass up would find each
+/// page gone just before it gets there).
 fn check_pages(a: usize, pages: usize, skip: usize) {
-    for i in 0..pages {
+    for i in (0..pages).rev() {
         let pa = a + i * PGSIZE;
         let head = if i == 0 && skip >= 8 {
             page_word(0)
@@ -801,6 +853,12 @@ fn grow(pages: usize) -> Option<usize> {
     (!failed_ptr(p)).then_some(p + pad)
 }
 
+/// The pages this process has now (at most half of `free_slots`, the
+/// most that sizes from it may count on the disk taking).
+fn own_pages(free_slots: usize) -> usize {
+    (sbrk(0) as usize / PGSIZE).min(free_slots / 2)
+}
+
 fn swapheap() {
     let Some(st) = swap_stat() else {
         skip("no swap in this kernel");
@@ -809,11 +867,14 @@ fn swapheap() {
         skip("no swap disk");
     }
     let free_slots = (st.slots - st.used) as usize;
-    let pages = st.free as usize + free_slots / 2;
+    // More than memory even after every other page of this process (its
+    // copy of BSS, say) has gone to the disk.
+    let (own, over) = (own_pages(free_slots), free_slots / 4);
+    let pages = st.free as usize + own + over;
     let len = pages * PGSIZE;
     println!(
-        "bigbuf: swapheap: {} free pages, {} free slots of {}: a heap of {} pages",
-        st.free, free_slots, st.slots, pages
+        "bigbuf: swapheap: {} free pages, {} free slots of {}: a heap of {} pages ({} more than memory and this process's {} pages)",
+        st.free, free_slots, st.slots, pages, over, own
     );
     let Some(p) = grow(pages) else {
         bad!("sbrk of {} pages returned -1", pages);
@@ -967,6 +1028,15 @@ fn hog(pages: usize, grown: [i32; 2]) -> i32 {
     }
 }
 
+/// A step through 0..n that visits every index and jumps far: a prime
+/// that does not divide n.
+fn scatter_step(n: usize) -> usize {
+    [7919, 7927, 7933]
+        .into_iter()
+        .find(|p| !n.is_multiple_of(*p))
+        .unwrap_or(1)
+}
+
 /// Offset `k` into the reader's buffer for `len` bytes: pages all over it.
 fn buf_offset(k: usize, len: usize) -> usize {
     let room = BUF_LEN - len + 1;
@@ -986,12 +1056,10 @@ fn pipeswap() {
     });
     close(data[1]);
 
-    // Without swap the hog takes half of the free pages (counted by a
-    // child as big as the hog will be); with swap it sizes itself.
-    let free = match swap {
-        Some(_) => 0,
-        None => count_free().max(0) as usize,
-    };
+    // Without swap the hog takes half of the free pages (as the main
+    // process counted them, before its cases: counting again is slow where
+    // sbrk is lazy); with swap it sizes itself.
+    let free = FREE0.load(Ordering::Relaxed).max(0) as usize;
     let grown = make_pipe();
     let hog_pid = spawn(|| hog(free / 2, grown));
     close(grown[1]);
@@ -1005,8 +1073,8 @@ fn pipeswap() {
     let ballast = match swap {
         Some(s) => {
             let now = swap_stat().unwrap_or(s);
-            let extra = ((now.slots - now.used) as usize / 4).min(512);
-            now.free as usize + extra
+            let free_slots = (now.slots - now.used) as usize;
+            now.free as usize + own_pages(free_slots) + (free_slots / 4).min(512)
         }
         None => (free - hog_pages) / 4,
     };
@@ -1025,14 +1093,24 @@ fn pipeswap() {
     for i in 0..SRC_PAGES * PGSIZE {
         poke(src + i, src_byte(i));
     }
-    let mut round = 0u8;
+    // Store into every ballast page once (in order), then in each sweep
+    // into every page again in a scattered order: a pass in order over
+    // more than fits would find every page gone just before it gets there
+    // (slow); scattered, only about the share that does not fit faults,
+    // and the buffer, untouched meanwhile, ages and goes out.
+    for i in 0..ballast {
+        poke(bal + i * PGSIZE, 1);
+    }
+    let mut round = 1u8;
     let mut sweep = || {
         round = round.wrapping_add(1);
-        for i in 0..ballast {
+        let step = scatter_step(ballast);
+        let mut i = 0;
+        for _ in 0..ballast {
+            i = (i + step) % ballast;
             poke(bal + i * PGSIZE + (i % 8) * 8, round);
         }
     };
-    sweep();
 
     // Fed by the writer child.
     let (mut s, mut k) = (0usize, 0usize);
@@ -1181,6 +1259,7 @@ fn run_case(i: usize) -> bool {
         println!("bigbuf: pipe() failed in the main process");
         return false;
     }
+    let t0 = uptime();
     let pid = fork();
     if pid == 0 {
         close(reg[0]);
@@ -1207,9 +1286,10 @@ fn run_case(i: usize) -> bool {
     close(reg[0]);
     while read(alive[0], &mut b) > 0 {}
     close(alive[0]);
+    let ticks = uptime() - t0;
     match st {
         S_OK => {
-            println!("bigbuf: case {} ok", name);
+            println!("bigbuf: case {} ok ({} ticks)", name, ticks);
             true
         }
         S_SKIPPED => true,
@@ -1248,24 +1328,46 @@ fn make_file(path: &CStr, bytes: impl Iterator<Item = u8>) {
 }
 
 fn main(args: ulib::Args) {
-    if args.len() > 1 && args.str(1) == "bss" {
+    if args.get(1) == Some(BSS_MODE) {
         bss_main();
         exit(S_OK);
+    }
+    // `bigbuf NAME...` runs only the cases named.
+    let chosen =
+        |name: &str| args.len() < 2 || args.iter().skip(1).any(|a| a.to_bytes() == name.as_bytes());
+    for a in args.iter().skip(1) {
+        if !CASES.iter().any(|c| c.name.as_bytes() == a.to_bytes()) {
+            let mut line = Out::new(2);
+            line.str("usage: bigbuf [case...]; the cases:");
+            for c in CASES {
+                line.str(" ").str(c.name);
+            }
+            line.str("\n").flush();
+            exit(1);
+        }
     }
     make_file(MAPFILE, (0..MAPFILE_LEN).map(map_byte));
     make_file(SMALL, SMALL_BYTES.iter().copied());
     let free0 = countfree();
+    FREE0.store(free0, Ordering::Relaxed);
     match swap_stat() {
         Some(s) => println!(
             "bigbuf: {} free pages (with swap: {} in memory, {} swap slots)",
             free0, s.free, s.slots
         ),
-        None => println!("bigbuf: {} free pages", free0),
+        None => {
+            println!("bigbuf: {} free pages", free0);
+            // Once, for every case's counts (where there is no swap).
+            lazy_sbrk();
+        }
     }
 
     let mut failed = [""; CASES.len()];
     let mut nfailed = 0;
     for (i, case) in CASES.iter().enumerate() {
+        if !chosen(case.name) {
+            continue;
+        }
         if !run_case(i) {
             failed[nfailed] = case.name;
             nfailed += 1;
@@ -1292,7 +1394,11 @@ fn main(args: ulib::Args) {
         for name in &failed[..nfailed] {
             line.str(" ").str(name);
         }
-        line.str(if free != free0 { ", pages leaked\n" } else { "\n" });
+        line.str(if free != free0 {
+            ", pages leaked\n"
+        } else {
+            "\n"
+        });
         line.flush();
     } else if free != free0 {
         println!("bigbuf: FAILED pages leaked");
