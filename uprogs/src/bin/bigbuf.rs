@@ -971,7 +971,7 @@ const STREAM_LEN: usize = 48 * 1024;
 /// Rounds of the reader writing to itself.
 const SELF_ROUNDS: usize = 160;
 /// The reader sweeps its ballast after this many reads.
-const SWEEP_EVERY: usize = 20;
+const SWEEP_EVERY: usize = 30;
 
 /// Byte `s` of the writer's stream.
 fn stream_byte(s: usize) -> u8 {
@@ -1074,7 +1074,10 @@ fn pipeswap() {
         Some(s) => {
             let now = swap_stat().unwrap_or(s);
             let free_slots = (now.slots - now.used) as usize;
-            now.free as usize + own_pages(free_slots) + (free_slots / 4).min(512)
+            // A quarter of its own pages: where they are shared
+            // copy-on-write they cannot go out, and then all of the excess
+            // is the heap's (each sweep faults for about that share).
+            now.free as usize + own_pages(free_slots) / 4 + (free_slots / 4).min(512)
         }
         None => (free - hog_pages) / 4,
     };
