@@ -191,15 +191,14 @@ fn mmio(regs: &Mmio, r: usize) -> VolatilePtr<'static, u32> {
     regs.reg(r)
 }
 
-/// The file system's disk, and with `swap` the swap disk.
+/// The file system's disk, and with `swap` the swap disk. Two whole
+/// statics rather than a `#[cfg]` on the second element: rust-analyzer
+/// keeps a cfg'd array element and reports a length mismatch.
 #[cfg(not(feature = "swap"))]
-const NDISK: usize = 1;
+static DISKS: [Spinlock<Disk>; 1] = [Spinlock::new("virtio_disk", Disk::new(VIRTIO0_REGS))];
 #[cfg(feature = "swap")]
-const NDISK: usize = 2;
-
-static DISKS: [Spinlock<Disk>; NDISK] = [
+static DISKS: [Spinlock<Disk>; 2] = [
     Spinlock::new("virtio_disk", Disk::new(VIRTIO0_REGS)),
-    #[cfg(feature = "swap")]
     Spinlock::new("virtio_swap", Disk::new(VIRTIO1_REGS)),
 ];
 

@@ -1,7 +1,6 @@
 //! The whole runner against a fake QEMU: a bash script that plays the xv6 console.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -51,7 +50,13 @@ done
     );
     let path = dir.join("fake-qemu");
     fs::write(&path, script).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    // chmod rather than std::os::unix's PermissionsExt: rust-analyzer reads
+    // the host crates with the kernel's target, which has no `unix` (README, Editor).
+    let chmod = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&path)
+        .status();
+    assert!(chmod.unwrap().success(), "chmod {}", path.display());
     path
 }
 

@@ -1,7 +1,6 @@
 //! The `tools` binary against a fake QEMU: exit status and closing line.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -43,7 +42,10 @@ done
     );
     let qemu = dir.join("qemu");
     fs::write(&qemu, script).unwrap();
-    fs::set_permissions(&qemu, fs::Permissions::from_mode(0o755)).unwrap();
+    // chmod rather than std::os::unix's PermissionsExt: rust-analyzer reads
+    // the host crates with the kernel's target, which has no `unix` (README, Editor).
+    let chmod = Command::new("chmod").arg("755").arg(&qemu).status();
+    assert!(chmod.unwrap().success(), "chmod {}", qemu.display());
     dir
 }
 

@@ -423,7 +423,6 @@ done
 /// cut off by its timeout, saving and removing failure logs, exit status.
 #[test]
 fn grade_command_end_to_end() {
-    use std::os::unix::fs::PermissionsExt;
     use std::process::Command;
 
     let dir = std::env::temp_dir().join(format!("tools-grade-e2e-{}", std::process::id()));
@@ -434,7 +433,10 @@ fn grade_command_end_to_end() {
     fs::write(dir.join("time.txt"), "4\n").unwrap();
     let qemu = dir.join("qemu");
     fs::write(&qemu, FAKE_QEMU).unwrap();
-    fs::set_permissions(&qemu, fs::Permissions::from_mode(0o755)).unwrap();
+    // chmod rather than std::os::unix's PermissionsExt: rust-analyzer reads
+    // the host crates with the kernel's target, which has no `unix` (README, Editor).
+    let chmod = Command::new("chmod").arg("755").arg(&qemu).status();
+    assert!(chmod.unwrap().success(), "chmod {}", qemu.display());
     // The console after the echo of the command, up to the next prompt.
     let body = |name: &str, cmd: &str| {
         let text = fixture(name);
