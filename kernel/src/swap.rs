@@ -26,13 +26,14 @@
 use crate::kalloc::krefcount;
 use crate::kalloc::{kalloc, kfreepages, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP};
-use crate::proc::myproc;
+use crate::proc::{myproc, swapfreeze, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
 use crate::vm::{walk, PageTable, PteSlot};
 use crate::Error;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use abi::param::NPROC;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Most slots we count: 512 MiB of swap; a larger disk is used that far.
 const NSLOT: usize = 512 * 1024 * 1024 / PGSIZE;
@@ -67,6 +68,74 @@ fn set_zero(slot: usize, zero: bool) {
 /// or 0 for none. The copy is one of the slot's holders.
 static COPY: [AtomicU32; (PHYSTOP - KERNBASE) / PGSIZE] =
     [const { AtomicU32::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
+
+/// A process's part of lab swap (`Proc::swap`).
+pub struct ProcSwap {
+    /// The clock hand: the user address its next scan starts at.
+    hand: AtomicUsize,
+    /// `[from, to)`: the pages its system call is copying into or out of
+    /// (`pin`); the clock passes them by.
+    pin: [AtomicUsize; 2],
+    /// Stopped where it holds no page of its own (`quiet`): while it is
+    /// not running, other processes may take its pages.
+    quiet: AtomicBool,
+    /// Another process is taking one of its pages: the scheduler leaves it
+    /// alone (`proc::swapfreeze`).
+    frozen: AtomicBool,
+}
+
+impl ProcSwap {
+    pub const fn new() -> ProcSwap {
+        ProcSwap {
+            hand: AtomicUsize::new(0),
+            pin: [const { AtomicUsize::new(0) }; 2],
+            quiet: AtomicBool::new(false),
+            frozen: AtomicBool::new(false),
+        }
+    }
+
+    /// A fresh process: the hand at its bottom, nothing pinned.
+    pub fn reset(&self) {
+        self.hand.store(0, Ordering::Relaxed);
+        self.pin[1].store(0, Ordering::Relaxed);
+    }
+
+    pub fn frozen(&self) -> bool {
+        self.frozen.load(Ordering::Acquire)
+    }
+
+    /// Freezes a quiet process that no one else has frozen; the caller
+    /// holds its lock and has seen it stopped.
+    pub fn freeze(&self) -> bool {
+        self.quiet.load(Ordering::Acquire) && !self.frozen.swap(true, Ordering::AcqRel)
+    }
+
+    pub fn thaw(&self) {
+        self.frozen.store(false, Ordering::Release);
+    }
+
+    fn pinned(&self, va: usize) -> bool {
+        self.pin[0].load(Ordering::Relaxed) <= va && va < self.pin[1].load(Ordering::Relaxed)
+    }
+}
+
+/// The calling process is quiet until the guard drops: about to sleep (or
+/// give up the hart) where it holds no page of its own, so that others may
+/// take its pages meanwhile.
+pub fn quiet() -> Quiet {
+    myproc().swap.quiet.store(true, Ordering::Release);
+    Quiet
+}
+
+/// The mark of `quiet`, taken away on drop.
+#[must_use]
+pub struct Quiet;
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        myproc().swap.quiet.store(false, Ordering::Release);
+    }
+}
 
 struct Slots {
     /// Slots on the swap disk (0: no swap disk).
@@ -199,12 +268,12 @@ const LOOKAHEAD: usize = 16;
 /// killed). Pages the look ahead passed are looked at again by the next
 /// eviction of the round; a process that small has too few candidates for
 /// the look ahead to end before the budget does.
-fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
+fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
     let span = pg_round_down(limit);
     if span == 0 {
         return None;
     }
-    let hand = &myproc().swaphand;
+    let hand = &q.swap.hand;
     let mut va = hand.load(Ordering::Relaxed);
     // The first dirty candidate, and how many candidates came after it.
     let mut dirty: Option<(&'static PteSlot, usize, usize)> = None;
@@ -226,12 +295,12 @@ fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static Pt
         va += PGSIZE;
         passed += PGSIZE;
         let pte = slot.get();
-        if !evictable(pte) || pinned(here) {
+        if !evictable(pte) || q.swap.pinned(here) {
             continue;
         }
         if pte.flags().contains(PteFlags::A) {
-            // Used lately: a second chance. The TLB holds no stale copy,
-            // as this process is in the kernel (see the module comment).
+            // Used lately: a second chance. No TLB holds a stale copy:
+            // the process is in the kernel or frozen (see `makeroom`).
             slot.set(Pte(pte.0 & !PteFlags::A.bits()));
             continue;
         }
@@ -297,8 +366,8 @@ enum NoRoom {
 
 /// Evicts one page of `pt` below `limit` to the swap disk, with the
 /// clock's `budget` (see `victim`); sleeps while the disk writes it.
-fn swapout(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
-    let slot = victim(pt, limit, budget).ok_or(NoRoom::NoVictim)?;
+fn swapout(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
+    let slot = victim(q, pt, limit, budget).ok_or(NoRoom::NoVictim)?;
     let pte = slot.get();
     let pa = pte.pa();
     // Take the copy's hold on its slot, if the page still has a copy
@@ -351,20 +420,21 @@ fn writeslot(s: usize, pa: usize) {
 }
 
 /// Before an allocation for this process: while fewer than RESERVE pages
-/// are free, evicts its pages of `pt` below `limit`, within one
-/// revolution of the clock (see `victim`). The caller must hold no page
-/// of `pt` it would miss (or have it pinned); under a spin lock (no
-/// sleeping for the disk) this does nothing and the allocation dips into
-/// the reserve. Fails if the reserve is all that is left: then a fault
-/// may still dip into it (it needs the page to finish an instruction),
-/// but an eager `sbrk` must fail, as memory plus swap is full.
+/// are free, evicts pages not used lately, its own (of `pt` below `limit`)
+/// or any quiet process's (`evictone`). The caller must hold no page of
+/// `pt` it would miss (or have it pinned); under a spin lock (no sleeping
+/// for the disk) this does nothing and the allocation dips into the
+/// reserve. Fails if the reserve is all that is left: then a fault may
+/// still dip into it (it needs the page to finish an instruction), but an
+/// eager `sbrk` must fail, as memory plus swap is full.
 pub fn makeroom(pt: PageTable, limit: usize) -> Result<(), Error> {
     if holding_spinlock() {
         return Ok(());
     }
+    // One revolution over our own pages for this whole round (see `victim`).
     let mut budget = pg_round_down(limit);
     while kfreepages() < RESERVE {
-        let Err(why) = swapout(pt, limit, &mut budget) else {
+        let Err(why) = evictone(pt, limit, &mut budget) else {
             continue;
         };
         let nslot = SLOTS.lock().nslot;
@@ -381,13 +451,49 @@ pub fn makeroom(pt: PageTable, limit: usize) -> Result<(), Error> {
                     crate::println!("swap: pid {pid}: out of memory and out of swap space")
                 }
                 NoRoom::NoVictim => {
-                    crate::println!("swap: pid {pid}: out of memory, and all its pages are in use")
+                    crate::println!("swap: pid {pid}: out of memory, and every page is in use")
                 }
             }
         }
         return Err(Error);
     }
     Ok(())
+}
+
+/// The slot of the process whose pages went last: the next round of the
+/// global clock starts there.
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The global clock: evicts one page of some process, trying each slot of
+/// the process table in turn from NEXT, each with its own hand. The caller
+/// itself is in the kernel, holding none of its pages it would miss: its
+/// pages of `pt` below `limit` may go, within its `budget` for the round.
+/// Another process may lose a page only if it is quiet and not running
+/// (`proc::swapfreeze`); it stays frozen, off every hart, until the page
+/// is on the disk and its PTE says so. Each gets one revolution of its own.
+fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
+    let me = myproc();
+    let start = NEXT.load(Ordering::Relaxed);
+    for k in (start..start + NPROC).map(|k| k % NPROC) {
+        let r = if me.index() == k {
+            swapout(me, pt, limit, budget)
+        } else if let Some((q, qpt, qsz)) = swapfreeze(k) {
+            let r = swapout(q, qpt, qsz, &mut pg_round_down(qsz));
+            q.swap.thaw();
+            r
+        } else {
+            continue;
+        };
+        match r {
+            Ok(()) => {
+                NEXT.store(k, Ordering::Relaxed);
+                return Ok(());
+            }
+            Err(NoRoom::NoSlot) => return Err(NoRoom::NoSlot),
+            Err(NoRoom::NoVictim) => {}
+        }
+    }
+    Err(NoRoom::NoVictim)
 }
 
 /// Pages fork's copy allocates for each resident page: none under cow,
@@ -426,7 +532,7 @@ pub fn forkroom(pt: PageTable, sz: usize) {
     // Up to two revolutions for each page: nothing here is in the middle
     // of an instruction, so pages used lately may go too (see `victim`).
     while !holding_spinlock() && kfreepages() < need {
-        if swapout(pt, sz, &mut (2 * pg_round_down(sz))).is_err() {
+        if swapout(myproc(), pt, sz, &mut (2 * pg_round_down(sz))).is_err() {
             return;
         }
         need -= COPY_PAGES;
@@ -479,9 +585,9 @@ fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
 /// reading back one page of it never evicts another before the copy,
 /// which runs where a page cannot be read back (under a spin lock).
 pub fn pin(from: usize, to: usize) -> Pinned {
-    let p = myproc();
-    p.swappin[0].store(pg_round_down(from), Ordering::Relaxed);
-    p.swappin[1].store(to, Ordering::Relaxed);
+    let pin = &myproc().swap.pin;
+    pin[0].store(pg_round_down(from), Ordering::Relaxed);
+    pin[1].store(to, Ordering::Relaxed);
     Pinned
 }
 
@@ -491,14 +597,8 @@ pub struct Pinned;
 
 impl Drop for Pinned {
     fn drop(&mut self) {
-        myproc().swappin[1].store(0, Ordering::Relaxed);
+        myproc().swap.pin[1].store(0, Ordering::Relaxed);
     }
-}
-
-/// Whether the calling process has page `va` pinned.
-fn pinned(va: usize) -> bool {
-    let pin = &myproc().swappin;
-    pin[0].load(Ordering::Relaxed) <= va && va < pin[1].load(Ordering::Relaxed)
 }
 
 /// swapstat(st): copies five figures to `uint64 st[5]`: evictions, pages
