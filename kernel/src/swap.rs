@@ -2,17 +2,29 @@
 //! than the machine has.
 //!
 //! When free memory runs short, the process that wants a page first
-//! pushes one of its own pages out to the swap disk (the second virtio
-//! disk): the clock algorithm picks one not used lately, its contents go
-//! to a free slot, and its PTE keeps the slot number with V clear and
-//! SWAP set. A fault on that PTE reads the page back (`swapin`).
+//! pushes a page out to the swap disk (the second virtio disk): the clock
+//! algorithm picks one not used lately, of this process or of any other
+//! (global replacement, `evictone`), its contents go to a free slot, and
+//! its PTE keeps the slot number with V clear and SWAP set. A fault on
+//! that PTE reads the page back (`swapin`).
 //!
-//! Replacement is local: a process evicts only its own pages, and only
-//! where it holds none of them itself (`makeroom`'s callers). xv6 has no
-//! lock on a page table and no way to flush another hart's TLB: a page
-//! table is changed only by its own process, and a hart flushes its TLB
-//! whenever it enters user mode. Taking another process's page would
-//! break both rules.
+//! Taking another process's page is the hard part. xv6 has no lock on a
+//! page table: a process changes its own, in the kernel, and a hart
+//! flushes its TLB whenever it enters or leaves user mode. So a page of
+//! another process may go only while that process (1) is not running:
+//! then no hart has its PTEs in a TLB, and none needs a shootdown; and
+//! (2) is stopped where it holds none of its pages: not in the middle of
+//! a fault, a copy, fork, exit or munmap. Processes mark such places
+//! themselves (`quiet`): asleep in sleep(), wait(), on a pipe or the
+//! console, or giving up the hart at the user boundary. The evictor
+//! freezes such a process (`proc::swapfreeze`: the scheduler leaves it
+//! alone) for the whole eviction, disk write included, so nothing in it
+//! changes until its PTE says where the page went; the part of its
+//! buffer that its system call is copying stays pinned (`pin`). The
+//! caller's own pages may go too, as only its own code could be using
+//! them, and `makeroom`'s callers hold none they would miss. Lock order:
+//! the evictor holds no lock; it takes the victim's process lock only to
+//! check and freeze it, then the slot lock, then the swap disk's.
 //!
 //! Each slot has a count of its holders: PTEs of swapped-out pages (fork
 //! shares a slot instead of reading the page back) and resident copies (a
@@ -94,10 +106,12 @@ impl ProcSwap {
         }
     }
 
-    /// A fresh process: the hand at its bottom, nothing pinned.
+    /// A fresh process: the hand at its bottom, nothing pinned, not quiet.
     pub fn reset(&self) {
         self.hand.store(0, Ordering::Relaxed);
         self.pin[1].store(0, Ordering::Relaxed);
+        self.quiet.store(false, Ordering::Relaxed);
+        self.frozen.store(false, Ordering::Relaxed);
     }
 
     pub fn frozen(&self) -> bool {
@@ -322,8 +336,8 @@ fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&
 /// Whether the page at `pa` holds only zeros (checked before writing it:
 /// much of a process's memory is untouched heap, bss and stack).
 fn zeros(pa: usize) -> bool {
-    // SAFETY: pa is a page this process maps, which no one else writes
-    // while it is in the kernel (see the module comment).
+    // SAFETY: pa is a page mapped by this process (in the kernel) or by a
+    // frozen one: no one writes it meanwhile (see the module comment).
     let words = unsafe { core::slice::from_raw_parts(pa as *const u64, PGSIZE / 8) };
     words.iter().all(|&w| w == 0)
 }
@@ -602,15 +616,23 @@ impl Drop for Pinned {
 }
 
 /// swapstat(st): copies five figures to `uint64 st[5]`: evictions, pages
-/// written, pages read back, slots in use, free pages of memory. Returns
+/// written, pages read back, slots in use (not counting those that only
+/// keep a copy of a page in memory), free pages of memory. Returns
 /// the number of slots on the swap disk.
 pub fn sys_swapstat() -> Result<usize, Error> {
     let addr = crate::syscall::argaddr(0);
+    // A slot whose only holder is the copy of a page in memory is not in
+    // use for this count: the kernel lets it go when it needs the room.
+    let copies = COPY
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed) as usize)
+        .filter(|&c| c != 0 && REFS[c - 1].load(Ordering::Relaxed) == 1)
+        .count();
     let st = [
         SWAPOUTS.load(Ordering::Relaxed) as u64,
         WRITES.load(Ordering::Relaxed) as u64,
         SWAPINS.load(Ordering::Relaxed) as u64,
-        USED.load(Ordering::Relaxed) as u64,
+        USED.load(Ordering::Relaxed).saturating_sub(copies) as u64,
         kfreepages() as u64,
     ];
     let mut bytes = [0u8; 40];
