@@ -132,7 +132,7 @@ fn loadseg(pt: PageTable, va: usize, ip: &mut ILocked, offset: u64, sz: u64) -> 
         // uvmalloc may have pushed the page out to make room for a later one.
         #[cfg(feature = "swap")]
         if crate::swap::swapped(pt, va + i) {
-            crate::swap::makeroom(pt, va + i)?;
+            crate::swap::makeroom(pt, va + i, 2)?;
             crate::swap::swapfault(pt, va + i, true)?;
         }
         let Some(pa) = walkaddr(pt, va + i) else {

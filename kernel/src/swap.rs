@@ -272,7 +272,7 @@ const LOOKAHEAD: usize = 16;
 /// passed over whole.
 ///
 /// `budget` is how much address space the hand may still scan in this
-/// round of evictions (`makeroom`'s round: one revolution, look ahead
+/// round of evictions (`makeroom`'s round for a fault: one revolution, look ahead
 /// included). So a round does not come round again to take a page whose
 /// A bit it cleared, a page used lately. Without that limit a process
 /// with fewer pages than one instruction needs (say its code page and its
@@ -435,18 +435,21 @@ fn writeslot(s: usize, pa: usize) {
 
 /// Before an allocation for this process: while fewer than RESERVE pages
 /// are free, evicts pages not used lately, its own (of `pt` below `limit`)
-/// or any quiet process's (`evictone`). The caller must hold no page of
-/// `pt` it would miss (or have it pinned); under a spin lock (no sleeping
-/// for the disk) this does nothing and the allocation dips into the
-/// reserve. Fails if the reserve is all that is left: then a fault may
-/// still dip into it (it needs the page to finish an instruction), but an
-/// eager `sbrk` must fail, as memory plus swap is full.
-pub fn makeroom(pt: PageTable, limit: usize) -> Result<(), Error> {
+/// or any quiet process's (`evictone`). Its own pages get `laps`
+/// revolutions of the clock for the whole round (see `victim`): one for a
+/// fault, which an instruction waits on; two for growing memory, which is
+/// not in the middle of one, so a page whose A bit the first lap cleared
+/// may go in the second. The caller must hold no page of `pt` it would
+/// miss (or have it pinned); under a spin lock (no sleeping for the disk)
+/// this does nothing and the allocation dips into the reserve. Fails if
+/// the reserve is all that is left: then a fault may still dip into it
+/// (it needs the page to finish an instruction), but an eager `sbrk` must
+/// fail, as memory plus swap is full.
+pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
     if holding_spinlock() {
         return Ok(());
     }
-    // One revolution over our own pages for this whole round (see `victim`).
-    let mut budget = pg_round_down(limit);
+    let mut budget = laps * pg_round_down(limit);
     while kfreepages() < RESERVE {
         let Err(why) = evictone(pt, limit, &mut budget) else {
             continue;

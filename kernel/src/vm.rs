@@ -285,7 +285,7 @@ pub fn uvmalloc(
         // Room first, from the pages mapped so far (exec's loadseg reads
         // back any it needs); with memory and swap full, sbrk fails here.
         #[cfg(feature = "swap")]
-        if crate::swap::makeroom(pagetable, a).is_err() {
+        if crate::swap::makeroom(pagetable, a, 2).is_err() {
             uvmdealloc(pagetable, a, start);
             return Err(Error);
         }
@@ -450,7 +450,7 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
     // (making room may evict it: then it is read back below). With none
     // left, the fault dips into the reserve: it must finish an instruction.
     #[cfg(feature = "swap")]
-    let _ = crate::swap::makeroom(pagetable, sz);
+    let _ = crate::swap::makeroom(pagetable, sz, 1);
     match walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()) {
         #[cfg(feature = "cow")]
         Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {

@@ -212,7 +212,7 @@ pub const SUITES: &[Suite] = &[
     // Fixed seeds, so a failure can be replayed.
     Suite {
         name: "attack",
-        about: "hostile user programs: fuzz, badexec, isolation, oomstorm; deepfs",
+        about: "hostile user programs: fuzz, badexec, isolation, oomstorm, bigbuf; deepfs",
         steps: &[
             Step::cmd("fuzz 1 4000")
                 .expect(&[Line("fuzz: OK")])
@@ -230,12 +230,25 @@ pub const SUITES: &[Suite] = &[
                 .expect(&[Line("oomstorm: OK")])
                 .forbid(&["oomstorm: FAILED"])
                 .timeout(300),
+            Step::cmd("bigbuf")
+                .expect(&[Line("bigbuf: OK")])
+                .forbid(&["bigbuf: FAILED"])
+                .timeout(300),
             // The deepest file-system paths, for the kernel-stack check.
             Step::cmd("deepfs")
                 .expect(&[Line("deepfs: OK")])
                 .forbid(&["deepfs: FAILED"])
                 .timeout(60),
         ],
+    },
+    // bigbuf alone (it is in attack too), for quick runs.
+    Suite {
+        name: "bigbuf",
+        about: "bigbuf: system calls on buffers bigger than memory",
+        steps: &[Step::cmd("bigbuf")
+            .expect(&[Line("bigbuf: OK")])
+            .forbid(&["bigbuf: FAILED"])
+            .timeout(300)],
     },
     Suite {
         name: "lazystress",
