@@ -94,6 +94,9 @@ pub struct ProcSwap {
     /// Another process is taking one of its pages: the scheduler leaves it
     /// alone (`proc::swapfreeze`).
     frozen: AtomicBool,
+    /// Its hand has come round to its first page since the global hand
+    /// came to it (`evictone`).
+    lapped: AtomicBool,
 }
 
 impl ProcSwap {
@@ -103,6 +106,7 @@ impl ProcSwap {
             pin: [const { AtomicUsize::new(0) }; 2],
             quiet: AtomicBool::new(false),
             frozen: AtomicBool::new(false),
+            lapped: AtomicBool::new(false),
         }
     }
 
@@ -298,6 +302,7 @@ fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&
         }
         if va >= span {
             va = 0;
+            q.swap.lapped.store(true, Ordering::Relaxed);
         }
         let Some(slot) = walk(pt, va, false) else {
             let next = next_table(va);
@@ -492,18 +497,24 @@ fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoo
     let me = myproc();
     let start = NEXT.load(Ordering::Relaxed);
     for k in (start..start + NPROC).map(|k| k % NPROC) {
-        let r = if me.index() == k {
-            swapout(me, pt, limit, budget)
+        let (q, r) = if me.index() == k {
+            me.swap.lapped.store(false, Ordering::Relaxed);
+            (me, swapout(me, pt, limit, budget))
         } else if let Some((q, qpt, qsz)) = swapfreeze(k) {
+            q.swap.lapped.store(false, Ordering::Relaxed);
             let r = swapout(q, qpt, qsz, &mut pg_round_down(qsz));
             q.swap.thaw();
-            r
+            (q, r)
         } else {
             continue;
         };
         match r {
             Ok(()) => {
-                NEXT.store(k, Ordering::Relaxed);
+                // The global hand stays with this process until its own
+                // hand comes round to its first page: so the clock goes
+                // over all the pages of all the processes in turn.
+                let lapped = q.swap.lapped.load(Ordering::Relaxed);
+                NEXT.store(if lapped { k + 1 } else { k }, Ordering::Relaxed);
                 return Ok(());
             }
             Err(NoRoom::NoSlot) => return Err(NoRoom::NoSlot),
