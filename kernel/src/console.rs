@@ -72,6 +72,9 @@ fn consoleread(user_dst: bool, mut dst: usize, n: usize) -> i32 {
             if killed(myproc()) {
                 return -1;
             }
+            // Lab swap: waiting, it holds no page but the pinned ones.
+            #[cfg(feature = "swap")]
+            let _quiet = crate::swap::quiet();
             cons = sleep(&cons.r as *const usize as usize, cons);
         }
         let c = cons.buf[cons.r % INPUT_BUF_SIZE];

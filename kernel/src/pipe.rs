@@ -112,6 +112,9 @@ pub fn pipewrite(pi: &Pipe, addr: usize, n: usize) -> Result<usize, Error> {
         }
         if p.nwrite == p.nread + PIPESIZE {
             wakeup(pi.read_chan());
+            // Lab swap: waiting, it holds no page but the pinned ones.
+            #[cfg(feature = "swap")]
+            let _quiet = crate::swap::quiet();
             p = sleep(pi.write_chan(), p);
         } else {
             let mut ch = [0u8];
@@ -137,6 +140,9 @@ pub fn piperead(pi: &Pipe, addr: usize, n: usize) -> Result<usize, Error> {
         if killed(pr) {
             return Err(Error);
         }
+        // Lab swap: waiting, it holds no page but the pinned ones.
+        #[cfg(feature = "swap")]
+        let _quiet = crate::swap::quiet();
         p = sleep(pi.read_chan(), p);
     }
     let mut i = 0;

@@ -176,15 +176,10 @@ pub struct Proc {
     data: UnsafeCell<ProcData>,
     /// Set while a `ProcDataGuard` for this slot is alive.
     data_busy: AtomicBool,
-    /// The clock hand of lab `swap`: the user address its next scan for a
-    /// page to evict starts at. Only the process itself moves it, and it
-    /// can be read while the data guard is held (growproc holds it).
+    /// Lab `swap`: the process's clock hand, pinned pages, and whether
+    /// other processes may take its pages now.
     #[cfg(feature = "swap")]
-    pub swaphand: core::sync::atomic::AtomicUsize,
-    /// The pages of lab `swap` that the clock leaves alone, `[from, to)`:
-    /// the part of a system call's buffer its next copy uses (`swap::pin`).
-    #[cfg(feature = "swap")]
-    pub swappin: [core::sync::atomic::AtomicUsize; 2],
+    pub swap: crate::swap::ProcSwap,
 }
 
 // SAFETY: ProcState is behind the lock; ProcData behind the data_busy flag
@@ -257,9 +252,7 @@ impl Proc {
             }),
             data_busy: AtomicBool::new(false),
             #[cfg(feature = "swap")]
-            swaphand: core::sync::atomic::AtomicUsize::new(0),
-            #[cfg(feature = "swap")]
-            swappin: [const { core::sync::atomic::AtomicUsize::new(0) }; 2],
+            swap: crate::swap::ProcSwap::new(),
         }
     }
 
@@ -295,7 +288,7 @@ impl Proc {
         kstack(self.index())
     }
 
-    fn index(&'static self) -> usize {
+    pub fn index(&'static self) -> usize {
         (self as *const Proc as usize - PROCS.as_ptr() as usize) / core::mem::size_of::<Proc>()
     }
 
@@ -426,10 +419,7 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
         // The clock starts at the bottom of the new process, which has
         // nothing pinned.
         #[cfg(feature = "swap")]
-        {
-            p.swaphand.store(0, Ordering::Relaxed);
-            p.swappin[1].store(0, Ordering::Relaxed);
-        }
+        p.swap.reset();
         let Some(tf) = kalloc() else {
             freeproc(p, &mut st);
             return None;
@@ -713,6 +703,9 @@ pub fn wait(addr: usize) -> Result<i32, Error> {
         if !havekids || killed(p) {
             return Err(Error);
         }
+        // Lab swap: waiting here, it holds no page (wait's status is pinned).
+        #[cfg(feature = "swap")]
+        let _quiet = crate::swap::quiet();
         parents = sleep(p as *const Proc as usize, parents);
     }
 }
@@ -735,6 +728,11 @@ pub fn scheduler() -> ! {
         let mut found = false;
         for p in PROCS.iter() {
             let mut st = p.lock.lock();
+            // Lab swap: another process is taking one of its pages.
+            #[cfg(feature = "swap")]
+            if p.swap.frozen() {
+                continue;
+            }
             if st.state == ProcStateKind::Runnable {
                 // The process releases its lock and re-acquires it before
                 // switching back to us.
@@ -890,6 +888,40 @@ pub fn either_copyin(dst: &mut [u8], user_src: bool, src: usize) -> Result<(), E
         // SAFETY: kernel callers pass a kernel buffer of at least dst.len() bytes.
         unsafe { ptr::copy(src as *const u8, dst.as_mut_ptr(), dst.len()) };
         Ok(())
+    }
+}
+
+/// Lab swap: freezes the process in slot `i` so that another process can
+/// take one of its pages, if it is stopped where it holds no page of its
+/// own (`swap::quiet`) and is not running: then no hart has its PTEs in a
+/// TLB (each entry to the kernel flushes it) and its kernel code is not
+/// in the middle of using a page. The scheduler leaves it alone until
+/// `ProcSwap::thaw`. Returns it with its page table and size, which
+/// cannot change while it is frozen.
+#[cfg(feature = "swap")]
+pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
+    let p = &PROCS[i];
+    let st = p.lock.lock();
+    let stopped = matches!(st.state, ProcStateKind::Sleeping | ProcStateKind::Runnable);
+    // Frozen under its lock: the scheduler looks under it too.
+    if !stopped || !p.swap.freeze() {
+        return None;
+    }
+    drop(st);
+    // Not held at a quiet point; taken only to read two fields.
+    if p.data_busy.swap(true, Ordering::Acquire) {
+        p.swap.thaw();
+        return None;
+    }
+    let d = ProcDataGuard { p };
+    let (pt, sz) = (d.pagetable, d.sz);
+    drop(d);
+    match pt {
+        Some(pt) => Some((p, pt, sz)),
+        None => {
+            p.swap.thaw();
+            None
+        }
     }
 }
 

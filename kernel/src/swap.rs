@@ -2,17 +2,29 @@
 //! than the machine has.
 //!
 //! When free memory runs short, the process that wants a page first
-//! pushes one of its own pages out to the swap disk (the second virtio
-//! disk): the clock algorithm picks one not used lately, its contents go
-//! to a free slot, and its PTE keeps the slot number with V clear and
-//! SWAP set. A fault on that PTE reads the page back (`swapin`).
+//! pushes a page out to the swap disk (the second virtio disk): the clock
+//! algorithm picks one not used lately, of this process or of any other
+//! (global replacement, `evictone`), its contents go to a free slot, and
+//! its PTE keeps the slot number with V clear and SWAP set. A fault on
+//! that PTE reads the page back (`swapin`).
 //!
-//! Replacement is local: a process evicts only its own pages, and only
-//! where it holds none of them itself (`makeroom`'s callers). xv6 has no
-//! lock on a page table and no way to flush another hart's TLB: a page
-//! table is changed only by its own process, and a hart flushes its TLB
-//! whenever it enters user mode. Taking another process's page would
-//! break both rules.
+//! Taking another process's page is the hard part. xv6 has no lock on a
+//! page table: a process changes its own, in the kernel, and a hart
+//! flushes its TLB whenever it enters or leaves user mode. So a page of
+//! another process may go only while that process (1) is not running:
+//! then no hart has its PTEs in a TLB, and none needs a shootdown; and
+//! (2) is stopped where it holds none of its pages: not in the middle of
+//! a fault, a copy, fork, exit or munmap. Processes mark such places
+//! themselves (`quiet`): asleep in sleep(), wait(), on a pipe or the
+//! console, or giving up the hart at the user boundary. The evictor
+//! freezes such a process (`proc::swapfreeze`: the scheduler leaves it
+//! alone) for the whole eviction, disk write included, so nothing in it
+//! changes until its PTE says where the page went; the part of its
+//! buffer that its system call is copying stays pinned (`pin`). The
+//! caller's own pages may go too, as only its own code could be using
+//! them, and `makeroom`'s callers hold none they would miss. Lock order:
+//! the evictor holds no lock; it takes the victim's process lock only to
+//! check and freeze it, then the slot lock, then the swap disk's.
 //!
 //! Each slot has a count of its holders: PTEs of swapped-out pages (fork
 //! shares a slot instead of reading the page back) and resident copies (a
@@ -26,13 +38,14 @@
 use crate::kalloc::krefcount;
 use crate::kalloc::{kalloc, kfreepages, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP};
-use crate::proc::myproc;
+use crate::proc::{myproc, swapfreeze, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
 use crate::vm::{walk, PageTable, PteSlot};
 use crate::Error;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use abi::param::NPROC;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Most slots we count: 512 MiB of swap; a larger disk is used that far.
 const NSLOT: usize = 512 * 1024 * 1024 / PGSIZE;
@@ -67,6 +80,80 @@ fn set_zero(slot: usize, zero: bool) {
 /// or 0 for none. The copy is one of the slot's holders.
 static COPY: [AtomicU32; (PHYSTOP - KERNBASE) / PGSIZE] =
     [const { AtomicU32::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
+
+/// A process's part of lab swap (`Proc::swap`).
+pub struct ProcSwap {
+    /// The clock hand: the user address its next scan starts at.
+    hand: AtomicUsize,
+    /// `[from, to)`: the pages its system call is copying into or out of
+    /// (`pin`); the clock passes them by.
+    pin: [AtomicUsize; 2],
+    /// Stopped where it holds no page of its own (`quiet`): while it is
+    /// not running, other processes may take its pages.
+    quiet: AtomicBool,
+    /// Another process is taking one of its pages: the scheduler leaves it
+    /// alone (`proc::swapfreeze`).
+    frozen: AtomicBool,
+    /// Its hand has come round to its first page since the global hand
+    /// came to it (`evictone`).
+    lapped: AtomicBool,
+}
+
+impl ProcSwap {
+    pub const fn new() -> ProcSwap {
+        ProcSwap {
+            hand: AtomicUsize::new(0),
+            pin: [const { AtomicUsize::new(0) }; 2],
+            quiet: AtomicBool::new(false),
+            frozen: AtomicBool::new(false),
+            lapped: AtomicBool::new(false),
+        }
+    }
+
+    /// A fresh process: the hand at its bottom, nothing pinned, not quiet.
+    pub fn reset(&self) {
+        self.hand.store(0, Ordering::Relaxed);
+        self.pin[1].store(0, Ordering::Relaxed);
+        self.quiet.store(false, Ordering::Relaxed);
+        self.frozen.store(false, Ordering::Relaxed);
+    }
+
+    pub fn frozen(&self) -> bool {
+        self.frozen.load(Ordering::Acquire)
+    }
+
+    /// Freezes a quiet process that no one else has frozen; the caller
+    /// holds its lock and has seen it stopped.
+    pub fn freeze(&self) -> bool {
+        self.quiet.load(Ordering::Acquire) && !self.frozen.swap(true, Ordering::AcqRel)
+    }
+
+    pub fn thaw(&self) {
+        self.frozen.store(false, Ordering::Release);
+    }
+
+    fn pinned(&self, va: usize) -> bool {
+        self.pin[0].load(Ordering::Relaxed) <= va && va < self.pin[1].load(Ordering::Relaxed)
+    }
+}
+
+/// The calling process is quiet until the guard drops: about to sleep (or
+/// give up the hart) where it holds no page of its own, so that others may
+/// take its pages meanwhile.
+pub fn quiet() -> Quiet {
+    myproc().swap.quiet.store(true, Ordering::Release);
+    Quiet
+}
+
+/// The mark of `quiet`, taken away on drop.
+#[must_use]
+pub struct Quiet;
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        myproc().swap.quiet.store(false, Ordering::Release);
+    }
+}
 
 struct Slots {
     /// Slots on the swap disk (0: no swap disk).
@@ -199,12 +286,12 @@ const LOOKAHEAD: usize = 16;
 /// killed). Pages the look ahead passed are looked at again by the next
 /// eviction of the round; a process that small has too few candidates for
 /// the look ahead to end before the budget does.
-fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
+fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
     let span = pg_round_down(limit);
     if span == 0 {
         return None;
     }
-    let hand = &myproc().swaphand;
+    let hand = &q.swap.hand;
     let mut va = hand.load(Ordering::Relaxed);
     // The first dirty candidate, and how many candidates came after it.
     let mut dirty: Option<(&'static PteSlot, usize, usize)> = None;
@@ -215,6 +302,7 @@ fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static Pt
         }
         if va >= span {
             va = 0;
+            q.swap.lapped.store(true, Ordering::Relaxed);
         }
         let Some(slot) = walk(pt, va, false) else {
             let next = next_table(va);
@@ -226,12 +314,12 @@ fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static Pt
         va += PGSIZE;
         passed += PGSIZE;
         let pte = slot.get();
-        if !evictable(pte) || pinned(here) {
+        if !evictable(pte) || q.swap.pinned(here) {
             continue;
         }
         if pte.flags().contains(PteFlags::A) {
-            // Used lately: a second chance. The TLB holds no stale copy,
-            // as this process is in the kernel (see the module comment).
+            // Used lately: a second chance. No TLB holds a stale copy:
+            // the process is in the kernel or frozen (see `makeroom`).
             slot.set(Pte(pte.0 & !PteFlags::A.bits()));
             continue;
         }
@@ -253,8 +341,8 @@ fn victim(pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static Pt
 /// Whether the page at `pa` holds only zeros (checked before writing it:
 /// much of a process's memory is untouched heap, bss and stack).
 fn zeros(pa: usize) -> bool {
-    // SAFETY: pa is a page this process maps, which no one else writes
-    // while it is in the kernel (see the module comment).
+    // SAFETY: pa is a page mapped by this process (in the kernel) or by a
+    // frozen one: no one writes it meanwhile (see the module comment).
     let words = unsafe { core::slice::from_raw_parts(pa as *const u64, PGSIZE / 8) };
     words.iter().all(|&w| w == 0)
 }
@@ -297,8 +385,8 @@ enum NoRoom {
 
 /// Evicts one page of `pt` below `limit` to the swap disk, with the
 /// clock's `budget` (see `victim`); sleeps while the disk writes it.
-fn swapout(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
-    let slot = victim(pt, limit, budget).ok_or(NoRoom::NoVictim)?;
+fn swapout(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
+    let slot = victim(q, pt, limit, budget).ok_or(NoRoom::NoVictim)?;
     let pte = slot.get();
     let pa = pte.pa();
     // Take the copy's hold on its slot, if the page still has a copy
@@ -351,23 +439,24 @@ fn writeslot(s: usize, pa: usize) {
 }
 
 /// Before an allocation for this process: while fewer than RESERVE pages
-/// are free, evicts its pages of `pt` below `limit`, within `laps`
+/// are free, evicts pages not used lately, its own (of `pt` below `limit`)
+/// or any quiet process's (`evictone`). Its own pages get `laps`
 /// revolutions of the clock for the whole round (see `victim`): one for a
-/// fault, which an instruction waits on; two for growing memory, which
-/// is not in the middle of one, so a page whose A bit the first lap
-/// cleared may go in the second. The caller must hold no page of `pt` it
-/// would miss (or have it pinned); under a spin lock (no sleeping for the
-/// disk) this does nothing and the allocation dips into the reserve.
-/// Fails if the reserve is all that is left: then a fault may still dip
-/// into it (it needs the page to finish an instruction), but an eager
-/// `sbrk` must fail, as memory plus swap is full.
+/// fault, which an instruction waits on; two for growing memory, which is
+/// not in the middle of one, so a page whose A bit the first lap cleared
+/// may go in the second. The caller must hold no page of `pt` it would
+/// miss (or have it pinned); under a spin lock (no sleeping for the disk)
+/// this does nothing and the allocation dips into the reserve. Fails if
+/// the reserve is all that is left: then a fault may still dip into it
+/// (it needs the page to finish an instruction), but an eager `sbrk` must
+/// fail, as memory plus swap is full.
 pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
     if holding_spinlock() {
         return Ok(());
     }
     let mut budget = laps * pg_round_down(limit);
     while kfreepages() < RESERVE {
-        let Err(why) = swapout(pt, limit, &mut budget) else {
+        let Err(why) = evictone(pt, limit, &mut budget) else {
             continue;
         };
         let nslot = SLOTS.lock().nslot;
@@ -384,13 +473,55 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
                     crate::println!("swap: pid {pid}: out of memory and out of swap space")
                 }
                 NoRoom::NoVictim => {
-                    crate::println!("swap: pid {pid}: out of memory, and all its pages are in use")
+                    crate::println!("swap: pid {pid}: out of memory, and every page is in use")
                 }
             }
         }
         return Err(Error);
     }
     Ok(())
+}
+
+/// The slot of the process whose pages went last: the next round of the
+/// global clock starts there.
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The global clock: evicts one page of some process, trying each slot of
+/// the process table in turn from NEXT, each with its own hand. The caller
+/// itself is in the kernel, holding none of its pages it would miss: its
+/// pages of `pt` below `limit` may go, within its `budget` for the round.
+/// Another process may lose a page only if it is quiet and not running
+/// (`proc::swapfreeze`); it stays frozen, off every hart, until the page
+/// is on the disk and its PTE says so. Each gets one revolution of its own.
+fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
+    let me = myproc();
+    let start = NEXT.load(Ordering::Relaxed);
+    for k in (start..start + NPROC).map(|k| k % NPROC) {
+        let (q, r) = if me.index() == k {
+            me.swap.lapped.store(false, Ordering::Relaxed);
+            (me, swapout(me, pt, limit, budget))
+        } else if let Some((q, qpt, qsz)) = swapfreeze(k) {
+            q.swap.lapped.store(false, Ordering::Relaxed);
+            let r = swapout(q, qpt, qsz, &mut pg_round_down(qsz));
+            q.swap.thaw();
+            (q, r)
+        } else {
+            continue;
+        };
+        match r {
+            Ok(()) => {
+                // The global hand stays with this process until its own
+                // hand comes round to its first page: so the clock goes
+                // over all the pages of all the processes in turn.
+                let lapped = q.swap.lapped.load(Ordering::Relaxed);
+                NEXT.store(if lapped { k + 1 } else { k }, Ordering::Relaxed);
+                return Ok(());
+            }
+            Err(NoRoom::NoSlot) => return Err(NoRoom::NoSlot),
+            Err(NoRoom::NoVictim) => {}
+        }
+    }
+    Err(NoRoom::NoVictim)
 }
 
 /// Pages fork's copy allocates for each resident page: none under cow,
@@ -429,7 +560,7 @@ pub fn forkroom(pt: PageTable, sz: usize) {
     // Up to two revolutions for each page: nothing here is in the middle
     // of an instruction, so pages used lately may go too (see `victim`).
     while !holding_spinlock() && kfreepages() < need {
-        if swapout(pt, sz, &mut (2 * pg_round_down(sz))).is_err() {
+        if swapout(myproc(), pt, sz, &mut (2 * pg_round_down(sz))).is_err() {
             return;
         }
         need -= COPY_PAGES;
@@ -482,9 +613,9 @@ fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
 /// reading back one page of it never evicts another before the copy,
 /// which runs where a page cannot be read back (under a spin lock).
 pub fn pin(from: usize, to: usize) -> Pinned {
-    let p = myproc();
-    p.swappin[0].store(pg_round_down(from), Ordering::Relaxed);
-    p.swappin[1].store(to, Ordering::Relaxed);
+    let pin = &myproc().swap.pin;
+    pin[0].store(pg_round_down(from), Ordering::Relaxed);
+    pin[1].store(to, Ordering::Relaxed);
     Pinned
 }
 
@@ -494,26 +625,28 @@ pub struct Pinned;
 
 impl Drop for Pinned {
     fn drop(&mut self) {
-        myproc().swappin[1].store(0, Ordering::Relaxed);
+        myproc().swap.pin[1].store(0, Ordering::Relaxed);
     }
 }
 
-/// Whether the calling process has page `va` pinned.
-fn pinned(va: usize) -> bool {
-    let pin = &myproc().swappin;
-    pin[0].load(Ordering::Relaxed) <= va && va < pin[1].load(Ordering::Relaxed)
-}
-
 /// swapstat(st): copies five figures to `uint64 st[5]`: evictions, pages
-/// written, pages read back, slots in use, free pages of memory. Returns
+/// written, pages read back, slots in use (not counting those that only
+/// keep a copy of a page in memory), free pages of memory. Returns
 /// the number of slots on the swap disk.
 pub fn sys_swapstat() -> Result<usize, Error> {
     let addr = crate::syscall::argaddr(0);
+    // A slot whose only holder is the copy of a page in memory is not in
+    // use for this count: the kernel lets it go when it needs the room.
+    let copies = COPY
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed) as usize)
+        .filter(|&c| c != 0 && REFS[c - 1].load(Ordering::Relaxed) == 1)
+        .count();
     let st = [
         SWAPOUTS.load(Ordering::Relaxed) as u64,
         WRITES.load(Ordering::Relaxed) as u64,
         SWAPINS.load(Ordering::Relaxed) as u64,
-        USED.load(Ordering::Relaxed) as u64,
+        USED.load(Ordering::Relaxed).saturating_sub(copies) as u64,
         kfreepages() as u64,
     ];
     let mut bytes = [0u8; 40];

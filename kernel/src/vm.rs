@@ -281,6 +281,10 @@ pub fn uvmalloc(
         return Ok(oldsz);
     }
     let start = pg_round_up(oldsz);
+    // Under swap a new page counts as just used (PTE_A), as a page read
+    // back does: the clock should not take it before its first touch.
+    #[cfg(feature = "swap")]
+    let xperm = xperm | PteFlags::A;
     for a in (start..newsz).step_by(PGSIZE) {
         // Room first, from the pages mapped so far (exec's loadseg reads
         // back any it needs); with memory and swap full, sbrk fails here.

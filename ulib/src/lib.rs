@@ -184,7 +184,8 @@ pub struct SwapStat {
     pub writes: u64,
     /// Pages read back.
     pub ins: u64,
-    /// Swap slots in use now.
+    /// Swap slots in use now, not counting those that only keep a copy of
+    /// a page still in memory (the kernel lets those go when it needs them).
     pub used: u64,
     /// Free pages of memory now.
     pub free: u64,

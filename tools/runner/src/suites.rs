@@ -212,7 +212,8 @@ pub const SUITES: &[Suite] = &[
     // Fixed seeds, so a failure can be replayed.
     Suite {
         name: "attack",
-        about: "hostile user programs: fuzz, badexec, isolation, oomstorm, bigbuf; deepfs",
+        about:
+            "hostile user programs: fuzz, badexec, isolation, oomstorm, bigbuf, swaprace; deepfs",
         steps: &[
             Step::cmd("fuzz 1 4000")
                 .expect(&[Line("fuzz: OK")])
@@ -234,6 +235,10 @@ pub const SUITES: &[Suite] = &[
                 .expect(&[Line("bigbuf: OK")])
                 .forbid(&["bigbuf: FAILED"])
                 .timeout(300),
+            Step::cmd("swaprace")
+                .expect(&[Line("swaprace: OK")])
+                .forbid(&["swaprace: FAILED"])
+                .timeout(300),
             // The deepest file-system paths, for the kernel-stack check.
             Step::cmd("deepfs")
                 .expect(&[Line("deepfs: OK")])
@@ -248,6 +253,15 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("bigbuf")
             .expect(&[Line("bigbuf: OK")])
             .forbid(&["bigbuf: FAILED"])
+            .timeout(300)],
+    },
+    // swaprace alone (it is in attack too), for quick runs.
+    Suite {
+        name: "swaprace",
+        about: "swaprace: pages evicted by other processes while they fork, exec, shrink and die",
+        steps: &[Step::cmd("swaprace")
+            .expect(&[Line("swaprace: OK")])
+            .forbid(&["swaprace: FAILED"])
             .timeout(300)],
     },
     Suite {

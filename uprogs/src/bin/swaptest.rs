@@ -21,8 +21,19 @@
 //!   into text or the kernel fails; a pipe carries bytes from a heap page
 //!   out on disk into another one; wait's status lands in one. Pages must
 //!   have come back from the disk on the way.
-//! - after each case (each runs in a child of its own): as many free
-//!   pages and swap slots in use as before the first case: nothing leaked.
+//! - idle: a process fills 150 MiB once and then sleeps; beside it, a
+//!   newcomer touches a working set of 16 MiB four times. With global
+//!   replacement the idle process's cold pages make the room, so after
+//!   the newcomer's first pass its own pages stay in: its passes 2 to 4
+//!   must read back fewer than an eighth of its pages (with local
+//!   replacement it paged against itself, every page every pass). Then
+//!   the same newcomer alone, for comparison; both print their ticks.
+//! - after each case (each runs in a child of its own): nothing leaked.
+//!   Pages of other processes (the shell, this one) may have gone out to
+//!   make room, so the check is that free pages minus slots in use (which
+//!   do not count the copies of pages in memory) is what it was before
+//!   the first case: each page that goes out frees a page and takes a
+//!   slot, each that comes back does the opposite.
 //!
 //! `swaptest NAME...` runs only the cases named.
 
@@ -114,10 +125,11 @@ fn report(name: &str, before: &SwapStat) {
     );
 }
 
-/// Nothing leaked since `start`: its free pages and slots in use.
+/// Nothing leaked since `start`: free pages minus slots in use (see the
+/// top of the file).
 fn leaks(name: &str, start: &SwapStat) {
     let now = stat();
-    if now.free != start.free || now.used != start.used {
+    if now.free as i64 - now.used as i64 != start.free as i64 - start.used as i64 {
         fail(format_args!(
             "{}: {} free pages and {} slots in use, against {} and {} before",
             name, now.free, now.used, start.free, start.used
@@ -277,6 +289,68 @@ fn full() {
     report("full", &before);
 }
 
+/// Touches `len` bytes from `start` (a store into each page) `passes`
+/// times; for each pass, the pages read back and the ticks it took.
+fn passes(start: usize, len: usize, passes: usize) -> [(u64, i32); 4] {
+    let mut r = [(0, 0); 4];
+    for (pass, out) in r.iter_mut().enumerate().take(passes) {
+        let (s, t) = (stat(), uptime());
+        for a in (start..start + len).step_by(PGSIZE) {
+            // SAFETY: heap this process grew.
+            unsafe { write_volatile(a as *mut u64, pattern(a, pass as u64)) };
+        }
+        *out = (stat().ins - s.ins, uptime() - t);
+    }
+    r
+}
+
+fn idle() {
+    let before = stat();
+    let mut ready = [0i32; 2];
+    if pipe(&mut ready) < 0 {
+        fail("idle: pipe");
+    }
+    let hog = fork();
+    if hog < 0 {
+        fail("idle: fork");
+    }
+    if hog == 0 {
+        let len = 150 * MIB;
+        let start = grow(len);
+        fill(start, len, 8);
+        if write(ready[1], b"r") != 1 {
+            exit(1);
+        }
+        loop {
+            ulib::sleep(1000);
+        }
+    }
+    let mut b = [0u8; 1];
+    if read(ready[0], &mut b) != 1 {
+        fail("idle: the idle process died before filling its memory");
+    }
+    let ws = 16 * MIB;
+    let start = grow(ws);
+    let beside = passes(start, ws, 4);
+    ulib::kill(hog);
+    reap("idle", &[-1]);
+    let alone = passes(start, ws, 4);
+    shrink(ws);
+    println!(
+        "idle: newcomer's 4 passes over 16 MiB beside a sleeping 150 MiB process: \
+         {:?} (pages read back, ticks); alone: {:?}",
+        beside, alone
+    );
+    let later: u64 = beside[1..].iter().map(|p| p.0).sum();
+    if later > (ws / PGSIZE / 8) as u64 {
+        fail(format_args!(
+            "idle: the newcomer read back {} pages in its passes 2 to 4 beside an idle process",
+            later
+        ));
+    }
+    report("idle", &before);
+}
+
 /// A checksum of the page of text that holds this function.
 fn text_sum() -> u64 {
     let page = (attack as *const () as usize) & !(PGSIZE - 1);
@@ -369,6 +443,7 @@ fn main(args: ulib::Args) -> i32 {
         ("fork", forked),
         ("full", full),
         ("attack", attack),
+        ("idle", idle),
     ] {
         if args.len() > 1 && !args.iter().skip(1).any(|a| a.to_bytes() == name.as_bytes()) {
             continue;
