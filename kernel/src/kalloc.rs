@@ -121,9 +121,9 @@ pub fn kfree(pa: usize) {
     }
 }
 
-/// Allocates one 4096-byte page, or `None` when memory is exhausted.
-/// The page is junk-filled, not zeroed.
-pub fn kalloc() -> Option<usize> {
+/// Takes the first page off the free list, still holding kfree's junk;
+/// the callers below fill it. `None` when memory is exhausted.
+fn kpop() -> Option<usize> {
     let mut kmem = KMEM.lock();
     let r = kmem.freelist;
     if r.is_null() {
@@ -138,9 +138,17 @@ pub fn kalloc() -> Option<usize> {
     drop(kmem);
     #[cfg(feature = "cow")]
     refcnt(r as usize).store(1, Ordering::Release);
-    // SAFETY: the page is ours now.
-    unsafe { ptr::write_bytes(r as *mut u8, 5, PGSIZE) };
     Some(r as usize)
+}
+
+/// Allocates one 4096-byte page, or `None` when memory is exhausted.
+/// The page is junk-filled, not zeroed, so a read before the first
+/// write shows up as garbage.
+pub fn kalloc() -> Option<usize> {
+    let pa = kpop()?;
+    // SAFETY: the page is ours now.
+    unsafe { ptr::write_bytes(pa as *mut u8, 5, PGSIZE) };
+    Some(pa)
 }
 
 /// How many pages are free.
@@ -149,10 +157,122 @@ pub fn kfreepages() -> usize {
     KMEM.lock().nfree
 }
 
-/// Allocates a zero-filled page.
+/// Allocates a zero-filled page. No junk first: every byte is written.
 pub fn kzalloc() -> Option<usize> {
-    let pa = kalloc()?;
-    // SAFETY: kalloc just gave us this page.
-    unsafe { ptr::write_bytes(pa as *mut u8, 0, PGSIZE) };
+    let pa = kpop()?;
+    // SAFETY: kpop just gave us this page.
+    unsafe { pgzero(pa) };
     Some(pa)
+}
+
+/// Allocates a page holding a copy of the page at `src` (fork's copy, a
+/// copy-on-write fault's). No junk first: every byte is written.
+pub fn kcopy(src: usize) -> Option<usize> {
+    let pa = kpop()?;
+    // SAFETY: kpop just gave us this page; the caller's src is a whole
+    // page of RAM, and not this one, which was free until now.
+    unsafe { pgcopy(pa, src) };
+    Some(pa)
+}
+
+/// Zeroes the page at `pa`: 16 stores of a zero word per round, 32
+/// rounds. (`write_bytes` would call compiler_builtins' memset, one
+/// store per round.)
+///
+/// # Safety
+/// `pa` is a page-aligned page of RAM that the caller owns.
+unsafe fn pgzero(pa: usize) {
+    // SAFETY: the stores cover [pa, pa + PGSIZE) exactly, 8-byte aligned
+    // (pa is page-aligned), which the caller owns.
+    unsafe {
+        core::arch::asm!(
+            "1:",
+            "sd zero, 0({p})",
+            "sd zero, 8({p})",
+            "sd zero, 16({p})",
+            "sd zero, 24({p})",
+            "sd zero, 32({p})",
+            "sd zero, 40({p})",
+            "sd zero, 48({p})",
+            "sd zero, 56({p})",
+            "sd zero, 64({p})",
+            "sd zero, 72({p})",
+            "sd zero, 80({p})",
+            "sd zero, 88({p})",
+            "sd zero, 96({p})",
+            "sd zero, 104({p})",
+            "sd zero, 112({p})",
+            "sd zero, 120({p})",
+            "addi {p}, {p}, 128",
+            "bne {p}, {end}, 1b",
+            p = inout(reg) pa => _,
+            end = in(reg) pa + PGSIZE,
+            options(nostack),
+        )
+    };
+}
+
+/// Copies the page at `src` to the page at `dst`: 8 words loaded, then
+/// stored, twice per round, 32 rounds. (`copy_nonoverlapping` would call
+/// compiler_builtins' memcpy, one word per round.)
+///
+/// # Safety
+/// `dst` and `src` are distinct page-aligned pages of RAM; the caller
+/// owns `dst` and may read `src`.
+unsafe fn pgcopy(dst: usize, src: usize) {
+    // SAFETY: the loads cover [src, src + PGSIZE) and the stores [dst, dst
+    // + PGSIZE) exactly, 8-byte aligned (both are page-aligned); the pages
+    // differ, so no store overwrites a word not yet loaded.
+    unsafe {
+        core::arch::asm!(
+            "1:",
+            "ld {a}, 0({from})",
+            "ld {b}, 8({from})",
+            "ld {c}, 16({from})",
+            "ld {d}, 24({from})",
+            "ld {e}, 32({from})",
+            "ld {f}, 40({from})",
+            "ld {g}, 48({from})",
+            "ld {h}, 56({from})",
+            "sd {a}, 0({to})",
+            "sd {b}, 8({to})",
+            "sd {c}, 16({to})",
+            "sd {d}, 24({to})",
+            "sd {e}, 32({to})",
+            "sd {f}, 40({to})",
+            "sd {g}, 48({to})",
+            "sd {h}, 56({to})",
+            "ld {a}, 64({from})",
+            "ld {b}, 72({from})",
+            "ld {c}, 80({from})",
+            "ld {d}, 88({from})",
+            "ld {e}, 96({from})",
+            "ld {f}, 104({from})",
+            "ld {g}, 112({from})",
+            "ld {h}, 120({from})",
+            "sd {a}, 64({to})",
+            "sd {b}, 72({to})",
+            "sd {c}, 80({to})",
+            "sd {d}, 88({to})",
+            "sd {e}, 96({to})",
+            "sd {f}, 104({to})",
+            "sd {g}, 112({to})",
+            "sd {h}, 120({to})",
+            "addi {from}, {from}, 128",
+            "addi {to}, {to}, 128",
+            "bne {from}, {end}, 1b",
+            from = inout(reg) src => _,
+            to = inout(reg) dst => _,
+            end = in(reg) src + PGSIZE,
+            a = out(reg) _,
+            b = out(reg) _,
+            c = out(reg) _,
+            d = out(reg) _,
+            e = out(reg) _,
+            f = out(reg) _,
+            g = out(reg) _,
+            h = out(reg) _,
+            options(nostack),
+        )
+    };
 }

@@ -2,8 +2,11 @@
 //! wakeup, fork/exit/wait/kill (xv6's `proc.c` and `proc.h`).
 //!
 //! Locking, as in xv6:
-//! - `p.lock` guards the fields in `ProcState` (state, chan, killed, xstate,
-//!   pid). It is also held across `swtch` into and out of the scheduler.
+//! - `p.lock` guards the fields in `ProcState` (state, chan, xstate, pid).
+//!   It is also held across `swtch` into and out of the scheduler.
+//! - `p.killed` is an atomic flag, read without the lock: every trap
+//!   checks it on the way back to user space. `kill` sets it with the lock
+//!   held, with the state change that wakes a sleeper.
 //! - `WAIT_LOCK` guards every process's parent link; take it before any
 //!   `p.lock`. It keeps a parent's wakeup from being missed in `wait`.
 //! - `ProcData` is private to the process: only the process itself uses it,
@@ -127,7 +130,6 @@ pub struct ProcState {
     pub state: ProcStateKind,
     /// If sleeping, the channel (an address) it sleeps on.
     pub chan: usize,
-    pub killed: bool,
     /// Exit status for the parent's wait.
     pub xstate: i32,
     pub pid: i32,
@@ -176,6 +178,10 @@ pub struct Proc {
     data: UnsafeCell<ProcData>,
     /// Set while a `ProcDataGuard` for this slot is alive.
     data_busy: AtomicBool,
+    /// Set by `kill` (or `setkilled`): the process exits the next time it
+    /// heads to user space. An atomic, not in `ProcState`, so that the
+    /// check on every trap's way out (`killed`) takes no lock.
+    killed: AtomicBool,
     /// Lab `swap`: the process's clock hand, pinned pages, and whether
     /// other processes may take its pages now.
     #[cfg(feature = "swap")]
@@ -232,7 +238,6 @@ impl Proc {
                 ProcState {
                     state: ProcStateKind::Unused,
                     chan: 0,
-                    killed: false,
                     xstate: 0,
                     pid: 0,
                 },
@@ -251,6 +256,7 @@ impl Proc {
                 prog: crate::demand::Prog::EMPTY,
             }),
             data_busy: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
             #[cfg(feature = "swap")]
             swap: crate::swap::ProcSwap::new(),
         }
@@ -456,7 +462,7 @@ fn freeproc(p: &'static Proc, st: &mut ProcState) {
     d.name[0] = 0;
     st.pid = 0;
     st.chan = 0;
-    st.killed = false;
+    p.killed.store(false, Ordering::Release);
     st.xstate = 0;
     st.state = ProcStateKind::Unused;
 }
@@ -848,7 +854,7 @@ pub fn kill(pid: i32) -> Result<(), Error> {
     for p in PROCS.iter() {
         let mut st = p.lock.lock();
         if st.pid == pid && st.state != ProcStateKind::Unused {
-            st.killed = true;
+            p.killed.store(true, Ordering::Release);
             if st.state == ProcStateKind::Sleeping {
                 // Wake it so it notices.
                 st.state = ProcStateKind::Runnable;
@@ -860,11 +866,11 @@ pub fn kill(pid: i32) -> Result<(), Error> {
 }
 
 pub fn setkilled(p: &Proc) {
-    p.lock.lock().killed = true;
+    p.killed.store(true, Ordering::Release);
 }
 
 pub fn killed(p: &Proc) -> bool {
-    p.lock.lock().killed
+    p.killed.load(Ordering::Acquire)
 }
 
 /// Copies to a user address (`user_dst`) or a kernel address.

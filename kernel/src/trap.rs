@@ -135,8 +135,14 @@ fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
     // it may be out on the swap disk: instruction faults (12) too.
     #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
     let data = data || scause == 12;
-    data && crate::vm::uvmfault(p.pagetable(), p.sz(), r_stval(), scause == STORE_PAGE_FAULT)
-        .is_ok()
+    if !data {
+        return false;
+    }
+    let (pagetable, sz) = {
+        let d = p.data();
+        (d.pagetable(), d.sz)
+    };
+    crate::vm::uvmfault(pagetable, sz, r_stval(), scause == STORE_PAGE_FAULT).is_ok()
 }
 
 /// Returns to user space through the trampoline.

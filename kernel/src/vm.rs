@@ -4,7 +4,7 @@
 //! RAM at its physical address, a table's physical address is also a valid
 //! kernel pointer to it.
 
-use crate::kalloc::{kalloc, kfree, kzalloc};
+use crate::kalloc::{kcopy, kfree, kzalloc};
 #[cfg(feature = "cow")]
 use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
@@ -382,9 +382,7 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     if pte.pa() == zero_page() {
         return mappages(new, va, PGSIZE, pte.pa(), pte.flags());
     }
-    let mem = kalloc().ok_or(Error)?;
-    // SAFETY: pte maps a user page; mem is a fresh page.
-    unsafe { ptr::copy_nonoverlapping(pte.pa() as *const u8, mem as *mut u8, PGSIZE) };
+    let mem = kcopy(pte.pa()).ok_or(Error)?;
     mappages(new, va, PGSIZE, mem, pte.flags()).inspect_err(|_| kfree(mem))
 }
 
@@ -525,9 +523,7 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
         slot.set(Pte::new(pa, flags));
         return Ok(());
     }
-    let mem = kalloc().ok_or(Error)?;
-    // SAFETY: pa is a mapped user page, mem a fresh page of our own.
-    unsafe { ptr::copy_nonoverlapping(pa as *const u8, mem as *mut u8, PGSIZE) };
+    let mem = kcopy(pa).ok_or(Error)?;
     slot.set(Pte::new(mem, flags));
     // Drop our reference to the shared page.
     kfree(pa);

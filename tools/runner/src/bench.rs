@@ -374,6 +374,7 @@ fn rows_for(name: &str) -> Vec<Row> {
                 match w {
                     "cow" => "COW",
                     "mmap" => "mmap (file page, cached)",
+                    "demand" => "demand (program page, cached)",
                     w => w,
                 }
             ),
@@ -776,6 +777,13 @@ pub fn key_figures(runs: &[Run]) -> Vec<String> {
         .find_map(|r| fault(&r.set, "mmap"))
     {
         f.push(format!("one mmap fault: {s}"));
+    }
+    if let Some(s) = runs
+        .iter()
+        .filter(|r| has_lab(&r.set, "demand"))
+        .find_map(|r| fault(&r.set, "demand"))
+    {
+        f.push(format!("one demand fault: {s}"));
     }
     if !f.is_empty() {
         v.push(f.join("; "));

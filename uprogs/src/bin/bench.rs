@@ -84,6 +84,11 @@ const BIG_READ: usize = 3;
 /// Timed runs of it; the fastest is reported (one that had to wait for a
 /// timer tick to get a disk block would say little about exec).
 const BIG_RUNS: usize = 3;
+/// Pages of the large program's data written to price one demand fault
+/// (after page 0, untimed): few, so that their 4 blocks each (and the
+/// indirect block) stay in the buffer cache and the timed faults do no
+/// disk I/O, as for the mmap fault.
+const DEMAND_FAULT_PAGES: usize = 4;
 /// The swap workload's heap in MiB: well past the machine's 128 MiB.
 const SWAP_SIZE: usize = 200;
 /// sbrk takes an int: the swap heap grows at most this much at a time.
@@ -216,6 +221,9 @@ struct Timer {
 impl Timer {
     fn new(clock: Clock) -> Timer {
         let mut t = Timer { clock, overhead: 0 };
+        // Once untimed first: a kernel that reads the program on demand
+        // faults edge_start's and edge_end's pages in now, not below.
+        t.time(|| ());
         align();
         t.overhead = t.time(|| ()).0;
         t
@@ -552,13 +560,20 @@ fn sbrk_read_bench(t: Timer, meter: Meter) {
 /// Writes every page of [p, p + len) twice: the first pass pays for any
 /// faults, the second is the bare loop. Reports both times.
 fn fault_passes(t: Timer, p: *mut u8, len: usize, what: &str) {
-    align();
-    let (first, n) = t.time(|| touch(p, len, 1));
-    let (again, _) = t.time(|| touch(p, len, 1));
+    let (first, again, n) = fault_times(t, p, len);
     let mut name = Name::new();
     report(name.fmt(format_args!("fault.{}.first", what)), first, "ns");
     report(name.fmt(format_args!("fault.{}.again", what)), again, "ns");
     report(name.fmt(format_args!("fault.{}.count", what)), n, "pages");
+}
+
+/// The two passes of `fault_passes`: the first's time, the second's, and
+/// the pages written.
+fn fault_times(t: Timer, p: *mut u8, len: usize) -> (u64, u64, u64) {
+    align();
+    let (first, n) = t.time(|| touch(p, len, 1));
+    let (again, _) = t.time(|| touch(p, len, 1));
+    (first, again, n)
 }
 
 /// A lazy fault: the first write to a page sbrk has not mapped yet.
@@ -796,8 +811,9 @@ fn round_up(n: usize) -> usize {
 /// appended to the file at a page boundary and followed in memory by
 /// BIG_BSS_PAGES of zeros. The new header goes in the unused bytes after
 /// the others, before the first segment's file bytes. Nothing else moves,
-/// so bench's own code runs as before. Returns where the data is mapped.
-fn make_big(me: &CStr) -> Result<usize, &'static str> {
+/// so bench's own code runs as before. Returns where the data is mapped
+/// and where its bytes start in the file.
+fn make_big(me: &CStr) -> Result<(usize, usize), &'static str> {
     const PHDR: usize = 56;
     const PT_LOAD: usize = 1;
     const PF_RW: usize = 6;
@@ -879,7 +895,7 @@ fn make_big(me: &CStr) -> Result<usize, &'static str> {
         unlink(BIG_FILE);
         return Err("write");
     }
-    Ok(va)
+    Ok((va, off))
 }
 
 /// `n` in decimal as a C string in `buf`.
@@ -901,11 +917,15 @@ fn cnum(buf: &mut [u8; 24], mut n: usize) -> &CStr {
 /// word from each of the first BIG_READ pages of its data at ADDR and
 /// checks it (exit status 2 if wrong). With UP and DOWN (pipe fds) it then
 /// says so down UP and waits for a byte on DOWN before it exits, so that
-/// its pages can be counted while it lives.
+/// its pages can be counted while it lives. `bench.big bigfault ADDR OFF`
+/// prices a demand fault instead (see `big_fault`).
 fn big_main(args: Args) -> ! {
     let Ok(addr) = args.str(2).parse::<usize>() else {
         exit(2);
     };
+    if args.str(1) == "bigfault" {
+        big_fault(addr, args.str(3).parse().unwrap_or_else(|_| exit(2)));
+    }
     for i in 0..BIG_READ {
         // SAFETY: exec mapped BIG_DATA_PAGES pages of data at addr (make_big
         // wrote the program so), and nothing else uses them.
@@ -922,6 +942,61 @@ fn big_main(args: Args) -> ! {
     exit(0)
 }
 
+/// `bench.big bigfault ADDR OFF`: a demand fault, the first write to a
+/// page of the program's data not read from the file yet, with the
+/// page's blocks in the buffer cache. Page 0 is written first, untimed,
+/// through the same code, so the timed part finds its own code, stack
+/// and page-table pages in place; then the file is read up to the end of
+/// the timed pages (there is no lseek), which leaves their blocks the
+/// most recently used; then pages 1 to DEMAND_FAULT_PAGES are timed. On
+/// a kernel that loads the whole program at exec the first pass faults
+/// nowhere, and the row reads `no fault`.
+fn big_fault(addr: usize, off: usize) -> ! {
+    let t = Timer::new(Clock::Rdtime);
+    let p = addr as *mut u8;
+    fault_times(t, p, PGSIZE);
+    let fd = open(BIG_FILE, O_RDONLY);
+    let mut buf = [0u8; 1024];
+    let end = off + (1 + DEMAND_FAULT_PAGES) * PGSIZE;
+    if fd < 0 || (0..end / buf.len()).any(|_| read(fd, &mut buf) != buf.len() as i32) {
+        report_failed("fault.demand.first", "read");
+        exit(0);
+    }
+    close(fd);
+    // SAFETY: the data segment is BIG_DATA_PAGES pages, more than 1 +
+    // DEMAND_FAULT_PAGES, and nothing else uses it.
+    let fresh = unsafe { p.add(PGSIZE) };
+    fault_passes(t, fresh, DEMAND_FAULT_PAGES * PGSIZE, "demand");
+    exit(0)
+}
+
+/// A demand fault (see `big_fault`), in the large program written again.
+fn demand_fault_bench(t: Timer, me: &CStr) {
+    let first = "fault.demand.first";
+    if t.clock != Clock::Rdtime {
+        return report_failed(first, "rdtime");
+    }
+    let (addr, off) = match make_big(me) {
+        Ok(a) => a,
+        Err(what) => return report_failed(first, what),
+    };
+    let (mut a, mut o) = ([0u8; 24], [0u8; 24]);
+    let (addr, off) = (cnum(&mut a, addr), cnum(&mut o, off));
+    let pid = fork();
+    if pid == 0 {
+        exec(BIG_FILE, &[BIG_FILE, c"bigfault", addr, off]);
+        exit(1);
+    }
+    let mut status = -1;
+    if pid > 0 {
+        wait(Some(&mut status));
+    }
+    if status != 0 {
+        report_failed(first, "exec");
+    }
+    unlink(BIG_FILE);
+}
+
 /// fork + exec + run + exit + wait of the large program (the fastest of
 /// BIG_RUNS, after one untimed run, and the timer ticks during that run,
 /// which show when the waits for the disk ran long), and the pages it
@@ -929,7 +1004,7 @@ fn big_main(args: Args) -> ! {
 /// exact).
 fn big_exec_bench(t: Timer, meter: Meter, me: &CStr) {
     let (time, pages) = ("bigexec.time", "bigexec.pages");
-    let addr = match make_big(me) {
+    let (addr, _) = match make_big(me) {
         Ok(a) => a,
         Err(what) => {
             report_failed(time, what);
@@ -1204,7 +1279,7 @@ impl core::fmt::Write for Name {
 }
 
 fn main(args: Args) {
-    if args.str(1) == "bigexec" {
+    if args.str(1) == "bigexec" || args.str(1) == "bigfault" {
         big_main(args);
     }
     let me = args.get(0).unwrap_or(c"bench");
@@ -1230,6 +1305,7 @@ fn main(args: Args) {
     in_child(|| sbrk_read_bench(t, meter));
     in_child(|| lazy_fault_bench(t));
     in_child(|| cow_fault_bench(t));
+    in_child(|| demand_fault_bench(t, me));
     // After the other faults: the fault rows share one section.
     mmap_benches(t, meter);
     in_child(|| disk_bench(t));
