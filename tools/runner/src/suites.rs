@@ -264,6 +264,16 @@ pub const SUITES: &[Suite] = &[
             .forbid(&["swaprace: FAILED"])
             .timeout(300)],
     },
+    // bigbuf's pipeevict case alone: issue 33's pipe read into a buffer
+    // whose first page the read's own prefault evicted.
+    Suite {
+        name: "pipeevict",
+        about: "bigbuf pipeevict: pipe reads into 32-page buffers beside a hog, under swap",
+        steps: &[Step::cmd("bigbuf pipeevict")
+            .expect(&[Line("bigbuf: OK")])
+            .forbid(&["bigbuf: FAILED"])
+            .timeout(300)],
+    },
     Suite {
         name: "lazystress",
         about: "the lazy lab's sbrkbasic and sbrkfail shapes, 10 rounds, under load",

@@ -27,6 +27,14 @@
 //!   a pipe into a 32-page buffer of that heap at varying offsets: fed
 //!   slowly by a writer child, then by itself from another part of its
 //!   heap. Every byte is checked; every read must succeed.
+//! - `pipeevict` (swap lab): issue 33's read. A hog leaves the reader a
+//!   few pages above the swap reserve (less in each phase); the reader
+//!   alternates pipe reads of up to 512 bytes into page 0 of two 32-page
+//!   buffers that do not both fit, checking the bytes through a second
+//!   pipe so that it never touches page 0 itself. A kernel that brings a
+//!   whole buffer in before the copy, with a clock that may take page 0
+//!   (written only by the kernel, so not marked used) for a later page,
+//!   returns -1 there. Every read must succeed, every byte arrive.
 //!
 //! What applies is found at run time: mmap fails where the mmap lab is
 //! off, swapstat where swap is. Each case runs in a child of its own (its
@@ -1216,6 +1224,241 @@ fn pipeswap() {
     wait_for(hog_pid);
 }
 
+// pipeevict: the reader's heap is [X][Y], two 32-page buffers, in a
+// memory the hog has filled but for a few pages.
+/// Pages the swap code keeps free for the kernel (swap.rs RESERVE).
+const SWAP_RESERVE: usize = 32;
+/// Pages the hog leaves free above the reserve while the reader pushes
+/// its untouched pages out.
+const PUSH_ROOM: usize = 64;
+/// What the hog leaves above the reserve in the first phase; each phase
+/// leaves EVICT_STEP fewer, down to none.
+const EVICT_ROOM: usize = 48;
+const EVICT_STEP: usize = 4;
+/// Rounds of a read into X and one into Y, in each phase.
+const EVICT_ROUNDS: usize = 30;
+
+/// Byte `j` of the data of read `n` (n counts reads).
+fn evict_byte(n: usize, j: usize) -> u8 {
+    (j * 29 + n * 101) as u8 ^ (n >> 3) as u8
+}
+
+/// The hog of pipeevict: on each request (8 bytes: the pages to leave
+/// free above the reserve) it grows, a little at a time and checking
+/// swapstat, until no more than that is free; answers how many it holds.
+/// Its pages stay in: only a process's own faults evict its pages.
+fn hog_on_demand(cmd: [i32; 2], ans: [i32; 2]) -> i32 {
+    close(cmd[1]);
+    close(ans[0]);
+    let mut held = 0usize;
+    let mut c = [0u8; 8];
+    while read(cmd[0], &mut c) == 8 {
+        let target = SWAP_RESERVE + usize::from_ne_bytes(c);
+        loop {
+            let Some(st) = swapstat() else {
+                return 3;
+            };
+            let free = st.free as usize;
+            if free <= target + 2 {
+                break;
+            }
+            // Half of what is over, less a page table per 512 pages.
+            let n = ((free - target) / 2).max(1);
+            let n = n - n / 512;
+            let Some(a) = grow(n) else {
+                return 4;
+            };
+            for i in 0..n {
+                poke(a + i * PGSIZE, 0x5a);
+            }
+            held += n;
+        }
+        if write(ans[1], &held.to_ne_bytes()) != 8 {
+            return 5;
+        }
+    }
+    0
+}
+
+/// The first read of pipeevict that returned -1: the bytes it asked
+/// for, its page, and swapstat before and after it.
+struct Refused {
+    n: usize,
+    page: usize,
+    before: SwapStat,
+    after: SwapStat,
+}
+
+fn pipeevict() {
+    let Some(st0) = swap_stat().filter(|s| s.slots > 0) else {
+        skip("no swap");
+    };
+    let (cmd, ans) = (make_pipe(), make_pipe());
+    let hog_pid = spawn(|| hog_on_demand(cmd, ans));
+    close(cmd[0]);
+    close(ans[1]);
+    let hog_to = |room: usize| -> usize {
+        let mut c = [0u8; 8];
+        if write(cmd[1], &room.to_ne_bytes()) != 8 || read(ans[0], &mut c) != 8 {
+            bad!("the hog died before it had grown");
+        }
+        usize::from_ne_bytes(c)
+    };
+    // First push this process's pages that nothing uses (where fork
+    // copied them: its bss) out to the disk, so that what the hog leaves
+    // is about all the reader has: a heap as large as them and the room,
+    // a store of zero into each page (a page of zeros goes out unwritten).
+    hog_to(PUSH_ROOM);
+    let now = swap_stat().unwrap_or(st0);
+    let push = own_pages((now.slots - now.used) as usize) + PUSH_ROOM + 64;
+    let Some(p) = grow(push) else {
+        bad!(
+            "sbrk of {} pages to push the reader's pages out returned -1",
+            push
+        );
+    };
+    for i in 0..push {
+        poke(p + i * PGSIZE, 0);
+    }
+    sbrk(-((sbrk(0) as usize - p) as i32));
+
+    let data = make_pipe();
+    let echo = make_pipe();
+    let (mut fails, mut reads) = (0usize, 0usize);
+    let mut first: Option<Refused> = None;
+    let mut chunk = [0u8; 512];
+    let mut got = [0u8; 512];
+    // In phases, each in less room than the one before (where the
+    // buffers fit, nothing goes out; a little less, and every read
+    // brings a buffer's pages back): the hog grows, the buffers are made
+    // afresh (pages the reader holds, the hog cannot take), and reads
+    // alternate between them.
+    let mut room = EVICT_ROOM + EVICT_STEP;
+    while first.is_none() && room >= EVICT_STEP {
+        room -= EVICT_STEP;
+        let hog_pages = hog_to(room);
+        let st1 = swap_stat().unwrap_or(st0);
+        let Some(x) = grow(2 * BUF_PAGES) else {
+            bad!(
+                "sbrk of {} pages for the buffers returned -1",
+                2 * BUF_PAGES
+            );
+        };
+        let y = x + BUF_LEN;
+        // Pages 1..31 of each buffer hold a pattern that nothing writes
+        // again; page 0 of each takes the pipe's data (between bytes 8
+        // and 4088, and the pattern's words are outside).
+        mark_pages(x, 2 * BUF_PAGES);
+        let fails0 = fails;
+        for k in 0..EVICT_ROUNDS {
+            for (which, b) in [(0usize, x), (1, y)] {
+                let len = 1 + (k * 97 + which * 211 + room * 13) % 512;
+                let off = 8 + (k * 389 + which * 1237 + room * 71) % (PGSIZE - 16 - len);
+                for (j, v) in chunk[..len].iter_mut().enumerate() {
+                    *v = evict_byte(reads, j);
+                }
+                put(data[1], &chunk[..len], "into the pipe");
+                let n = BUF_LEN - off;
+                let before = swap_stat().unwrap_or(st1);
+                let r = read_at(data[0], b + off, n);
+                let after = swap_stat().unwrap_or(st1);
+                if r < 0 {
+                    fails += 1;
+                    if first.is_none() {
+                        first = Some(Refused {
+                            n,
+                            page: off / PGSIZE,
+                            before,
+                            after,
+                        });
+                    }
+                    // The bytes are still in the pipe: take them.
+                    if read(data[0], &mut got[..len]) != len as i32 {
+                        bad!(
+                            "after a read() of -1, the pipe's {} bytes are not all there",
+                            len
+                        );
+                    }
+                } else if r != len as i32 {
+                    bad!(
+                        "read() from a pipe into a valid buffer ({} bytes left, at page {} of {}) returned {}, expected {}",
+                        n, off / PGSIZE, BUF_PAGES, r, len
+                    );
+                } else {
+                    // Checked through another pipe, so that this process
+                    // does not touch the page: the clock sees only the
+                    // kernel's use of it.
+                    let w = write_at(echo[1], b + off, len);
+                    if w != len as i32 || read(echo[0], &mut got[..len]) != len as i32 {
+                        bad!(
+                            "echoing the {} bytes read through a pipe returned {}",
+                            len,
+                            w
+                        );
+                    }
+                }
+                if got[..len] != chunk[..len] {
+                    let j = (0..len).find(|&j| got[j] != chunk[j]).unwrap_or(0);
+                    bad!(
+                        "read {}: byte {} (page 0 of {}) is {:#x}, expected {:#x}",
+                        reads,
+                        j,
+                        BUF_PAGES,
+                        got[j],
+                        chunk[j]
+                    );
+                }
+                reads += 1;
+            }
+        }
+        let st2 = swap_stat().unwrap_or(st1);
+        println!(
+            "bigbuf: pipeevict: a hog of {} pages, {} free before the buffers: {} reads, {} of them -1; {} pages out, {} in",
+            hog_pages,
+            st1.free,
+            2 * EVICT_ROUNDS,
+            fails - fails0,
+            st2.outs - st1.outs,
+            st2.ins - st1.ins
+        );
+        // Every other page still holds its pattern.
+        for pg in 0..2 * BUF_PAGES {
+            let a = x + pg * PGSIZE;
+            let w = page_word(pg);
+            if peek64(a) != w || peek64(a + PGSIZE - 8) != !w {
+                bad!(
+                    "page {} of buffer {} lost its pattern",
+                    pg % BUF_PAGES,
+                    pg / BUF_PAGES
+                );
+            }
+        }
+        sbrk(-((sbrk(0) as usize - x) as i32));
+    }
+    if let Some(f) = first {
+        bad!(
+            "read() from a pipe into a valid buffer ({} bytes left, at page {} of {}) returned -1\n  (during the call: {} evictions, {} pages read back, system-wide; free pages {} before, {} after; {} of {} reads returned -1)",
+            f.n,
+            f.page,
+            BUF_PAGES,
+            f.after.outs - f.before.outs,
+            f.after.ins - f.before.ins,
+            f.before.free,
+            f.after.free,
+            fails,
+            reads
+        );
+    }
+    println!("bigbuf: pipeevict: {} reads, every byte checked", reads);
+    for fd in [data[0], data[1], echo[0], echo[1]] {
+        close(fd);
+    }
+    close(cmd[1]);
+    close(ans[0]);
+    kill(hog_pid);
+    wait_for(hog_pid);
+}
+
 struct Case {
     name: &'static str,
     run: fn(),
@@ -1249,6 +1492,10 @@ const CASES: &[Case] = &[
     Case {
         name: "pipeswap",
         run: pipeswap,
+    },
+    Case {
+        name: "pipeevict",
+        run: pipeevict,
     },
 ];
 
