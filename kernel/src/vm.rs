@@ -17,11 +17,18 @@ use core::ptr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Once;
 
-/// Physical address of a page-table page.
+/// Physical address of a page-table page. The field is private: only
+/// this file makes one, from a page it allocated or a PTE that points to
+/// a table, so no other code can forge a table out of any address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageTable(pub usize);
+pub struct PageTable(usize);
 
 impl PageTable {
+    /// The table's physical address (for satp).
+    pub fn pa(self) -> usize {
+        self.0
+    }
+
     /// The table's 512 entries. They are read and written whole through
     /// shared references (`PteSlot::get`/`set`), so two walks that reach
     /// the same entry never hold overlapping `&mut`.
