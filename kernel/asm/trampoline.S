@@ -1,7 +1,30 @@
-# The trampoline page is mapped at the same virtual address (TRAMPOLINE) in
-# the kernel and in every user page table, so this code keeps running while
-# satp switches between the two. {TRAPFRAME} is filled in by global_asm!.
-# Offsets into struct TrapFrame are pinned by static assertions in proc.rs.
+# The trampoline: the first and last instructions of every trap from user
+# mode, and the reason for this page's odd placement.
+#
+# A RISC-V trap does not change page tables: the hart jumps to stvec with
+# satp still holding the user page table, which does not map the kernel.
+# So the code at stvec must be mapped in the user page table, and it must
+# keep running when it loads the kernel's page table into satp. Both hold
+# because this page is mapped at the same virtual address (TRAMPOLINE,
+# the top page) in the kernel's page table and in every user one, without
+# PTE_U, so user code cannot touch it. The same is true in reverse on the
+# way out (userret).
+#
+# The trap also gives us no free register: every one of the 32 belongs
+# to the user program and must be saved before we use it. sscratch is
+# the one spare: uservec parks a0 there, loads the address of the
+# process's trapframe (TRAPFRAME, the page just below, mapped in the user
+# page table only, also without PTE_U), and saves the registers into it.
+# The trapframe also holds what the kernel side needs, written by
+# usertrapret before the last return to user space: the kernel page
+# table (kernel_satp), the top of this process's kernel stack
+# (kernel_sp), usertrap's address (kernel_trap) and the hart id
+# (kernel_hartid, for tp). uservec loads them, switches satp, and jumps
+# to usertrap, which never returns here: the way back is usertrapret,
+# which calls userret in this page with the user page table.
+#
+# {TRAPFRAME} is filled in by global_asm!. Offsets into struct TrapFrame
+# are pinned by static assertions in proc.rs.
 .section trampsec
 .globl trampoline
 trampoline:

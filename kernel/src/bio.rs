@@ -1,9 +1,30 @@
 //! The buffer cache: a fixed set of block buffers, kept in LRU order.
 //!
-//! It keeps recently used disk blocks in memory, and makes sure only one
-//! process at a time uses a block: `bread` returns the buffer locked (a
-//! sleep lock), and `brelse` unlocks it. Releasing is also what dropping
-//! the guard does.
+//! It does two jobs. It keeps recently used disk blocks in memory, so a
+//! block read often (the superblock, a busy directory, the bitmap) costs
+//! one disk read, not one per use. And it is where processes meet over a
+//! block: there is at most one buffer for any disk block, and only one
+//! process at a time may use it, so two updates of the same block (two
+//! files allocated from one bitmap block) cannot interleave.
+//!
+//! How to use it:
+//! - `bread(dev, blockno)` returns the block's buffer, locked (a sleep
+//!   lock: the caller may wait for the disk while holding it), with the
+//!   block's bytes in it;
+//! - after changing the bytes, write them with `bwrite` or, inside a
+//!   file-system transaction, note them with `log::log_write`;
+//! - `brelse` (or dropping the guard) unlocks the buffer; the buffer must
+//!   not be used after that, and should not be held longer than needed,
+//!   since every other user of that block waits for it.
+//!
+//! Two kinds of locking: the BCACHE spin lock guards which block each
+//! buffer holds, the reference counts and the LRU list, and is held only
+//! for short bookkeeping; each buffer's sleep lock guards its bytes and is
+//! held for as long as a caller uses them. When every buffer is in use
+//! (referenced) and a new block is needed, `bget` panics, as xv6 does:
+//! the file system is written so that a system call holds only a few
+//! buffers at once, far fewer than NBUF. A buffer with no references is
+//! recycled in least-recently-released order, the oldest first.
 
 use crate::sleeplock::{Sleeplock, SleeplockGuard};
 use crate::spinlock::Spinlock;

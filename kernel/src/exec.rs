@@ -148,6 +148,28 @@ fn loadseg(pt: PageTable, va: usize, ip: &mut ILocked, offset: u64, sz: u64) -> 
 
 /// Adds the guard page and stack, pushes the arguments, and commits to
 /// the new image.
+///
+/// The new user address space, from address 0 up (as in the xv6 book's
+/// figure of a process's memory):
+///
+/// ```text
+///  0            text and data, as the ELF program headers place them
+///               (rounded up to a page)
+///  sz-2*PGSIZE  guard page: mapped, but PTE_U cleared, so a user access
+///               faults; a stack that overflows hits it instead of
+///               silently writing over the data below
+///  sz-PGSIZE    the stack, one page; it grows down from sz
+///  sz           the heap starts here, grown by sbrk
+///  ...
+///  TRAPFRAME    the trapframe page, then the trampoline at the top
+/// ```
+///
+/// The stack's initial contents, from its top down: the argument strings
+/// (each rounded down to a 16-byte boundary), then the argv array of
+/// pointers to them ending with a null pointer; sp points at argv[0].
+/// main(argc, argv) gets argc in a0 (exec's return value, written there
+/// by the system-call return path) and argv in a1. Everything must fit in
+/// the one stack page, or exec fails.
 fn finish(
     pt: PageTable,
     sz: &mut usize,

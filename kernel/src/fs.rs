@@ -1,14 +1,29 @@
 //! The file system proper: blocks, inodes, directories and path names.
 //!
-//! Layers, bottom up: blocks (balloc/bfree on the free bitmap), inodes
-//! (the in-memory table, ilock/iput, bmap, readi/writei), directories
-//! (dirlookup/dirlink), and path names (namei/nameiparent). The log and
-//! buffer cache sit below.
+//! The file system is a stack of layers, each built only on the ones
+//! below it:
 //!
-//! Inode locking, as in xv6: the table lock guards each slot's identity and
-//! reference count; each inode's sleep lock guards its contents (type,
-//! size, block addresses...). A reference (from iget) keeps the slot; a
-//! lock (ilock) gives the contents.
+//! - the disk driver (virtio_disk.rs) moves 1024-byte blocks;
+//! - the buffer cache (bio.rs) keeps recently used blocks in memory and
+//!   lets one process at a time use a given block;
+//! - the log (log.rs) makes a system call's block writes land on disk all
+//!   together or not at all, so a crash never leaves half an update;
+//! - blocks (here: `balloc`/`bfree`) hand out and take back data blocks,
+//!   tracked in the free bitmap;
+//! - inodes (here: the inode table, `ilock`/`iput`, `bmap`,
+//!   `readi`/`writei`) are files without names: a type, a size, a link
+//!   count and the list of blocks that hold the bytes;
+//! - directories (`dirlookup`/`dirlink`) are inodes whose bytes are a list
+//!   of (name, inode number) entries;
+//! - path names (`namei`/`nameiparent`) walk directories from the root or
+//!   the current directory, one element at a time.
+//!
+//! The system calls that use all this (open, link, mkdir...) are in
+//! sysfile.rs; file.rs adds the open-file layer (offsets, pipes, devices).
+//!
+//! The disk holds: the boot block (unused), the superblock (the sizes of
+//! everything, `Superblock`), the log, the inodes, the free bitmap, then
+//! the data blocks. mkfs writes that layout; `fsinit` reads it back.
 
 use crate::bio::{bread, brelse};
 use crate::log::{initlog, log_write};
@@ -92,6 +107,54 @@ fn bfree(dev: u32, b: u32) {
     log_write(&bp);
     brelse(bp);
 }
+
+// Inodes.
+//
+// On disk an inode (`Dinode`) is a fixed-size record in the inode blocks;
+// its number is its position there. A type of 0 means the record is free.
+// In memory the kernel keeps a small table of the inodes in use (INODES,
+// NINODE slots), one per file that some part of the kernel holds: an open
+// file, a process's current directory, a path lookup in progress. Having
+// exactly one slot per inode is what lets two processes that open the
+// same file share one lock and one copy of the size and block list.
+//
+// An inode passes through four states, and the code keeps them apart:
+//
+// - allocated on disk: its type is nonzero. `ialloc` sets a type; `iput`
+//   clears it when the last link (directory entry) and the last
+//   in-memory reference are both gone.
+// - referenced in the table: the slot's count (ITABLE) says how many
+//   holders there are; a slot with count 0 is free for reuse. `iget`
+//   finds the slot for (dev, inum) or claims a free one and counts one
+//   more holder; `idup` adds a holder; `iput` drops one.
+// - valid: the slot's copy of the type, size and block list has been read
+//   from disk (`InodeData::valid`). `ilock` reads it the first time it is
+//   needed; `iput` marks it invalid when the slot's last holder leaves, so
+//   the next user reads the disk again.
+// - locked: only a holder of the inode's sleep lock may read or change its
+//   contents or its file's bytes (`ILocked`, from `ilock`).
+//
+// So the usual pattern is: get a reference (`namei`, or `iget` inside it),
+// lock it, read or change it, unlock, and drop the reference (`iput`).
+// Keeping the reference separate from the lock matters. An open file
+// holds a reference for as long as it is open, but takes the lock only
+// during each read or write, so other processes can use the file in
+// between. And a path lookup (`namex`) takes a reference to the next
+// directory while it holds the current one locked, then unlocks the
+// current one before it locks the next: the reference keeps the next
+// slot from being reused in that gap, and the lookup never holds two
+// directory locks at once (with "..", one lookup going up and another
+// going down would each hold the lock the other wants).
+//
+// Many functions here take an `ILocked`: the caller holds the lock, so it
+// can make several of them one atomic step (create: look up, allocate,
+// link).
+//
+// Two locks guard this state. The ITABLE spin lock guards each slot's
+// count and its (dev, inum) identity: it is held whenever a slot is
+// claimed or its count changes, so no two slots ever name one inode. An
+// inode's sleep lock guards everything else about it (`InodeData`), and
+// may be held across disk reads, which is why it is a sleep lock.
 
 /// An inode's contents, a copy of the on-disk dinode plus `valid`.
 pub struct InodeData {

@@ -175,104 +175,46 @@ pub fn kcopy(src: usize) -> Option<usize> {
     Some(pa)
 }
 
-/// Zeroes the page at `pa`: 16 stores of a zero word per round, 32
-/// rounds. (`write_bytes` would call compiler_builtins' memset, one
-/// store per round.)
+/// Words stored or copied per round of pgzero and pgcopy. Each round is
+/// a fixed 16 volatile word accesses, which the compiler unrolls into 16
+/// stores (or 16 loads, then 16 stores): no call, no test per word.
+/// (`write_bytes` and `copy_nonoverlapping` would call compiler_builtins'
+/// memset and memcpy, which move one word per round.)
+const ROW: usize = 16;
+const WORDS: usize = PGSIZE / 8;
+
+/// Zeroes the page at `pa`, a row of words at a time.
 ///
 /// # Safety
 /// `pa` is a page-aligned page of RAM that the caller owns.
 unsafe fn pgzero(pa: usize) {
-    // SAFETY: the stores cover [pa, pa + PGSIZE) exactly, 8-byte aligned
-    // (pa is page-aligned), which the caller owns.
-    unsafe {
-        core::arch::asm!(
-            "1:",
-            "sd zero, 0({p})",
-            "sd zero, 8({p})",
-            "sd zero, 16({p})",
-            "sd zero, 24({p})",
-            "sd zero, 32({p})",
-            "sd zero, 40({p})",
-            "sd zero, 48({p})",
-            "sd zero, 56({p})",
-            "sd zero, 64({p})",
-            "sd zero, 72({p})",
-            "sd zero, 80({p})",
-            "sd zero, 88({p})",
-            "sd zero, 96({p})",
-            "sd zero, 104({p})",
-            "sd zero, 112({p})",
-            "sd zero, 120({p})",
-            "addi {p}, {p}, 128",
-            "bne {p}, {end}, 1b",
-            p = inout(reg) pa => _,
-            end = in(reg) pa + PGSIZE,
-            options(nostack),
-        )
-    };
+    let p = pa as *mut u64;
+    for row in (0..WORDS).step_by(ROW) {
+        for w in row..row + ROW {
+            // SAFETY: word w lies inside the page, aligned (pa is
+            // page-aligned); the caller owns the page.
+            unsafe { p.add(w).write_volatile(0) };
+        }
+    }
 }
 
-/// Copies the page at `src` to the page at `dst`: 8 words loaded, then
-/// stored, twice per round, 32 rounds. (`copy_nonoverlapping` would call
-/// compiler_builtins' memcpy, one word per round.)
+/// Copies the page at `src` to the page at `dst`, a row at a time.
 ///
 /// # Safety
 /// `dst` and `src` are distinct page-aligned pages of RAM; the caller
 /// owns `dst` and may read `src`.
 unsafe fn pgcopy(dst: usize, src: usize) {
-    // SAFETY: the loads cover [src, src + PGSIZE) and the stores [dst, dst
-    // + PGSIZE) exactly, 8-byte aligned (both are page-aligned); the pages
-    // differ, so no store overwrites a word not yet loaded.
-    unsafe {
-        core::arch::asm!(
-            "1:",
-            "ld {a}, 0({from})",
-            "ld {b}, 8({from})",
-            "ld {c}, 16({from})",
-            "ld {d}, 24({from})",
-            "ld {e}, 32({from})",
-            "ld {f}, 40({from})",
-            "ld {g}, 48({from})",
-            "ld {h}, 56({from})",
-            "sd {a}, 0({to})",
-            "sd {b}, 8({to})",
-            "sd {c}, 16({to})",
-            "sd {d}, 24({to})",
-            "sd {e}, 32({to})",
-            "sd {f}, 40({to})",
-            "sd {g}, 48({to})",
-            "sd {h}, 56({to})",
-            "ld {a}, 64({from})",
-            "ld {b}, 72({from})",
-            "ld {c}, 80({from})",
-            "ld {d}, 88({from})",
-            "ld {e}, 96({from})",
-            "ld {f}, 104({from})",
-            "ld {g}, 112({from})",
-            "ld {h}, 120({from})",
-            "sd {a}, 64({to})",
-            "sd {b}, 72({to})",
-            "sd {c}, 80({to})",
-            "sd {d}, 88({to})",
-            "sd {e}, 96({to})",
-            "sd {f}, 104({to})",
-            "sd {g}, 112({to})",
-            "sd {h}, 120({to})",
-            "addi {from}, {from}, 128",
-            "addi {to}, {to}, 128",
-            "bne {from}, {end}, 1b",
-            from = inout(reg) src => _,
-            to = inout(reg) dst => _,
-            end = in(reg) src + PGSIZE,
-            a = out(reg) _,
-            b = out(reg) _,
-            c = out(reg) _,
-            d = out(reg) _,
-            e = out(reg) _,
-            f = out(reg) _,
-            g = out(reg) _,
-            h = out(reg) _,
-            options(nostack),
-        )
-    };
+    let (to, from) = (dst as *mut u64, src as *const u64);
+    for row in (0..WORDS).step_by(ROW) {
+        let mut buf = [0u64; ROW];
+        for (k, v) in buf.iter_mut().enumerate() {
+            // SAFETY: word row+k lies inside the source page, aligned.
+            *v = unsafe { from.add(row + k).read_volatile() };
+        }
+        for (k, v) in buf.iter().enumerate() {
+            // SAFETY: word row+k lies inside the destination page, which
+            // the caller owns and which is not the source page.
+            unsafe { to.add(row + k).write_volatile(*v) };
+        }
+    }
 }

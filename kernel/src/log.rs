@@ -1,12 +1,43 @@
 //! The file-system log: crash-safe group commit.
 //!
-//! A system call brackets its file-system writes with `begin_op`/`end_op`;
-//! `begin_op` returns an `Op` guard whose drop is the `end_op`.
-//! Writes go to cached buffers and are only noted (`log_write`). When the
-//! last outstanding operation ends, `commit` copies the modified blocks to
-//! the on-disk log, writes the header (the commit point), copies them to
-//! their real homes, then clears the header. At boot, `recover_from_log`
-//! finishes any committed transaction a crash interrupted.
+//! The problem: most file-system calls write several blocks (create
+//! writes a new inode, a directory block and the parent's inode; a write
+//! that grows a file writes the bitmap, the data and the inode). A crash
+//! between two of those writes would leave the disk inconsistent: a block
+//! marked used that no file owns, or worse, a directory entry naming a
+//! free inode. The log makes each call's writes happen all at once or
+//! not at all.
+//!
+//! How: a system call brackets its file-system work with `begin_op` and
+//! `end_op` (here `begin_op` returns an `Op` guard whose drop is the
+//! `end_op`). In between, a block it changes is not written home;
+//! `log_write` only notes its number and pins it in the buffer cache.
+//! Writing home happens at commit, in a fixed order that makes a crash at
+//! any point harmless:
+//!
+//! 1. copy every noted block into the log area on disk (`write_log`);
+//! 2. write the header block with the count and the block numbers
+//!    (`write_head`): this one sector write is the commit point;
+//! 3. copy the blocks from the log to their homes (`install_trans`);
+//! 4. write the header again with a count of zero: the log is empty.
+//!
+//! After a crash, `recover_from_log` at boot reads the header. A count of
+//! zero means the crash came before step 2 (the transaction never
+//! happened: nothing at home was touched) or after step 4 (all done). A
+//! nonzero count means the crash came during step 3 or just before it:
+//! recovery does step 3 again, which is safe however much of it had
+//! been done, since it only copies the same blocks again.
+//!
+//! Group commit: several processes' calls may run at once, and all of
+//! their blocks go into one transaction, committed when the last of them
+//! ends (`outstanding` counts them). So a commit never writes half of a
+//! call that is still running. The log has room for LOGSIZE blocks, and
+//! each call may write up to MAXOPBLOCKS: `begin_op` sleeps while a commit
+//! is running or while the calls already admitted, plus this one, could
+//! overflow the log. A block written by several calls of one transaction
+//! takes one slot of the log (`log_write` absorbs the repeat), which is
+//! also why a big write() is split into transactions of a few blocks
+//! each (filewrite).
 //!
 //! On disk: a header block (count, then block numbers), then the logged
 //! blocks.

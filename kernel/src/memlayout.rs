@@ -57,8 +57,9 @@ pub const TRAMPOLINE: usize = MAXVA - PGSIZE;
 #[cfg(not(any(feature = "mmap", feature = "demand")))]
 pub const KSTACK_PAGES: usize = 1;
 /// Two with the labs that read a file in a page fault: a system call's
-/// copy from user memory (exec's arguments, say) can then run the whole
-/// disk path, an interrupt on top; fuzz took one page to 76%.
+/// copy from user memory (exec's arguments, say) may fault and run the
+/// whole file and disk path from inside the system call, with an
+/// interrupt on top, which does not fit in one page with room to spare.
 #[cfg(any(feature = "mmap", feature = "demand"))]
 pub const KSTACK_PAGES: usize = 2;
 pub const KSTACK_SIZE: usize = KSTACK_PAGES * PGSIZE;

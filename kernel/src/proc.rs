@@ -382,21 +382,22 @@ pub fn cpuid() -> usize {
     r_tp()
 }
 
-/// This hart's Cpu.
-///
-/// # Safety
-/// Interrupts must be off, and the reference must not outlive that.
-#[allow(clippy::mut_from_ref)]
-pub unsafe fn mycpu() -> &'static mut Cpu {
-    // SAFETY: each hart uses only its own entry; caller keeps interrupts off.
-    unsafe { &mut *CPUS[cpuid()].0.get() }
+/// This hart's Cpu, as a raw pointer. Only this hart uses its entry, so
+/// a dereference is sound while interrupts are off (the thread cannot
+/// move to another hart meanwhile). It is a pointer, not a `&mut`,
+/// because the functions that use the Cpu call each other (sched and the
+/// scheduler take locks, whose push_off uses the Cpu too): each use goes
+/// through the pointer for one field access, and no reference to the
+/// Cpu is kept across a call.
+pub fn mycpu() -> *mut Cpu {
+    CPUS[cpuid()].0.get()
 }
 
 /// The process running on this hart, if any.
 pub fn try_myproc() -> Option<&'static Proc> {
     crate::spinlock::push_off();
-    // SAFETY: interrupts are off.
-    let p = unsafe { mycpu() }.proc;
+    // SAFETY: interrupts are off, so the Cpu is this hart's alone.
+    let p = unsafe { (*mycpu()).proc };
     crate::spinlock::pop_off();
     p
 }
@@ -719,10 +720,29 @@ pub fn wait(addr: usize) -> Result<i32, Error> {
 /// Each CPU's scheduler loop, entered from main and never left. Picks a
 /// runnable process, swtch()es to it, and gets control back when it gives
 /// up the CPU (yield, sleep, exit).
+///
+/// Switching threads goes through this loop: a process never switches
+/// straight to another one. Its kernel thread calls `sched`, which
+/// swtch()es to this hart's scheduler thread (its own stack, `Cpu::
+/// context`), and the scheduler then swtch()es to the next process. So
+/// each hart runs one scheduler thread, and there is always a stack to
+/// stand on between two processes.
+///
+/// `p.lock` is held across the switch, in both directions, and is
+/// released by the thread on the other side: the scheduler takes it and
+/// sets Running, and the process, back in `sched` (or, the first time, in
+/// `forkret`), lets it go; a process giving up the hart takes it, sets
+/// its new state (Runnable, Sleeping, Zombie), and the scheduler lets it
+/// go after its swtch returns. That closes a window: without the lock, a
+/// process marked Runnable while its registers were still being saved
+/// could be picked up by another hart's scheduler and run on the same
+/// kernel stack at once. The lock also keeps the state and the switch one
+/// step for `sleep` (see there).
 pub fn scheduler() -> ! {
-    // SAFETY: interrupts are off while we touch this hart's Cpu below.
-    let c = unsafe { mycpu() };
-    c.proc = None;
+    let c = mycpu();
+    // SAFETY: the scheduler runs with interrupts off whenever it touches
+    // the Cpu (see the loop), so the Cpu is this hart's alone.
+    unsafe { (*c).proc = None };
     loop {
         // Take any interrupt that is pending (the last process may have
         // run with interrupts off), then scan with them off: an interrupt
@@ -743,12 +763,17 @@ pub fn scheduler() -> ! {
                 // The process releases its lock and re-acquires it before
                 // switching back to us.
                 st.state = ProcStateKind::Running;
-                c.proc = Some(p);
-                // SAFETY: both contexts are valid; p's context was set by
-                // allocproc or by its last sched().
-                unsafe { swtch(&mut c.context, &*p.context()) };
+                // SAFETY: interrupts are off (we hold p.lock), so the Cpu
+                // is this hart's alone. Both
+                // contexts are valid: p's was set by allocproc or by its
+                // last sched(), and ours is saved into by swtch.
+                unsafe {
+                    (*c).proc = Some(p);
+                    swtch(ptr::addr_of_mut!((*c).context), p.context());
+                }
                 // It is done running for now.
-                c.proc = None;
+                // SAFETY: as above; interrupts are still off.
+                unsafe { (*c).proc = None };
                 found = true;
             }
             drop(st);
@@ -768,12 +793,13 @@ pub fn scheduler() -> ! {
 /// state belongs to the kernel thread, so it is saved and restored here.
 pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, ProcState> {
     let p = myproc();
-    // SAFETY: interrupts are off: we hold a spin lock.
-    let c = unsafe { mycpu() };
+    let c = mycpu();
     if !p.lock.holding() {
         panic!("sched p->lock");
     }
-    if c.noff != 1 {
+    // SAFETY: interrupts are off (we hold a spin lock), so the Cpu is this
+    // hart's alone.
+    if unsafe { (*c).noff } != 1 {
         panic!("sched locks");
     }
     if st.state == ProcStateKind::Running {
@@ -782,12 +808,14 @@ pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, Pr
     if intr_get() {
         panic!("sched interruptible");
     }
-    let intena = c.intena;
+    // SAFETY: as above.
+    let intena = unsafe { (*c).intena };
     // SAFETY: the scheduler's context was saved by its swtch to us; our
     // own is ours to save into (we hold p.lock, no one else switches to us).
-    unsafe { swtch(&mut *p.context(), &c.context) };
-    // SAFETY: we may be on another hart now; interrupts are still off.
-    unsafe { mycpu() }.intena = intena;
+    unsafe { swtch(p.context(), ptr::addr_of!((*c).context)) };
+    // SAFETY: we may be on another hart now, so its Cpu, not `c`;
+    // interrupts are still off.
+    unsafe { (*mycpu()).intena = intena };
     st
 }
 
@@ -819,6 +847,24 @@ extern "C" fn forkret() {
 
 /// Atomically releases `guard`'s lock and sleeps on `chan`; re-acquires the
 /// lock when woken and returns the new guard.
+///
+/// `chan` is any number both sides agree on, usually the address of the
+/// thing waited for (a pipe, a buffer, a child's parent). The caller
+/// waits for a condition that another thread makes true and then
+/// announces with `wakeup(chan)`, and `guard` is the lock that protects
+/// the condition. Why the lock must come in: a sleeper checks the
+/// condition (false), and a waker makes it true and calls wakeup. If the
+/// wakeup fell between the check and the moment the sleeper is marked
+/// Sleeping, it would find no one asleep, and the sleeper would sleep
+/// for ever: a lost wakeup. So the sleeper checks under `guard`'s lock,
+/// and this function takes `p.lock` before it lets `guard` go; the waker
+/// changes the condition under `guard`'s lock and `wakeup` takes each
+/// `p.lock` to look at its state. Either the wakeup comes before the
+/// check (which then sees the condition true) or after the state is
+/// Sleeping (and wakes it). Callers sleep in a loop, checking the
+/// condition again on each return: a wakeup wakes every sleeper on the
+/// channel and another may have used up the condition first, and `kill`
+/// wakes a sleeper whatever its condition.
 pub fn sleep<T>(chan: usize, guard: SpinlockGuard<'_, T>) -> SpinlockGuard<'_, T> {
     let p = myproc();
     // Holding p.lock, no wakeup can slip in between releasing `guard` and
@@ -936,13 +982,22 @@ pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
 pub fn procdump() {
     crate::println!();
     for p in PROCS.iter() {
-        // SAFETY: a racy read for debugging output only; the fields are
-        // plain integers and a short name buffer.
-        let st = unsafe { p.lock.get_unlocked() };
-        if st.state == ProcStateKind::Unused {
+        let st = p.lock.data_ptr();
+        // SAFETY: volatile reads of two aligned words, without the lock and
+        // without forming a reference (another hart may hold the guard and
+        // write them): a value may be stale, never torn, and only the
+        // printout can be wrong. The kernel writes `state` only with valid
+        // ProcStateKind values.
+        let (state, pid) = unsafe {
+            (
+                ptr::read_volatile(&raw const (*st).state),
+                ptr::read_volatile(&raw const (*st).pid),
+            )
+        };
+        if state == ProcStateKind::Unused {
             continue;
         }
-        let state = match st.state {
+        let state = match state {
             ProcStateKind::Unused => "unused",
             ProcStateKind::Used => "used",
             ProcStateKind::Sleeping => "sleep ",
@@ -950,7 +1005,7 @@ pub fn procdump() {
             ProcStateKind::Running => "run   ",
             ProcStateKind::Zombie => "zombie",
         };
-        crate::println!("{} {} {}", st.pid, state, p.name_unlocked());
+        crate::println!("{} {} {}", pid, state, p.name_unlocked());
     }
     kstack_report();
 }

@@ -86,15 +86,11 @@ impl<T> Spinlock<T> {
         self.cpu.store(-1, Ordering::Relaxed);
     }
 
-    /// The data without locking.
-    ///
-    /// # Safety
-    /// The caller must know nobody mutates the data meanwhile (e.g. only
-    /// reads of fields that are stable, or a debugging dump).
-    #[allow(clippy::mut_from_ref)] // the caller vouches for exclusivity
-    pub unsafe fn get_unlocked(&self) -> &mut T {
-        // SAFETY: caller's contract.
-        unsafe { &mut *self.data.get() }
+    /// A raw pointer to the data, for a reader that cannot take the lock
+    /// (procdump, on a machine that may be stuck holding it). Getting the
+    /// pointer is safe; reading through it is the caller's unsafe act.
+    pub fn data_ptr(&self) -> *const T {
+        self.data.get()
     }
 }
 
@@ -135,25 +131,32 @@ impl<T> Drop for SpinlockGuard<'_, T> {
 pub fn push_off() {
     let old = intr_get();
     intr_off();
-    // SAFETY: interrupts are off, so we stay on this hart while using its Cpu.
-    let c = unsafe { mycpu() };
-    if c.noff == 0 {
-        c.intena = old;
+    let c = mycpu();
+    // SAFETY: interrupts are off, so we stay on this hart and its Cpu is
+    // ours alone; no reference to it is held here.
+    unsafe {
+        if (*c).noff == 0 {
+            (*c).intena = old;
+        }
+        (*c).noff += 1;
     }
-    c.noff += 1;
 }
 
 pub fn pop_off() {
-    // SAFETY: interrupts are off (checked below), so this hart's Cpu is ours.
-    let c = unsafe { mycpu() };
     if intr_get() {
         panic!("pop_off - interruptible");
     }
-    if c.noff < 1 {
-        panic!("pop_off");
-    }
-    c.noff -= 1;
-    if c.noff == 0 && c.intena {
+    let c = mycpu();
+    // SAFETY: interrupts are off (checked above), so this hart's Cpu is
+    // ours alone; no reference to it is held here.
+    let on = unsafe {
+        if (*c).noff < 1 {
+            panic!("pop_off");
+        }
+        (*c).noff -= 1;
+        (*c).noff == 0 && (*c).intena
+    };
+    if on {
         intr_on();
     }
 }
@@ -163,8 +166,8 @@ pub fn pop_off() {
 #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
 pub fn holding_spinlock() -> bool {
     push_off();
-    // SAFETY: interrupts are off until pop_off, so the Cpu stays ours.
-    let held = unsafe { mycpu() }.noff > 1;
+    // SAFETY: interrupts are off until pop_off, so the Cpu is ours alone.
+    let held = unsafe { (*mycpu()).noff } > 1;
     pop_off();
     held
 }

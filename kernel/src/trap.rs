@@ -158,7 +158,7 @@ pub fn usertrapret() -> ! {
 
     // What uservec needs on the next trap.
     let mut d = p.data();
-    let satp = make_satp(d.pagetable().0);
+    let satp = make_satp(d.pagetable().pa());
     let tf = d.trapframe();
     tf.kernel_satp = r_satp();
     tf.kernel_sp = p.kstack() + KSTACK_SIZE;

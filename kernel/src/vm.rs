@@ -17,11 +17,18 @@ use core::ptr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Once;
 
-/// Physical address of a page-table page.
+/// Physical address of a page-table page. The field is private: only
+/// this file makes one, from a page it allocated or a PTE that points to
+/// a table, so no other code can forge a table out of any address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageTable(pub usize);
+pub struct PageTable(usize);
 
 impl PageTable {
+    /// The table's physical address (for satp).
+    pub fn pa(self) -> usize {
+        self.0
+    }
+
     /// The table's 512 entries. They are read and written whole through
     /// shared references (`PteSlot::get`/`set`), so two walks that reach
     /// the same entry never hold overlapping `&mut`.
@@ -137,7 +144,28 @@ pub fn kvminithart() {
 }
 
 /// Finds the PTE for `va`, creating the intermediate tables if `alloc`.
-/// Sv39 has three levels of 9 index bits, then a 12-bit page offset.
+///
+/// RISC-V's Sv39 scheme, which the hardware walks the same way on a TLB
+/// miss: a virtual address uses only its low 39 bits (bits 39 to 63 must
+/// copy bit 38; xv6 keeps to the lower half, below MAXVA, so they are 0).
+///
+/// ```text
+///  38        30 29        21 20        12 11           0
+/// | L2 index   | L1 index   | L0 index   | page offset  |
+/// ```
+///
+/// Each index picks one of the 512 PTEs of a 4096-byte page-table page.
+/// The root page (the address in satp) is indexed by L2; a valid PTE
+/// there (V set, R, W and X clear) gives the physical page of the next
+/// table, indexed by L1, and so on to the level-0 table, whose PTE gives
+/// the physical page of `va` itself, with its permission bits (R, W, X,
+/// U). The offset is added unchanged. A PTE holds the physical page
+/// number in bits 10 to 53 and the flags in bits 0 to 9 (`Pte`). Three
+/// levels let a sparse address space (text at 0, the trampoline at the
+/// top) cost only the few table pages that lead to pages in use: an
+/// invalid PTE in a high level means a whole 1 GiB or 2 MiB range is
+/// unmapped. xv6 maps only 4096-byte pages, never the larger pages a
+/// leaf PTE at level 1 or 2 could map.
 pub fn walk(pagetable: PageTable, va: usize, alloc: bool) -> Option<&'static PteSlot> {
     if va >= MAXVA {
         panic!("walk");
