@@ -187,7 +187,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[
             Step::cmd("stressfs")
                 .expect(&[Text("stressfs starting")])
-                .timeout(300),
+                .timeout(600),
             // Each of the five processes leaves a file of 20 blocks of 512 bytes.
             Step::cmd("ls").expect(&[
                 Fields(&["stressfs0", "2", "#", "10240"]),
@@ -218,7 +218,7 @@ pub const SUITES: &[Suite] = &[
             Step::cmd("fuzz 1 4000")
                 .expect(&[Line("fuzz: OK")])
                 .forbid(&["fuzz: FAILED"])
-                .timeout(300),
+                .timeout(600),
             Step::cmd("badexec")
                 .expect(&[Line("badexec: OK")])
                 .forbid(&["badexec: FAILED"])
@@ -230,15 +230,15 @@ pub const SUITES: &[Suite] = &[
             Step::cmd("oomstorm")
                 .expect(&[Line("oomstorm: OK")])
                 .forbid(&["oomstorm: FAILED"])
-                .timeout(300),
+                .timeout(600),
             Step::cmd("bigbuf")
                 .expect(&[Line("bigbuf: OK")])
                 .forbid(&["bigbuf: FAILED"])
-                .timeout(300),
+                .timeout(600),
             Step::cmd("swaprace")
                 .expect(&[Line("swaprace: OK")])
                 .forbid(&["swaprace: FAILED"])
-                .timeout(300),
+                .timeout(600),
             // The deepest file-system paths, for the kernel-stack check.
             Step::cmd("deepfs")
                 .expect(&[Line("deepfs: OK")])
@@ -253,7 +253,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("bigbuf")
             .expect(&[Line("bigbuf: OK")])
             .forbid(&["bigbuf: FAILED"])
-            .timeout(300)],
+            .timeout(600)],
     },
     // swaprace alone (it is in attack too), for quick runs.
     Suite {
@@ -262,7 +262,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("swaprace")
             .expect(&[Line("swaprace: OK")])
             .forbid(&["swaprace: FAILED"])
-            .timeout(300)],
+            .timeout(600)],
     },
     // bigbuf's pipeevict case alone: issue 33's pipe read into a buffer
     // whose first page the read's own prefault evicted.
@@ -272,7 +272,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("bigbuf pipeevict")
             .expect(&[Line("bigbuf: OK")])
             .forbid(&["bigbuf: FAILED"])
-            .timeout(300)],
+            .timeout(600)],
     },
     Suite {
         name: "lazystress",
@@ -289,7 +289,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("lazytests")
             .expect(&[Text("ALL TESTS PASSED")])
             .forbid(TESTS_FAILED)
-            .timeout(300)],
+            .timeout(600)],
     },
     Suite {
         name: "cowtest",
@@ -305,7 +305,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("zfodtest")
             .expect(&[Line("zfodtest: OK")])
             .forbid(&["FAILED"])
-            .timeout(300)],
+            .timeout(600)],
     },
     Suite {
         name: "demandtest",
@@ -313,7 +313,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("demandtest")
             .expect(&[Line("demandtest: OK")])
             .forbid(&["FAILED"])
-            .timeout(300)],
+            .timeout(600)],
     },
     Suite {
         name: "swaptest",
@@ -330,7 +330,7 @@ pub const SUITES: &[Suite] = &[
         steps: &[Step::cmd("mmaptest")
             .expect(&[Text(MMAPTEST_PASSED)])
             .forbid(&[MMAPTEST_FAILED])
-            .timeout(300)],
+            .timeout(600)],
     },
 ];
 
