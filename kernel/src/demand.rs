@@ -137,7 +137,11 @@ pub fn demandfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), 
             return Err(Error);
         }
     }
-    mappages(pagetable, va0, PGSIZE, mem, s.perm).inspect_err(|_| kfree(mem))
+    mappages(pagetable, va0, PGSIZE, mem, s.perm).inspect_err(|_| kfree(mem))?;
+    // Lab swap: unchanged, the page can be dropped and read again.
+    #[cfg(feature = "swap")]
+    crate::swap::fromfile(mem);
+    Ok(())
 }
 
 /// Says why the process is about to die. Out of line: the fault path

@@ -77,7 +77,8 @@ fn set_zero(slot: usize, zero: bool) {
 }
 
 /// For each physical page, 1 + the slot holding a copy of its contents,
-/// or 0 for none. The copy is one of the slot's holders.
+/// IN_FILE if its contents are in a file, or 0 for none. The copy is one
+/// of the slot's holders.
 static COPY: [AtomicU32; (PHYSTOP - KERNBASE) / PGSIZE] =
     [const { AtomicU32::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
 
@@ -169,7 +170,11 @@ static SLOTS: Spinlock<Slots> = Spinlock::new("swap", Slots { nslot: 0, next: 0 
 static SWAPOUTS: AtomicUsize = AtomicUsize::new(0);
 static WRITES: AtomicUsize = AtomicUsize::new(0);
 static SWAPINS: AtomicUsize = AtomicUsize::new(0);
+/// Of SWAPOUTS, the pages dropped because a file holds them.
+static DROPS: AtomicUsize = AtomicUsize::new(0);
 static USED: AtomicUsize = AtomicUsize::new(0);
+/// PTEs that name FILE_SLOT: pages out in their files.
+static INFILE: AtomicUsize = AtomicUsize::new(0);
 
 /// Finds the swap disk and says how large it is.
 pub fn swapinit() {
@@ -184,6 +189,40 @@ pub fn swapinit() {
 
 fn copy_of(pa: usize) -> &'static AtomicU32 {
     &COPY[(pa - KERNBASE) / PGSIZE]
+}
+
+/// COPY's mark for a page read from a file: a program page (`demand`).
+/// While it is unchanged, the clock drops it instead of writing it
+/// (`swapout`), and its next fault reads it from the file again, as the
+/// first one did. (A mapped file's pages, above `sz`, are not on the
+/// clock's round at all.)
+const IN_FILE: u32 = u32::MAX;
+
+/// The slot a swapped-out PTE names when its page was dropped because its
+/// file holds it: past every real slot. Such a PTE goes through the same
+/// paths as any swapped-out one (fork shares it, exit lets it go, a
+/// fault brings the page back), and INFILE counts them.
+const FILE_SLOT: usize = NSLOT;
+
+/// The slot a COPY entry names, if it names one.
+fn copy_slot(c: u32) -> Option<usize> {
+    (c != 0 && c != IN_FILE).then(|| c as usize - 1)
+}
+
+/// demand's fault: the page at `pa` was just read from the program file.
+#[cfg(feature = "demand")]
+pub fn fromfile(pa: usize) {
+    copy_of(pa).store(IN_FILE, Ordering::Release);
+}
+
+/// fork shares the page a PTE maps (cow): if that PTE says it was
+/// written, its file no longer holds its bytes, whatever the other PTE
+/// (which starts without D) says later.
+#[cfg(feature = "cow")]
+pub fn swapshare(pte: Pte) {
+    if pte.flags().contains(PteFlags::D) {
+        let _ = copy_of(pte.pa()).compare_exchange(IN_FILE, 0, Ordering::AcqRel, Ordering::Relaxed);
+    }
 }
 
 /// The swap disk's first sector of `slot`.
@@ -207,11 +246,19 @@ fn slotalloc() -> Option<usize> {
 
 /// Another holder of `slot` (fork's child, for a swapped-out page).
 fn slotdup(slot: usize) {
+    if slot == FILE_SLOT {
+        INFILE.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
     REFS[slot].fetch_add(1, Ordering::AcqRel);
 }
 
 /// Drops a holder of `slot`; the last one frees it.
 pub fn slotput(slot: usize) {
+    if slot == FILE_SLOT {
+        INFILE.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
     match REFS[slot].fetch_sub(1, Ordering::AcqRel) {
         0 => panic!("slotput: free slot"),
         1 => {
@@ -223,9 +270,8 @@ pub fn slotput(slot: usize) {
 
 /// kfree's hook: a page given back lets go of its swap copy.
 pub fn swapforget(pa: usize) {
-    let c = copy_of(pa).swap(0, Ordering::AcqRel);
-    if c != 0 {
-        slotput(c as usize - 1);
+    if let Some(s) = copy_slot(copy_of(pa).swap(0, Ordering::AcqRel)) {
+        slotput(s);
     }
 }
 
@@ -355,13 +401,14 @@ fn zeros(pa: usize) -> bool {
 fn dropcopies() {
     for copy in COPY.iter() {
         let c = copy.load(Ordering::Acquire);
-        if c != 0
-            && REFS[c as usize - 1].load(Ordering::Acquire) == 1
-            && copy
-                .compare_exchange(c, 0, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        {
-            slotput(c as usize - 1);
+        if let Some(s) = copy_slot(c) {
+            if REFS[s].load(Ordering::Acquire) == 1
+                && copy
+                    .compare_exchange(c, 0, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            {
+                slotput(s);
+            }
         }
     }
 }
@@ -391,8 +438,19 @@ fn swapout(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Result<
     let pa = pte.pa();
     // Take the copy's hold on its slot, if the page still has a copy
     // (`dropcopies` may have let it go): from here on it is ours.
-    let copy = (copy_of(pa).swap(0, Ordering::AcqRel) as usize).checked_sub(1);
+    let c = copy_of(pa).swap(0, Ordering::AcqRel);
     let unchanged = !pte.flags().contains(PteFlags::D);
+    if c == IN_FILE && unchanged {
+        // Its file holds it: no write, no slot; its fault reads the file.
+        let flags = pte.flags() - PteFlags::A - PteFlags::D;
+        slot.set(Pte::swapped(FILE_SLOT, flags));
+        INFILE.fetch_add(1, Ordering::Relaxed);
+        crate::kalloc::kfree(pa);
+        SWAPOUTS.fetch_add(1, Ordering::Relaxed);
+        DROPS.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    }
+    let copy = copy_slot(c);
     let s = match copy {
         // The slot already holds these bytes.
         Some(s) if unchanged => s,
@@ -575,6 +633,14 @@ pub fn swapped(pt: PageTable, va: usize) -> bool {
 /// A fault on a page out on the swap disk (`swapped`): reads it back.
 pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<(), Error> {
     let slot = walk(pt, va0, false).ok_or(Error)?;
+    // A program page its file holds: as before its first fault, and
+    // demand's fault reads it again.
+    #[cfg(feature = "demand")]
+    if slot.get().slot() == FILE_SLOT {
+        slot.set(Pte(0));
+        INFILE.fetch_sub(1, Ordering::Relaxed);
+        return crate::demand::demandfault(pt, va0, write);
+    }
     swapin(slot, write)
 }
 
@@ -635,25 +701,33 @@ impl Drop for Pinned {
 /// the number of slots on the swap disk.
 pub fn sys_swapstat() -> Result<usize, Error> {
     let addr = crate::syscall::argaddr(0);
+    // How many words the caller's array holds: 0 (programs written for
+    // the first version of the call) means 5; a sixth gets DROPS.
+    let words = match crate::syscall::argaddr(1) {
+        0 => 5,
+        n => n.min(6),
+    };
     // A slot whose only holder is the copy of a page in memory is not in
     // use for this count: the kernel lets it go when it needs the room.
     let copies = COPY
         .iter()
-        .map(|c| c.load(Ordering::Relaxed) as usize)
-        .filter(|&c| c != 0 && REFS[c - 1].load(Ordering::Relaxed) == 1)
+        .filter_map(|c| copy_slot(c.load(Ordering::Relaxed)))
+        .filter(|&s| REFS[s].load(Ordering::Relaxed) == 1)
         .count();
     let st = [
         SWAPOUTS.load(Ordering::Relaxed) as u64,
         WRITES.load(Ordering::Relaxed) as u64,
         SWAPINS.load(Ordering::Relaxed) as u64,
-        USED.load(Ordering::Relaxed).saturating_sub(copies) as u64,
+        (USED.load(Ordering::Relaxed) + INFILE.load(Ordering::Relaxed)).saturating_sub(copies)
+            as u64,
         kfreepages() as u64,
+        DROPS.load(Ordering::Relaxed) as u64,
     ];
-    let mut bytes = [0u8; 40];
+    let mut bytes = [0u8; 48];
     for (chunk, v) in bytes.chunks_exact_mut(8).zip(st) {
         chunk.copy_from_slice(&v.to_le_bytes());
     }
     let p = myproc();
-    crate::vm::copyout(p.pagetable(), p.sz(), addr, &bytes)?;
+    crate::vm::copyout(p.pagetable(), p.sz(), addr, &bytes[..words * 8])?;
     Ok(SLOTS.lock().nslot)
 }

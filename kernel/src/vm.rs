@@ -433,6 +433,9 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
         return Ok(());
     }
     krefinc(pa);
+    // Lab swap: a page written here stays written for the child too.
+    #[cfg(feature = "swap")]
+    crate::swap::swapshare(pte);
     Ok(())
 }
 

@@ -184,30 +184,44 @@ pub struct SwapStat {
     pub writes: u64,
     /// Pages read back.
     pub ins: u64,
-    /// Swap slots in use now, not counting those that only keep a copy of
-    /// a page still in memory (the kernel lets those go when it needs them).
+    /// Pages out now: swap slots in use, not counting those that only keep
+    /// a copy of a page still in memory (the kernel lets those go when it
+    /// needs them), plus pages dropped because their file holds them.
     pub used: u64,
     /// Free pages of memory now.
     pub free: u64,
+    /// Of `outs`, the pages dropped rather than written because a file
+    /// holds them (program pages under `demand`); 0 on kernels that do not
+    /// report it.
+    pub drops: u64,
     /// Slots on the swap disk (0: no swap disk).
     pub slots: u64,
 }
 
 /// The kernel's swap figures, or None on a kernel without `swap`.
 pub fn swapstat() -> Option<SwapStat> {
-    let mut st = [0u64; 5];
-    // SAFETY: the kernel writes the five words of st, which we own.
-    let slots = unsafe { sys::raw(abi::syscall::SYS_SWAPSTAT, st.as_mut_ptr() as usize, 0, 0) };
+    let mut st = [0u64; 6];
+    // SAFETY: the kernel writes at most the six words of st (the second
+    // argument says how many it may), which we own.
+    let slots = unsafe {
+        sys::raw(
+            abi::syscall::SYS_SWAPSTAT,
+            st.as_mut_ptr() as usize,
+            st.len(),
+            0,
+        )
+    };
     if slots as isize == -1 {
         return None;
     }
-    let [outs, writes, ins, used, free] = st;
+    let [outs, writes, ins, used, free, drops] = st;
     Some(SwapStat {
         outs,
         writes,
         ins,
         used,
         free,
+        drops,
         slots: slots as u64,
     })
 }

@@ -28,6 +28,11 @@
 //!   must read back fewer than an eighth of its pages (with local
 //!   replacement it paged against itself, every page every pass). Then
 //!   the same newcomer alone, for comparison; both print their ticks.
+//! - program: demandbig reads all 47 pages of its data (from its file),
+//!   then waits while a process fills memory twice over; then it reads
+//!   them again and checks them. Where programs are paged in on demand,
+//!   at least those 47 pages must have been dropped (a file holds them)
+//!   rather than written to the swap disk.
 //! - after each case (each runs in a child of its own): nothing leaked.
 //!   Pages of other processes (the shell, this one) may have gone out to
 //!   make room, so the check is that free pages minus slots in use (which
@@ -43,8 +48,8 @@
 use core::fmt::Display;
 use core::ptr::{read_volatile, write_volatile};
 use ulib::{
-    close, exit, fork, open, pipe, println, read, sbrk, swapstat, uptime, wait, write, SwapStat,
-    O_RDONLY,
+    close, exec, exit, fork, open, pipe, println, read, sbrk, swapstat, uptime, wait, write, CStr,
+    SwapStat, O_RDONLY,
 };
 
 ulib::entry!(main);
@@ -351,6 +356,78 @@ fn idle() {
     report("idle", &before);
 }
 
+/// The data pages of demandbig (see its doc): all of them, read.
+const PROG_PAGES: u64 = 47;
+
+fn program() {
+    let before = stat();
+    let (mut up, mut down) = ([0i32; 2], [0i32; 2]);
+    if pipe(&mut up) < 0 || pipe(&mut down) < 0 {
+        fail("program: pipe");
+    }
+    let free0 = stat().free;
+    let pid = fork();
+    if pid < 0 {
+        fail("program: fork");
+    }
+    if pid == 0 {
+        // Read every data page, stop, and when let go read them again:
+        // each must still hold the file's pattern.
+        // The step `sync:W:R` (the descriptors are single digits here).
+        let mut sync = *b"sync:W:R\0";
+        if up[1] > 9 || down[0] > 9 {
+            fail("program: pipe descriptors past 9");
+        }
+        sync[5] = b'0' + up[1] as u8;
+        sync[7] = b'0' + down[0] as u8;
+        let argv: [&CStr; 5] = [
+            c"demandbig",
+            c"d:0:47",
+            CStr::from_bytes_with_nul(&sync).unwrap_or(c"sync:bad"),
+            c"d:0:47",
+            c"edges",
+        ];
+        exec(c"demandbig", &argv);
+        fail("program: exec demandbig");
+    }
+    let mut layout = [0u8; 64];
+    if read(up[0], &mut layout) != 64 {
+        fail("program: demandbig died before it had read its pages");
+    }
+    // What it costs says whether the kernel pages programs in on demand:
+    // about 60 pages then, against its whole image of about 250.
+    let cost = free0 - stat().free;
+    let demand = cost < 150;
+    // Memory full again and again while it waits: its pages go too.
+    let mid = stat();
+    let len = (mid.free as usize + 4096) * PGSIZE;
+    let start = grow(len);
+    fill(start, len, 11);
+    fill(start, len, 12);
+    shrink(len);
+    let after = stat();
+    if write(down[1], b"g") != 1 {
+        fail("program: write");
+    }
+    reap("program", &[0]);
+    let drops = after.drops - mid.drops;
+    println!(
+        "program: demandbig cost {} pages ({}); beside a grower, {} of the pages that went out were dropped, not written",
+        cost,
+        if demand { "demand paging" } else { "loaded at exec" },
+        drops
+    );
+    // Its data pages are clean program pages: they go without a write
+    // (its stack and the like are written).
+    if demand && drops < PROG_PAGES {
+        fail(format_args!(
+            "program: only {} clean program pages dropped, expected at least {}",
+            drops, PROG_PAGES
+        ));
+    }
+    report("program", &before);
+}
+
 /// A checksum of the page of text that holds this function.
 fn text_sum() -> u64 {
     let page = (attack as *const () as usize) & !(PGSIZE - 1);
@@ -444,6 +521,7 @@ fn main(args: ulib::Args) -> i32 {
         ("full", full),
         ("attack", attack),
         ("idle", idle),
+        ("program", program),
     ] {
         if args.len() > 1 && !args.iter().skip(1).any(|a| a.to_bytes() == name.as_bytes()) {
             continue;
