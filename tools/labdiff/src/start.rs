@@ -408,9 +408,9 @@ fn readme(lab: &Lab, markers: bool) -> String {
          \x20   make test            # the lab's suites under QEMU\n\
          {grade}\n\
          The lab's test programs are {tests}: type them at the xv6 shell after \
-         `make qemu`, then `usertests -q`. `make test` runs them, a shell check, \
-         the attack programs (hostile system calls every kernel must survive) and \
-         `usertests -q`, each on a fresh boot; logs are in `target/test-logs/`. \
+         `make qemu`, then `usertests -q`. `make test` runs them, a shell check \
+         and the attack programs (hostile system calls every kernel must \
+         survive){ut}, each on a fresh boot; logs are in `target/test-logs/`. \
          The disk also holds the test programs of the other labs; they fail on \
          this kernel.\n\n\
          For gdb: `make qemu-gdb CPUS=1` here and `gdb-multiarch` in a second \
@@ -421,5 +421,10 @@ fn readme(lab: &Lab, markers: bool) -> String {
          you go; `git diff start` shows all you have changed since the start.\n",
         handout = lab.handout,
         task = lab.task,
+        ut = if lab.name == "swap" {
+            ", but not `usertests -q` (too slow there with swap; type it yourself)"
+        } else {
+            ", then `usertests -q`"
+        },
     ))
 }
