@@ -1,13 +1,14 @@
 # xv6-rs front door. `make` builds the kernel, the user programs and fs.img;
 # `make qemu` boots it; `make test` runs every test. FEATURES= selects the
 # kernel's lab features (lazy, cow, mmap, zfod, demand, swap, or several:
-# lazy,cow,mmap); CPUS= the number of harts.
+# lazy,cow,mmap); CPUS= the number of harts. `make lab-start LAB=cow`
+# writes a student's tree for a lab.
 
 CPUS ?= 3
 FEATURES ?=
 TARGET := riscv64gc-unknown-none-elf
 OUT := target/$(TARGET)/release
-KERNEL := $(OUT)/kernel
+BUILT := $(OUT)/kernel
 FSROOT := target/fsroot
 QEMU ?= qemu-system-riscv64
 
@@ -18,7 +19,7 @@ CARGO_FEATURES := $(if $(strip $(FEATURES)),--features $(FEATURES),)
 # The feature set's name, as in target/kernels/SET (base: none).
 SET := $(if $(strip $(FEATURES)),$(strip $(FEATURES)),base)
 # What QEMU boots: the kernel just built; qemu-gdb boots its own copy.
-QEMUKERNEL = $(KERNEL)
+QEMUKERNEL = $(BUILT)
 
 QEMUOPTS = -machine virt -bios none -kernel $(QEMUKERNEL) -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false
@@ -33,7 +34,7 @@ QEMUOPTS += $(if $(call has-lab,swap,$(FEATURES)),-drive file=swap.img$(comma)if
 # gdb port derived from the user id, as xv6 does, so users on one machine differ.
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: all kernel uprogs qemu qemu-gdb doc test test-kernels test-full test-full-stress fuzz grade bench diff labs clean setup host-test clippy fmt fsck crashtest unsafe-report FORCE
+.PHONY: all kernel uprogs qemu qemu-gdb doc test test-kernels test-full test-full-stress fuzz grade bench diff labs lab-start clean setup host-test clippy fmt fsck crashtest unsafe-report FORCE
 
 all: kernel fs.img
 
@@ -121,7 +122,7 @@ FEATURE_SETS := base lazy cow mmap zfod demand swap lazy,cow lazy,mmap cow,mmap 
 kernel-%: setup
 	cargo build --release -p kernel $(if $(filter base,$*),,--features $*)
 	@mkdir -p target/kernels/$*
-	cp $(KERNEL) target/kernels/$*/kernel
+	cp $(BUILT) target/kernels/$*/kernel
 
 RUN := cargo run -q --release -p tools --target host-tuple --
 # The lab diff, a crate of its own (tools/labdiff) with its Rust parser.
@@ -262,17 +263,24 @@ fuzz: fs.img
 
 # The labs graded as the course's graders do (grade-lab-lazy of fall 2020,
 # grade-lab-cow and grade-lab-mmap of fall 2022): LAB=lazy, cow or mmap
-# grades one, no LAB all three. The `time` item reads time.txt here.
+# grades one, no LAB all three, each on the kernel built with its feature;
+# KERNEL=path (with one LAB) grades that kernel file instead, e.g. one
+# built in a lab-start tree. The `time` item reads time.txt here.
 # GRADEFLAGS= passes options to `tools grade` (e.g. --timeout-scale=2).
 GRADE_LABS := lazy cow mmap
 LAB ?=
+KERNEL ?=
 GRADEFLAGS ?=
 grade: fs.img
 	@labs="$(or $(strip $(LAB)),$(GRADE_LABS))"; \
 	for lab in $$labs; do \
 	  case " $(GRADE_LABS) " in *" $$lab "*) ;; *) echo "*** LAB=$$lab: no such lab ($(GRADE_LABS))"; exit 2;; esac; \
-	  $(MAKE) -s kernel-$$lab || exit 1; \
 	done; \
+	if [ -n "$(KERNEL)" ]; then \
+	  [ "$$labs" = "$(strip $(LAB))" ] && [ "$${labs#* }" = "$$labs" ] || { echo "*** KERNEL= wants one LAB="; exit 2; }; \
+	  exec $(RUN) grade --lab $$labs --kernel $(KERNEL) --fs fs.img --cpus $(CPUS) $(GRADEFLAGS); \
+	fi; \
+	for lab in $$labs; do $(MAKE) -s kernel-$$lab || exit 1; done; \
 	s=0; for lab in $$labs; do \
 	  $(RUN) grade --lab $$lab --kernel target/kernels/$$lab/kernel --fs fs.img --cpus $(CPUS) $(GRADEFLAGS) || s=1; \
 	done; exit $$s
@@ -290,11 +298,22 @@ TO ?=
 diff:
 	@$(LABDIFF) diff --from='$(FROM)' --to='$(TO)'
 
-# Each configuration as a buildable tree (target/labs/{base,lazy,cow,lazy-cow})
-# and as a branch of the git repository target/labs/git.
+# Every configuration (all 48) as a buildable tree, target/labs/{base,
+# lazy,cow,lazy-cow,...} (kernel only), and as a branch of the git
+# repository target/labs/git.
 labs:
 	$(LABDIFF) tree --out target/labs
 	$(LABDIFF) git --force target/labs/git
+
+# A student's starting tree for one lab (tools/labdiff/src/start.rs): the
+# whole workspace as a git repository in DIR, with the kernel below the
+# lab (base; lazy for zfod), a Makefile and a README for the lab.
+# MARKERS=1 marks each function the solution changes. DIR must be new.
+DIR ?= target/lab-start/$(LAB)
+MARKERS ?=
+lab-start:
+	@[ -n "$(LAB)" ] || { echo "*** LAB= is one of lazy, cow, mmap, zfod, demand, swap"; exit 2; }
+	@$(LABDIFF) start $(if $(MARKERS),--markers) --out $(DIR) $(LAB)
 
 clean:
 	cargo clean

@@ -1,11 +1,11 @@
-//! The `labdiff` program: `diff`, `tree`, `git`, `resolve`.
+//! The `labdiff` program: `diff`, `tree`, `git`, `start`, `resolve`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::pred::FeatureSet;
 use super::tree::{kernel_tree, workspace_tree};
-use super::{git, resolve, udiff};
+use super::{git, resolve, start, udiff};
 
 pub const USAGE: &str = "\
 usage: labdiff <command> [options]
@@ -35,6 +35,13 @@ labdiff git [--root DIR] [--force] REPO
   above) off one empty root commit: `git diff base cow` is the cow lab,
   `git diff base mmap` the mmap lab; --force first deletes an earlier REPO
   (one that has a .git)
+labdiff start [--root DIR] [--markers] [--force] --out DIR LAB
+  a student's starting tree for LAB (lazy, cow, mmap, zfod, demand or
+  swap) as a new git repository DIR, branch LAB, tag start: the whole workspace with
+  the kernel as the configuration below the lab (base; lazy for zfod), a
+  Makefile and a README for the lab; --markers puts a comment above each
+  function the lab's solution changes; --force first deletes an earlier
+  DIR (one that has a .git)
 labdiff resolve [--features SET] FILE
   prints one Rust file as it reads for SET
 labdiff help
@@ -49,6 +56,7 @@ struct Opts {
     color: Option<String>,
     stat: bool,
     force: bool,
+    markers: bool,
     out: Option<PathBuf>,
     from: Option<String>,
     to: Option<String>,
@@ -67,6 +75,10 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             }
             "--force" => {
                 o.force = true;
+                continue;
+            }
+            "--markers" => {
+                o.markers = true;
                 continue;
             }
             _ => {}
@@ -193,6 +205,33 @@ fn labgit(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
     Ok(0)
 }
 
+fn labstart(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
+    let [name] = o.positional.as_slice() else {
+        return Err(format!("start wants one LAB ({})", start::names()));
+    };
+    let lab = start::find(name).ok_or_else(|| format!("no lab {name:?} ({})", start::names()))?;
+    let dir = o.out.clone().ok_or("--out DIR is required")?;
+    if o.force && dir.join(".git").is_dir() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let tree = start::start_tree(&root(&o), lab, o.markers)?;
+    let msg = format!(
+        "The {} lab's starting point (xv6-rs, kernel {})",
+        lab.name, lab.from
+    );
+    git::export(&dir, &[(lab.name.to_string(), tree, msg)])?;
+    git::git(&dir, &["tag", "start"], &[])?;
+    writeln!(
+        out,
+        "{}: the {} lab's starting tree, branch {} (see its README.md)",
+        dir.display(),
+        lab.name,
+        lab.name
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
 fn labresolve(o: Opts, out: &mut dyn Write) -> Result<i32, String> {
     let [file] = o.positional.as_slice() else {
         return Err("resolve wants one FILE".into());
@@ -226,6 +265,7 @@ pub fn run(cmd: &str, args: &[String], out: &mut dyn Write) -> Result<i32, Strin
         "diff" => labdiff(o, out),
         "tree" => labtree(o, out),
         "git" => labgit(o, out),
+        "start" => labstart(o, out),
         "resolve" => labresolve(o, out),
         _ => Err(format!("unknown command {cmd:?}")),
     }

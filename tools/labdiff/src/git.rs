@@ -19,7 +19,7 @@ const ENV: [(&str, &str); 6] = [
 
 /// Runs git in `dir` with extra environment (stdin empty); returns its
 /// trimmed stdout.
-fn git(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<String, String> {
+pub fn git(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<String, String> {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(dir).args(args).envs(ENV);
     for k in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {

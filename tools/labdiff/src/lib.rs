@@ -4,7 +4,7 @@
 //!
 //! `resolve` turns one file into its text for a feature set; `tree` does
 //! the whole kernel package and writes a buildable copy; `udiff` compares
-//! two sets; `git` exports all 48 as branches; `cli` is the `labdiff`
+//! two sets; `git` exports all 48 as branches; `start` writes a student's tree for a lab; `cli` is the `labdiff`
 //! program. A crate of its own so that the test runner builds without a
 //! Rust parser.
 
@@ -13,6 +13,7 @@ pub mod git;
 pub mod pred;
 pub mod resolve;
 pub mod splice;
+pub mod start;
 pub mod tidy;
 pub mod tree;
 pub mod udiff;

@@ -102,7 +102,7 @@ pub fn workspace_tree(root: &Path, set: &FeatureSet) -> Result<(Tree, Vec<String
     // The same in every set, so trees differ only in kernel/.
     let header = "# The kernel with its lab features resolved into plain source (written\n\
                   # by `labdiff tree`): `cargo build --release` builds it as it reads.\n";
-    let manifest = reduce_manifest(&manifest).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let manifest = reduce_manifest(&manifest, &[KERNEL]).map_err(|e| format!("Cargo.toml: {e}"))?;
     tree.add("Cargo.toml", format!("{header}{manifest}"));
     if let Some(t) = read("rust-toolchain.toml")? {
         tree.add("rust-toolchain.toml", t);
@@ -112,14 +112,14 @@ pub fn workspace_tree(root: &Path, set: &FeatureSet) -> Result<(Tree, Vec<String
         tree.add(".cargo/config.toml", t);
     }
     if let Some(t) = read("Cargo.lock")? {
-        tree.add("Cargo.lock", prune_lock(&t, KERNEL));
+        tree.add("Cargo.lock", prune_lock(&t, &[KERNEL]));
     }
     tree.add(".gitignore", "/target\n".into());
     Ok((tree, warnings))
 }
 
 impl Tree {
-    fn add(&mut self, rel: &str, text: String) {
+    pub fn add(&mut self, rel: &str, text: String) {
         self.files.insert(rel.into(), text.into_bytes());
     }
 
@@ -149,7 +149,7 @@ impl Tree {
 }
 
 /// Relative paths of all files under `dir`, sorted, skipping build output.
-fn list_files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+pub fn list_files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -180,9 +180,10 @@ fn empty_lab_features(text: &str) -> Result<Vec<u8>, String> {
     Ok(doc.to_string().into_bytes())
 }
 
-/// The workspace manifest with the kernel as its only member; workspace
-/// dependencies and profile overrides naming the other members go.
-fn reduce_manifest(text: &str) -> Result<String, String> {
+/// The workspace manifest with only the members `keep` (paths, as in
+/// `members`); workspace dependencies and profile overrides naming the
+/// other members go. The default member stays the kernel.
+pub fn reduce_manifest(text: &str, keep: &[&str]) -> Result<String, String> {
     let mut doc: DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
     let ws = doc
         .get_mut("workspace")
@@ -194,14 +195,21 @@ fn reduce_manifest(text: &str) -> Result<String, String> {
         .into_iter()
         .flatten()
         .filter_map(|v| v.as_str())
+        .filter(|m| !keep.contains(m))
         .filter_map(|m| m.rsplit('/').next())
-        .filter(|m| *m != KERNEL)
         .map(String::from)
         .collect();
-    for key in ["members", "default-members"] {
-        if ws.contains_key(key) {
-            ws.insert(key, toml_edit::value(Array::from_iter([KERNEL])));
-        }
+    if ws.contains_key("members") {
+        ws.insert(
+            "members",
+            toml_edit::value(Array::from_iter(keep.iter().copied())),
+        );
+    }
+    if ws.contains_key("default-members") {
+        ws.insert(
+            "default-members",
+            toml_edit::value(Array::from_iter([KERNEL])),
+        );
     }
     if let Some(deps) = ws.get_mut("dependencies").and_then(Item::as_table_like_mut) {
         remove_keys(deps, |k| others.contains(k));
@@ -235,7 +243,7 @@ fn remove_keys(t: &mut dyn toml_edit::TableLike, drop: impl Fn(&str) -> bool) {
 
 /// The cargo config without `[alias]`: its aliases run the host crates,
 /// which the tree does not have.
-fn drop_aliases(text: &str) -> Result<String, String> {
+pub fn drop_aliases(text: &str) -> Result<String, String> {
     let mut doc: DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
     doc.remove("alias");
     Ok(doc.to_string())
@@ -281,9 +289,9 @@ fn lock_entry(text: &str) -> LockEntry<'_> {
     e
 }
 
-/// Keeps only the entries `root` depends on, directly or not. Cargo writes
+/// Keeps only the entries `roots` depend on, directly or not. Cargo writes
 /// lock files in one fixed layout, so plain text is enough here.
-pub fn prune_lock(text: &str, root: &str) -> String {
+pub fn prune_lock(text: &str, roots: &[&str]) -> String {
     const MARK: &str = "[[package]]\n";
     let mut starts: Vec<usize> = text.match_indices(MARK).map(|(i, _)| i).collect();
     if starts.is_empty() {
@@ -306,8 +314,9 @@ pub fn prune_lock(text: &str, root: &str) -> String {
     let mut keep = vec![false; entries.len()];
     let mut todo: VecDeque<usize> = entries
         .iter()
-        .position(|e| e.name == root)
-        .into_iter()
+        .enumerate()
+        .filter(|(_, e)| roots.contains(&e.name))
+        .map(|(i, _)| i)
         .collect();
     while let Some(i) = todo.pop_front() {
         if std::mem::replace(&mut keep[i], true) {
@@ -355,7 +364,7 @@ mod tests {
                     dependencies = [\n \"c 2.0.0\",\n]\n\n[[package]]\nname = \"b\"\n\
                     version = \"0.1.0\"\n\n[[package]]\nname = \"c\"\nversion = \"1.0.0\"\n\n\
                     [[package]]\nname = \"c\"\nversion = \"2.0.0\"\n";
-        let out = prune_lock(lock, "a");
+        let out = prune_lock(lock, &["a"]);
         assert_eq!(
             out,
             "# gen\nversion = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\
@@ -371,7 +380,7 @@ mod tests {
                  kernel = { path = \"kernel\" }\nulib = { path = \"ulib\" }\n\n\
                  # keep me\n[profile.release]\nopt-level = 2\n\n\
                  [profile.release.package.ulib]\ndebug = false\n";
-        let out = reduce_manifest(m).unwrap();
+        let out = reduce_manifest(m, &["kernel"]).unwrap();
         assert!(out.contains("members = [\"kernel\"]\n"));
         assert!(!out.contains("ulib"));
         assert!(out.contains("# keep me\n[profile.release]\nopt-level = 2\n"));
