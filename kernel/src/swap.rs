@@ -440,18 +440,14 @@ fn swapout(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Result<
     // (`dropcopies` may have let it go): from here on it is ours.
     let c = copy_of(pa).swap(0, Ordering::AcqRel);
     let unchanged = !pte.flags().contains(PteFlags::D);
-    if c == IN_FILE && unchanged {
-        // Its file holds it: no write, no slot; its fault reads the file.
-        let flags = pte.flags() - PteFlags::A - PteFlags::D;
-        slot.set(Pte::swapped(FILE_SLOT, flags));
-        INFILE.fetch_add(1, Ordering::Relaxed);
-        crate::kalloc::kfree(pa);
-        SWAPOUTS.fetch_add(1, Ordering::Relaxed);
-        DROPS.fetch_add(1, Ordering::Relaxed);
-        return Ok(());
-    }
     let copy = copy_slot(c);
     let s = match copy {
+        // Its file holds it: no write, no slot; its fault reads the file.
+        None if c == IN_FILE && unchanged => {
+            slotdup(FILE_SLOT);
+            DROPS.fetch_add(1, Ordering::Relaxed);
+            FILE_SLOT
+        }
         // The slot already holds these bytes.
         Some(s) if unchanged => s,
         // Rewrite our copy's slot: no one else holds it.
