@@ -4,18 +4,12 @@
 //! the function it names.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .into()
-}
+mod common;
+use common::root;
 
 /// The lines (1-based, inclusive) of every function named `name`.
 fn fn_lines(src: &str, name: &str) -> Vec<(usize, usize)> {

@@ -8,14 +8,8 @@ use labdiff::tree::{kernel_tree, workspace_tree, Tree};
 use labdiff::udiff::{diff_trees, write_summary};
 use labdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
 
-/// The workspace root: this package is tools/labdiff in it.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .into()
-}
+mod common;
+use common::root;
 
 fn tree(set: &str) -> Tree {
     let (t, warnings) = kernel_tree(&root(), &FeatureSet::parse(set).unwrap()).unwrap();

@@ -6,16 +6,10 @@
 //! What a real grade gives is in docs/labs.md ("Doing a lab").
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .into()
-}
+mod common;
+use common::root;
 
 fn have(program: &str) -> bool {
     Command::new(program).arg("--version").output().is_ok()

@@ -420,7 +420,7 @@ fn main(args: ulib::Args) -> i32 {
     let now = stat();
     let over = ((now.slots - now.used) as usize / 2).min(4096);
     let g = now.free as usize + over;
-    let grower_pid = spawn(|| grower(g));
+    spawn(|| grower(g));
     // Kill the doomed in the middle of it.
     sleep(20);
     for &d in &doomed_pids {
@@ -439,7 +439,6 @@ fn main(args: ulib::Args) -> i32 {
             ));
         }
     }
-    let _ = grower_pid;
     let end = stat();
     println!(
         "swaprace: a grower of {} pages beside {} victims, {} doomed and a spinner: {} pages out, {} read back, {} ticks",
