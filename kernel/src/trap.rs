@@ -182,7 +182,7 @@ impl core::fmt::Display for Cause {
 /// Page-fault tracing, flipped by ^T at the console (`pftrace_toggle`).
 static PFTRACE: AtomicBool = AtomicBool::new(false);
 /// Trace lines printed since the last timer tick; past the limit, faults
-/// are only counted in `PFDROPPED`, which the next tick reports.
+/// (but kills) are only counted in `PFDROPPED`, which the next tick reports.
 static PFSHOWN: AtomicU32 = AtomicU32::new(0);
 static PFDROPPED: AtomicU32 = AtomicU32::new(0);
 /// A fault storm prints at most this many lines per tick (100 ms).
@@ -213,7 +213,10 @@ pub fn pftrace(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
 fn pfprint(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
     // Under a spin lock (a copy inside a pipe's or the console's lock) the
     // line is only counted: the print would hold up the lock's waiters.
-    if holding_spinlock() || PFSHOWN.fetch_add(1, Ordering::Relaxed) >= PFLINES_PER_TICK {
+    // A kill always shows: each ends a process, so they cannot storm.
+    let kill = how.is_err() && !sys;
+    if holding_spinlock() || (!kill && PFSHOWN.fetch_add(1, Ordering::Relaxed) >= PFLINES_PER_TICK)
+    {
         PFDROPPED.fetch_add(1, Ordering::Relaxed);
         return;
     }

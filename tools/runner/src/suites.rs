@@ -449,6 +449,30 @@ pub const SUITES: &[Suite] = &[
                 .timeout(300),
         ],
     },
+    // A lab's own test with the trace on: a fault storm the rate limit
+    // must survive (and the excerpts in docs/debugging.md). Not in make test.
+    Suite {
+        name: "trace-cowtest",
+        about: "cowtest with the page-fault trace on",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("cowtest")
+                .expect(&[Text("ALL COW TESTS PASSED")])
+                .forbid(&["FAILED", "failed"])
+                .timeout(600),
+        ],
+    },
+    Suite {
+        name: "trace-lazytests",
+        about: "lazytests with the page-fault trace on",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("lazytests")
+                .expect(&[Text("ALL TESTS PASSED")])
+                .forbid(TESTS_FAILED)
+                .timeout(300),
+        ],
+    },
     // mmaptest stops at its first failure with `mmaptest: TEST failed: WHY`.
     Suite {
         name: "mmaptest",
