@@ -150,6 +150,13 @@ LAB_NAMES = $(if $(call has-lab,lazy,$*),$(if $(call has-lab,swap,$*),,lazytests
 	$(if $(call has-lab,demand,$*),demandtest) $(if $(call has-lab,mmap,$*),mmaptest) \
 	$(if $(call has-lab,swap,$*),swaptest)
 LAB_SUITES = $(patsubst %,--suite %,$(LAB_NAMES))
+# The page-fault trace (^T, `pfdemo`): the kills on every kernel, and each
+# lab's kinds of fault where the lab is on (trace-lazy not under zfod,
+# where a load of untouched heap maps the zero page). A few seconds a boot.
+TRACE_SUITES = --suite trace $(if $(call has-lab,zfod,$*),,$(if $(call has-lab,lazy,$*),--suite trace-lazy)) \
+	$(if $(call has-lab,cow,$*),--suite trace-cow) $(if $(call has-lab,zfod,$*),--suite trace-zfod) \
+	$(if $(call has-lab,demand,$*),--suite trace-demand) $(if $(call has-lab,mmap,$*),--suite trace-mmap) \
+	$(if $(call has-lab,swap,$*),--suite trace-swap)
 # Sets with swap boot swaptest with a swap disk of TEST_SWAPMB MiB: room
 # for its 200 MiB beside the 128 MiB of memory, and for the copies of
 # pages read back (with 128 they are let go, and swaptest writes more).
@@ -195,13 +202,13 @@ test: host-test fs.img test-kernels
 
 test-run/%: FORCE
 	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* $(UT_SWAP_DISK) \
-	  --suite boot $(patsubst %,--suite %,$(filter-out swaptest,$(LAB_NAMES))) \
+	  --suite boot $(TRACE_SUITES) $(patsubst %,--suite %,$(filter-out swaptest,$(LAB_NAMES))) \
 	  $(if $(filter $*,$(PARTIAL_SETS)),,--suite attack $(if $(filter $*,$(NO_USERTESTS_SETS)),,--suite usertests-q))
 	$(if $(call has-lab,swap,$*),@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) \
 	  --label $* $(SWAP_DISK) --suite swaptest)
 test-run1/%: FORCE
 	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus 1 --label $*-cpus1 $(UT_SWAP_DISK) \
-	  --suite boot $(patsubst %,--suite %,$(filter-out lazystress zfodtest swaptest,$(LAB_NAMES))) \
+	  --suite boot $(TRACE_SUITES) $(patsubst %,--suite %,$(filter-out lazystress zfodtest swaptest,$(LAB_NAMES))) \
 	  $(if $(call has-lab,swap,$*),--suite attack) --suite usertests-q
 	$(if $(call has-lab,swap,$*),@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus 1 \
 	  --label $*-cpus1 $(SWAP_DISK) --suite swaptest)
@@ -222,7 +229,7 @@ test-full: host-test fs.img test-kernels
 
 test-full-run/%: FORCE
 	@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) --label $* $(UT_SWAP_DISK) \
-	  --suite boot $(patsubst %,--suite %,$(filter-out swaptest,$(LAB_NAMES))) --suite usertests
+	  --suite boot $(TRACE_SUITES) $(patsubst %,--suite %,$(filter-out swaptest,$(LAB_NAMES))) --suite usertests
 	$(if $(call has-lab,swap,$*),@$(RUN) test --kernel target/kernels/$*/kernel --fs fs.img --cpus $(CPUS) \
 	  --label $* $(SWAP_DISK) --suite swaptest)
 test-full-stress: FORCE

@@ -13,7 +13,7 @@ use crate::log::begin_op;
 use crate::proc::myproc;
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
-use crate::vm::{mappages, PageTable};
+use crate::vm::{mappages, Fault, PageTable, Why};
 use crate::Error;
 use xmas_elf::program::ProgramHeader64;
 
@@ -102,21 +102,21 @@ pub fn inprogram(pagetable: PageTable, va0: usize) -> bool {
 /// into a segment without write permission (text, rodata), under a
 /// spinlock (reading sleeps), out of memory, or if the file no longer
 /// holds the page's bytes (truncated since exec).
-pub fn demandfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Error> {
+pub fn demandfault(pagetable: PageTable, va0: usize, write: bool) -> Result<Fault, Why> {
     let (ip, s) = {
         let d = myproc().data();
-        let s = d.prog.find(va0).ok_or(Error)?;
-        (d.prog.ip.ok_or(Error)?, s)
+        let s = d.prog.find(va0).ok_or(Why::Unclaimed)?;
+        (d.prog.ip.ok_or(Why::Unclaimed)?, s)
     };
     if write && !s.perm.contains(PteFlags::W) {
-        return Err(Error);
+        return Err(Why::ReadOnly);
     }
     // read, write and wait fault their buffers in first (uvmprefault), so
     // this refuses only what they missed.
     if holding_spinlock() {
-        return Err(Error);
+        return Err(Why::Busy);
     }
-    let mem = kzalloc().ok_or(Error)?;
+    let mem = kzalloc().ok_or(Why::NoMemory)?;
     // The page's file bytes: [from, to) of memory.
     let from = va0.max(s.va);
     let to = (va0 + PGSIZE).min(s.va + s.filesz);
@@ -134,14 +134,19 @@ pub fn demandfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), 
         if r != Ok(n) {
             gone(va0);
             kfree(mem);
-            return Err(Error);
+            return Err(Why::FileGone);
         }
     }
-    mappages(pagetable, va0, PGSIZE, mem, s.perm).inspect_err(|_| kfree(mem))?;
+    if mappages(pagetable, va0, PGSIZE, mem, s.perm).is_err() {
+        kfree(mem);
+        return Err(Why::NoMemory);
+    }
     // Lab swap: unchanged, the page can be dropped and read again.
     #[cfg(feature = "swap")]
     crate::swap::fromfile(mem);
-    Ok(())
+    Ok(Fault::Program {
+        from_file: from < to,
+    })
 }
 
 /// Says why the process is about to die. Out of line: the fault path

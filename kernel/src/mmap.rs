@@ -16,7 +16,7 @@ use crate::riscv::{pg_round_up, Pte, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
 use crate::syscall::{argaddr, argint};
 use crate::sysfile::argfd;
-use crate::vm::{mappages, uvmcopy1, walk, PageTable, PteSlot};
+use crate::vm::{mappages, uvmcopy1, walk, Fault, PageTable, PteSlot, Why};
 use crate::Error;
 use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
 use abi::stat::T_DIR;
@@ -156,41 +156,51 @@ pub fn sys_munmap() -> Result<usize, Error> {
 
 /// Maps page `va0` of the area holding it, read from the file, where no
 /// page is mapped. Fails outside every area or against its protection.
-pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<(), Error> {
+pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<Fault, Why> {
     let v = {
         let d = myproc().data();
         // exec copies into a new page table that has no areas.
         if d.pagetable != Some(pagetable) {
-            return Err(Error);
+            return Err(Why::Unclaimed);
         }
         *d.vmas
             .iter()
             .flatten()
             .find(|v| v.start <= va0 && va0 < v.end())
-            .ok_or(Error)?
+            .ok_or(Why::Unclaimed)?
     };
-    if v.prot == PROT_NONE || (write && v.prot & PROT_WRITE == 0) {
-        return Err(Error);
+    if v.prot == PROT_NONE {
+        return Err(Why::ProtNone);
+    }
+    if write && v.prot & PROT_WRITE == 0 {
+        return Err(Why::ReadOnly);
     }
     // Reading the file sleeps: never under a spinlock (a pipe's copyin).
     // read, write and wait fault their buffers in first (uvmprefault), so
     // this refuses only what they missed.
     if holding_spinlock() {
-        return Err(Error);
+        return Err(Why::Busy);
     }
     let ip = v.file.data().ip.expect("inode");
-    let mem = kzalloc().ok_or(Error)?;
+    let mem = kzalloc().ok_or(Why::NoMemory)?;
+    let off = v.off + (va0 - v.start);
     // A page past the end of the file stays zero.
-    if let Ok(off) = u32::try_from(v.off + (va0 - v.start)) {
+    if let Ok(off) = u32::try_from(off) {
         let mut l = ilock(ip);
         let r = readi(&mut l, false, mem, off, PGSIZE as u32);
         iunlock(l);
         if r.is_err() {
             kfree(mem);
-            return Err(Error);
+            return Err(Why::FileGone);
         }
     }
-    mappages(pagetable, va0, PGSIZE, mem, v.perm()).inspect_err(|_| kfree(mem))
+    match mappages(pagetable, va0, PGSIZE, mem, v.perm()) {
+        Ok(()) => Ok(Fault::File(off)),
+        Err(_) => {
+            kfree(mem);
+            Err(Why::NoMemory)
+        }
+    }
 }
 
 /// Frees the mapped pages of `[a, b)` in `v`, writing stored-to shared

@@ -303,8 +303,9 @@ impl Proc {
     }
 
     /// The name without taking the data, for procdump (which must work
-    /// even while the process holds its data or the machine is stuck).
-    fn name_unlocked(&self) -> ProcName {
+    /// even while the process holds its data or the machine is stuck) and
+    /// the page-fault trace (which runs inside copies that may hold it).
+    pub fn name_unlocked(&self) -> ProcName {
         // SAFETY: a racy read of 16 plain bytes for debugging output, as
         // procdump's read of the state; a torn name is harmless.
         ProcName(unsafe { ptr::read_volatile(&raw const (*self.data.get()).name) })

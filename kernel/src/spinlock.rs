@@ -162,8 +162,8 @@ pub fn pop_off() {
 }
 
 /// Whether this hart holds a spinlock. The labs that read a disk on a page
-/// fault must not sleep under one (a pipe's, say, while it copies).
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+/// fault must not sleep under one (a pipe's, say, while it copies), and
+/// the page-fault trace does not print under one.
 pub fn holding_spinlock() -> bool {
     push_off();
     // SAFETY: interrupts are off until pop_off, so the Cpu is ours alone.

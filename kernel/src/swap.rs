@@ -42,7 +42,7 @@ use crate::proc::{myproc, swapfreeze, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
-use crate::vm::{walk, PageTable, PteSlot};
+use crate::vm::{walk, Fault, PageTable, PteSlot, Why};
 use crate::Error;
 use abi::param::NPROC;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -627,8 +627,8 @@ pub fn swapped(pt: PageTable, va: usize) -> bool {
 }
 
 /// A fault on a page out on the swap disk (`swapped`): reads it back.
-pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<(), Error> {
-    let slot = walk(pt, va0, false).ok_or(Error)?;
+pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<Fault, Why> {
+    let slot = walk(pt, va0, false).ok_or(Why::Unclaimed)?;
     // A program page its file holds: as before its first fault, and
     // demand's fault reads it again.
     #[cfg(feature = "demand")]
@@ -645,14 +645,14 @@ pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<(), Error> {
 /// store); otherwise it stays as the page's copy. Sleeps for the disk, so
 /// it refuses under a spin lock; read, write and wait fault their buffers
 /// in first (`vm::uvmprefault`), so that refuses only what they missed.
-fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
+fn swapin(slot: &PteSlot, write: bool) -> Result<Fault, Why> {
     if holding_spinlock() {
-        return Err(Error);
+        return Err(Why::Busy);
     }
     let pte = slot.get();
     let s = pte.slot();
     let zero = zero_slot(s);
-    let mem = if zero { kzalloc() } else { kalloc() }.ok_or(Error)?;
+    let mem = if zero { kzalloc() } else { kalloc() }.ok_or(Why::NoMemory)?;
     if !zero {
         virtio_swap_rw(sector(s), mem, false);
     }
@@ -666,7 +666,10 @@ fn swapin(slot: &PteSlot, write: bool) -> Result<(), Error> {
     let flags = (pte.flags() - PteFlags::SWAP) | PteFlags::V | PteFlags::A;
     slot.set(Pte::new(mem, flags));
     SWAPINS.fetch_add(1, Ordering::Relaxed);
-    Ok(())
+    Ok(Fault::SwapIn {
+        slot: s,
+        zeros: zero,
+    })
 }
 
 /// The pages of `[from, to)` of the calling process stay in memory until

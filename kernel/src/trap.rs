@@ -7,11 +7,12 @@ use crate::proc::{
     cpuid, exit, killed, myproc, r#yield, setkilled, try_myproc, wakeup, ProcStateKind,
 };
 use crate::riscv::*;
-use crate::spinlock::Spinlock;
+use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::syscall::syscall;
 use crate::uart::uartintr;
 use crate::virtio_disk::{virtio_disk_intr, FSDISK};
-use crate::vm::trampoline_addr;
+use crate::vm::{trampoline_addr, whynot, Access, Fault, Why};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 core::arch::global_asm!(include_str!("../asm/kernelvec.S"));
 core::arch::global_asm!(
@@ -80,28 +81,15 @@ pub extern "C" fn usertrap() {
         syscall();
     } else {
         which = devintr();
-        // The labs map pages on demand: a fault they resolve is no error.
-        #[cfg(any(
-            feature = "lazy",
-            feature = "cow",
-            feature = "mmap",
-            feature = "demand",
-            feature = "swap"
-        ))]
-        let unexpected = which == Intr::None && !pagefault(p, scause);
-        #[cfg(not(any(
-            feature = "lazy",
-            feature = "cow",
-            feature = "mmap",
-            feature = "demand",
-            feature = "swap"
-        )))]
-        let unexpected = which == Intr::None;
-        if unexpected {
-            let st = p.lock.lock().pid;
-            crate::println!("usertrap(): unexpected scause {:#x} pid={}", scause, st);
-            crate::println!("            sepc={:#x} stval={:#x}", r_sepc(), r_stval());
-            setkilled(p);
+        // A page fault that a lab resolves is no error; anything else kills.
+        if which == Intr::None {
+            if let Err(why) = pagefault(p, scause) {
+                let st = p.lock.lock().pid;
+                crate::println!("usertrap(): unexpected scause {:#x} pid={}", scause, st);
+                crate::println!("            sepc={:#x} stval={:#x}", r_sepc(), r_stval());
+                crate::println!("            {}", Cause(scause, why));
+                setkilled(p);
+            }
         }
     }
 
@@ -119,30 +107,151 @@ pub extern "C" fn usertrap() {
     usertrapret();
 }
 
-/// Offers a load (13) or store (15) page fault to the labs' handler.
-#[cfg(any(
-    feature = "lazy",
-    feature = "cow",
-    feature = "mmap",
-    feature = "demand",
-    feature = "swap"
-))]
-fn pagefault(p: &crate::proc::Proc, scause: usize) -> bool {
-    const LOAD_PAGE_FAULT: usize = 13;
-    const STORE_PAGE_FAULT: usize = 15;
-    let data = scause == LOAD_PAGE_FAULT || scause == STORE_PAGE_FAULT;
-    // A mapped file may be PROT_EXEC, program text is read on demand, and
-    // it may be out on the swap disk: instruction faults (12) too.
-    #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
-    let data = data || scause == 12;
-    if !data {
-        return false;
-    }
+/// A page fault (12, 13, 15) from user mode: offered to the labs'
+/// handler and traced. Fails with why the process must die; `None` for
+/// an exception that is no page fault.
+fn pagefault(p: &crate::proc::Proc, scause: usize) -> Result<(), Option<Why>> {
+    let access = match scause {
+        12 => Access::Fetch,
+        13 => Access::Load,
+        15 => Access::Store,
+        _ => return Err(None),
+    };
+    let va = r_stval();
     let (pagetable, sz) = {
         let d = p.data();
         (d.pagetable(), d.sz)
     };
-    crate::vm::uvmfault(pagetable, sz, r_stval(), scause == STORE_PAGE_FAULT).is_ok()
+    let how: Result<Fault, Why> = Err(Why::Unclaimed);
+    #[cfg(any(
+        feature = "lazy",
+        feature = "cow",
+        feature = "mmap",
+        feature = "demand",
+        feature = "swap"
+    ))]
+    let how = {
+        let offered = access != Access::Fetch;
+        // A mapped file may be PROT_EXEC, program text is read on demand, and
+        // it may be out on the swap disk: instruction faults (12) too.
+        #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+        let offered = offered || access == Access::Fetch;
+        if offered {
+            crate::vm::uvmfault(pagetable, sz, va, access == Access::Store)
+        } else {
+            how
+        }
+    };
+    let how = how.map_err(|why| match why {
+        Why::Unclaimed => whynot(pagetable, sz, va, access),
+        why => why,
+    });
+    pftrace(access, va, how, false);
+    how.map(|_| ()).map_err(Some)
+}
+
+/// scause decoded, and for a page fault why it was refused: the third
+/// line of a kill.
+struct Cause(usize, Option<Why>);
+
+impl core::fmt::Display for Cause {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        // The exception codes of scause (the RISC-V privileged spec).
+        let name = match self.0 {
+            0 => "instruction address misaligned",
+            1 => "instruction access fault",
+            2 => "illegal instruction",
+            3 => "breakpoint",
+            4 => "load address misaligned",
+            5 => "load access fault",
+            6 => "store address misaligned",
+            7 => "store access fault",
+            9 => "environment call from S-mode",
+            12 => "instruction page fault",
+            13 => "load page fault",
+            15 => "store page fault",
+            _ => "unknown exception",
+        };
+        match self.1 {
+            Some(why) => write!(f, "{}: {}", name, why),
+            None => f.write_str(name),
+        }
+    }
+}
+
+/// Page-fault tracing, flipped by ^T at the console (`pftrace_toggle`).
+static PFTRACE: AtomicBool = AtomicBool::new(false);
+/// Trace lines printed since the last timer tick; past the limit, faults
+/// (but kills) are only counted in `PFDROPPED`, which the next tick reports.
+static PFSHOWN: AtomicU32 = AtomicU32::new(0);
+static PFDROPPED: AtomicU32 = AtomicU32::new(0);
+/// A fault storm prints at most this many lines per tick (100 ms).
+const PFLINES_PER_TICK: u32 = 20;
+
+/// ^T: page-fault tracing on or off.
+pub fn pftrace_toggle() {
+    PFSHOWN.store(0, Ordering::Relaxed);
+    let on = !PFTRACE.fetch_xor(true, Ordering::Relaxed);
+    crate::println!("pf: tracing {}", if on { "on" } else { "off" });
+    if !on {
+        pfdropped();
+    }
+}
+
+/// Traces one user page fault: `sys` if a system call's copy took it.
+/// Off, it costs one load.
+#[inline]
+pub fn pftrace(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
+    if PFTRACE.load(Ordering::Relaxed) {
+        pfprint(access, va, how, sys);
+    }
+}
+
+/// Out of line: printing takes stack, and faults come deep in system calls.
+#[cold]
+#[inline(never)]
+fn pfprint(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
+    // Under a spin lock (a copy inside a pipe's or the console's lock) the
+    // line is only counted: the print would hold up the lock's waiters.
+    // A kill always shows: each ends a process, so they cannot storm.
+    let kill = how.is_err() && !sys;
+    if holding_spinlock() || (!kill && PFSHOWN.fetch_add(1, Ordering::Relaxed) >= PFLINES_PER_TICK)
+    {
+        PFDROPPED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let p = myproc();
+    let pid = p.lock.lock().pid;
+    let by = if sys { " (syscall)" } else { "" };
+    match how {
+        Ok(done) => crate::println!(
+            "pf: pid={} {} {} {:#x}{}: {}",
+            pid,
+            p.name_unlocked(),
+            access,
+            va,
+            by,
+            done
+        ),
+        Err(why) => crate::println!(
+            "pf: pid={} {} {} {:#x}{}: {}: {}",
+            pid,
+            p.name_unlocked(),
+            access,
+            va,
+            by,
+            if sys { "error (-1)" } else { "kill" },
+            why
+        ),
+    }
+}
+
+/// Reports the faults the rate limit kept off the console.
+fn pfdropped() {
+    let n = PFDROPPED.swap(0, Ordering::Relaxed);
+    if n > 0 {
+        crate::println!("pf: {} faults not shown", n);
+    }
 }
 
 /// Returns to user space through the trampoline.
@@ -223,9 +332,17 @@ pub extern "C" fn kerneltrap() {
 }
 
 fn clockintr() {
-    let mut t = TICKS.lock();
-    *t = t.wrapping_add(1);
-    wakeup(ticks_chan());
+    {
+        let mut t = TICKS.lock();
+        *t = t.wrapping_add(1);
+        wakeup(ticks_chan());
+    }
+    // A new tick: the trace may print again. Interrupts were on where this
+    // hart was, so it holds no spin lock and may print.
+    if PFTRACE.load(Ordering::Relaxed) {
+        PFSHOWN.store(0, Ordering::Relaxed);
+        pfdropped();
+    }
 }
 
 /// Identifies and handles a device interrupt.

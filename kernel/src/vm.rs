@@ -54,6 +54,160 @@ impl PteSlot {
     }
 }
 
+/// The user access that faulted (scause 13, 15, 12).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Load,
+    Store,
+    Fetch,
+}
+
+impl core::fmt::Display for Access {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str(match self {
+            Access::Load => "load",
+            Access::Store => "store",
+            Access::Fetch => "fetch",
+        })
+    }
+}
+
+/// What a lab did with a user page fault, in its own words; the page-fault
+/// trace prints it (`trap::pftrace`). Base resolves none.
+#[derive(Clone, Copy)]
+pub enum Fault {
+    #[cfg(feature = "lazy")]
+    Lazy,
+    /// A private copy; the shared page had this many references.
+    #[cfg(feature = "cow")]
+    CowCopy(u16),
+    /// The last sharer: write access back, no copy.
+    #[cfg(feature = "cow")]
+    CowReuse,
+    #[cfg(feature = "zfod")]
+    ZeroPage,
+    #[cfg(feature = "zfod")]
+    ZeroFill,
+    /// A program page: read from the file, or all bss (zeros).
+    #[cfg(feature = "demand")]
+    Program { from_file: bool },
+    /// A page of a mapped file, at this offset in the file.
+    #[cfg(feature = "mmap")]
+    File(usize),
+    /// Read back from this swap slot (or, for a page of zeros, only zeroed).
+    #[cfg(feature = "swap")]
+    SwapIn { slot: usize, zeros: bool },
+}
+
+impl core::fmt::Display for Fault {
+    /// The trace's words for what the lab did.
+    // `f` matters only to the labs: base has no variant.
+    #[cfg_attr(
+        not(any(
+            feature = "lazy",
+            feature = "cow",
+            feature = "mmap",
+            feature = "demand",
+            feature = "swap"
+        )),
+        allow(unused_variables)
+    )]
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        match *self {
+            #[cfg(feature = "lazy")]
+            Fault::Lazy => write!(f, "lazy page (zeroed)"),
+            #[cfg(feature = "cow")]
+            Fault::CowCopy(n) => write!(f, "COW copy (ref count {})", n),
+            #[cfg(feature = "cow")]
+            Fault::CowReuse => write!(f, "COW reuse (ref count 1)"),
+            #[cfg(feature = "zfod")]
+            Fault::ZeroPage => write!(f, "zero page (shared, read-only)"),
+            #[cfg(feature = "zfod")]
+            Fault::ZeroFill => write!(f, "private zero-fill page"),
+            #[cfg(feature = "demand")]
+            Fault::Program { from_file: true } => write!(f, "program page from the file"),
+            #[cfg(feature = "demand")]
+            Fault::Program { from_file: false } => write!(f, "program page of zeros (bss)"),
+            #[cfg(feature = "mmap")]
+            Fault::File(off) => write!(f, "mapped-file page (file offset {:#x})", off),
+            #[cfg(feature = "swap")]
+            Fault::SwapIn { slot, zeros: false } => write!(f, "swap read-back from slot {}", slot),
+            #[cfg(feature = "swap")]
+            Fault::SwapIn { slot, zeros: true } => {
+                write!(f, "swap read-back from slot {} (zeros: no disk read)", slot)
+            }
+        }
+    }
+}
+
+/// Why a user page fault was refused (the process dies, or a system
+/// call's copy gets -1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// No lab claimed the page; `whynot` reads the reason off the page table.
+    Unclaimed,
+    AboveMaxva,
+    AboveSz,
+    Unmapped,
+    NoUser,
+    ReadOnly,
+    NoExec,
+    NoRead,
+    /// The page is there, with the access allowed: it changed meanwhile.
+    Allowed,
+    #[cfg(any(
+        feature = "lazy",
+        feature = "cow",
+        feature = "mmap",
+        feature = "demand",
+        feature = "swap"
+    ))]
+    NoMemory,
+    /// Reading the page in sleeps, and the copy holds a spin lock.
+    #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+    Busy,
+    #[cfg(any(feature = "mmap", feature = "demand"))]
+    FileGone,
+    #[cfg(feature = "mmap")]
+    ProtNone,
+}
+
+impl core::fmt::Display for Why {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str(match self {
+            Why::Unclaimed => "no lab took it",
+            Why::AboveMaxva => "above MAXVA",
+            Why::AboveSz => "above sz",
+            Why::Unmapped => "no page there",
+            Why::NoUser => "a kernel-only page (no PTE_U)",
+            Why::ReadOnly => "store to a read-only page",
+            Why::NoExec => "fetch from a page without PTE_X",
+            Why::NoRead => "load from a page without PTE_R",
+            Why::Allowed => "none: the page allows it now",
+            #[cfg(any(
+                feature = "lazy",
+                feature = "cow",
+                feature = "mmap",
+                feature = "demand",
+                feature = "swap"
+            ))]
+            Why::NoMemory => "out of memory",
+            #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+            Why::Busy => "it needs the disk, and the copy holds a spin lock",
+            #[cfg(any(feature = "mmap", feature = "demand"))]
+            Why::FileGone => "the file no longer holds the page",
+            #[cfg(feature = "mmap")]
+            Why::ProtNone => "a PROT_NONE mapping",
+        })
+    }
+}
+
+impl From<Why> for Error {
+    fn from(_: Why) -> Error {
+        Error
+    }
+}
+
 static KERNEL_PAGETABLE: Once<PageTable> = Once::new();
 
 /// The page of zeros that every page of heap only read so far maps.
@@ -199,6 +353,36 @@ pub fn walkaddr(pagetable: PageTable, va: usize) -> Option<usize> {
         return None;
     }
     Some(pte.pa())
+}
+
+/// Why user mode cannot make `access` at `va` in a process of size `sz`,
+/// as its page table stands: the reason for a fault no lab resolved.
+pub fn whynot(pagetable: PageTable, sz: usize, va: usize, access: Access) -> Why {
+    if va >= MAXVA {
+        return Why::AboveMaxva;
+    }
+    let Some(pte) = walk(pagetable, va, false)
+        .map(|slot| slot.get())
+        .filter(|pte| pte.is_valid())
+    else {
+        return if va >= sz {
+            Why::AboveSz
+        } else {
+            Why::Unmapped
+        };
+    };
+    let (need, why) = match access {
+        Access::Load => (PteFlags::R, Why::NoRead),
+        Access::Store => (PteFlags::W, Why::ReadOnly),
+        Access::Fetch => (PteFlags::X, Why::NoExec),
+    };
+    if !pte.flags().contains(PteFlags::U) {
+        Why::NoUser
+    } else if !pte.flags().contains(need) {
+        why
+    } else {
+        Why::Allowed
+    }
 }
 
 /// Adds a mapping to the kernel page table at boot; panics on failure.
@@ -474,9 +658,9 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
     ),
     allow(unused_variables)
 )]
-pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Result<(), Error> {
+pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Result<Fault, Why> {
     if va >= MAXVA {
-        return Err(Error);
+        return Err(Why::AboveMaxva);
     }
     let va0 = pg_round_down(va);
     // Room for whatever this fault allocates, before looking at the page
@@ -515,49 +699,79 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Resu
         // Above the heap: perhaps a page of a mapped file.
         #[cfg(feature = "mmap")]
         None => crate::mmap::mmapfault(pagetable, va0, write),
-        _ => Err(Error),
+        _ => Err(Why::Unclaimed),
     }
 }
 
 /// Maps a fresh zeroed page at `va0`, the first touch of lazily grown heap.
 #[cfg(feature = "lazy")]
-fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<(), Error> {
-    let mem = kzalloc().ok_or(Error)?;
+fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
+    let mem = kzalloc().ok_or(Why::NoMemory)?;
     let perm = PteFlags::R | PteFlags::W | PteFlags::U;
-    mappages(pagetable, va0, PGSIZE, mem, perm).inspect_err(|_| kfree(mem))
+    match mappages(pagetable, va0, PGSIZE, mem, perm) {
+        Ok(()) => Ok(Fault::Lazy),
+        Err(_) => {
+            kfree(mem);
+            Err(Why::NoMemory)
+        }
+    }
 }
 
 /// Maps the zero page at `va0`, read-only: a load from untouched heap.
 #[cfg(feature = "zfod")]
-fn uvmzeromap(pagetable: PageTable, va0: usize) -> Result<(), Error> {
+fn uvmzeromap(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
     let perm = PteFlags::R | PteFlags::U;
-    mappages(pagetable, va0, PGSIZE, zero_page(), perm)
+    match mappages(pagetable, va0, PGSIZE, zero_page(), perm) {
+        Ok(()) => Ok(Fault::ZeroPage),
+        Err(_) => Err(Why::NoMemory),
+    }
 }
 
 /// Replaces the zero page behind `slot` with a fresh zeroed page, mapped
 /// writable: the first store to heap that was only read until now.
 #[cfg(feature = "zfod")]
-fn uvmzfodalloc(slot: &PteSlot) -> Result<(), Error> {
-    let mem = kzalloc().ok_or(Error)?;
+fn uvmzfodalloc(slot: &PteSlot) -> Result<Fault, Why> {
+    let mem = kzalloc().ok_or(Why::NoMemory)?;
     slot.set(Pte::new(mem, slot.get().flags() | PteFlags::W));
-    Ok(())
+    Ok(Fault::ZeroFill)
 }
 
 /// Gives the faulting process its own writable copy of a shared
 /// copy-on-write page, or just write access if it is the last sharer.
 #[cfg(feature = "cow")]
-fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
+fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
     let pte = slot.get();
     let pa = pte.pa();
     let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
-    if krefcount(pa) == 1 {
+    let refs = krefcount(pa);
+    if refs == 1 {
         slot.set(Pte::new(pa, flags));
-        return Ok(());
+        return Ok(Fault::CowReuse);
     }
-    let mem = kcopy(pa).ok_or(Error)?;
+    let mem = kcopy(pa).ok_or(Why::NoMemory)?;
     slot.set(Pte::new(mem, flags));
     // Drop our reference to the shared page.
     kfree(pa);
+    Ok(Fault::CowCopy(refs))
+}
+
+/// `uvmfault` for a system call's copy to or from user page `va0`,
+/// traced as the kernel's own access.
+#[cfg(any(
+    feature = "lazy",
+    feature = "cow",
+    feature = "mmap",
+    feature = "demand",
+    feature = "swap"
+))]
+fn copyfault(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<(), Error> {
+    let access = if write { Access::Store } else { Access::Load };
+    let how = uvmfault(pagetable, sz, va0, write).map_err(|why| match why {
+        Why::Unclaimed => whynot(pagetable, sz, va0, access),
+        why => why,
+    });
+    crate::trap::pftrace(access, va0, how, true);
+    how?;
     Ok(())
 }
 
@@ -588,19 +802,19 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
         feature = "swap"
     ))]
     if walkaddr(pagetable, va0).is_none() {
-        uvmfault(pagetable, sz, va0, write)?;
+        copyfault(pagetable, sz, va0, write)?;
     }
     // A store into the zero page needs the writer's own page first.
     #[cfg(feature = "zfod")]
     if write && walkaddr(pagetable, va0) == Some(zero_page()) {
-        uvmfault(pagetable, sz, va0, true)?;
+        copyfault(pagetable, sz, va0, true)?;
     }
     #[cfg(feature = "cow")]
     if write
         && walk(pagetable, va0, false)
             .is_some_and(|slot| slot.get().flags().contains(PteFlags::COW))
     {
-        uvmfault(pagetable, sz, va0, true)?;
+        copyfault(pagetable, sz, va0, true)?;
     }
     let slot = walk(pagetable, va0, false).ok_or(Error)?;
     let pte = slot.get();

@@ -166,7 +166,6 @@ fn demand_reads_as_a_lab() {
             "kernel/src/main.rs",
             "kernel/src/memlayout.rs",
             "kernel/src/proc.rs",
-            "kernel/src/spinlock.rs",
             "kernel/src/sysfile.rs",
             "kernel/src/sysproc.rs",
             "kernel/src/trap.rs",

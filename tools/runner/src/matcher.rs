@@ -98,6 +98,12 @@ pub fn find_pat(pat: &Pat, text: &str, from: usize) -> Option<usize> {
         Pat::Fields(want) => lines_with_end(text)
             .find(|&(start, line)| start >= from && fields_match(want, line))
             .map(|(start, line)| start + line.len()),
+        Pat::Like(want) => {
+            let want: Vec<&str> = want.split_whitespace().collect();
+            lines_with_end(text)
+                .find(|&(start, line)| start >= from && fields_match(&want, line))
+                .map(|(start, line)| start + line.len())
+        }
     }
 }
 
@@ -106,6 +112,7 @@ pub fn describe(pat: &Pat) -> String {
         Pat::Text(s) => format!("{s:?}"),
         Pat::Line(s) => format!("line {s:?}"),
         Pat::Fields(f) => format!("line like {:?}", f.join(" ")),
+        Pat::Like(s) => format!("line like {s:?}"),
     }
 }
 
@@ -451,6 +458,9 @@ mod tests {
         assert_eq!(find_pat(&Fields(&["#", "*", "c"]), t, 0), Some(12));
         assert_eq!(find_pat(&Fields(&["#", "#", "c"]), t, 0), Some(12));
         assert_eq!(find_pat(&Fields(&["#", "#"]), t, 0), None);
+        assert_eq!(find_pat(&Like("#  * c"), t, 0), Some(12));
+        assert_eq!(find_pat(&Like("# b c"), t, 0), None);
+        assert_eq!(find_pat(&Like("#"), t, 0), None);
         assert_eq!(find_pat(&Text("x"), t, 0), Some(5));
         assert_eq!(find_pat(&Line("a"), t, 1), None);
         assert_eq!(find_prompt("x$ \n$ "), Some(4));

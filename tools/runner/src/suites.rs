@@ -34,6 +34,8 @@ pub enum Pat {
     /// A line whose blank-separated fields match one by one:
     /// `*` is any field, `#` is any decimal number, anything else must be equal.
     Fields(&'static [&'static str]),
+    /// As `Fields`, the fields written as one string's blank-separated words.
+    Like(&'static str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,10 +115,18 @@ pub struct Suite {
     pub steps: &'static [Step],
 }
 
-use Pat::{Fields, Line, Text};
+use Pat::{Fields, Like, Line, Text};
 
 /// Control-P: xv6's console prints a process listing (procdump).
 const CTRL_P: &[u8] = b"\x10";
+
+/// Control-T: xv6's console turns page-fault tracing on or off.
+const CTRL_T: &[u8] = b"\x14";
+
+/// Turns the page-fault trace on, in a trace suite's first step.
+const TRACE_ON: Step = Step::raw(CTRL_T, "^T (trace on)")
+    .expect(&[Line("pf: tracing on")])
+    .timeout(10);
 
 /// usertests prints `FAILED` after a failing test and `SOME TESTS FAILED` when it gives up.
 const TESTS_FAILED: &[&str] = &["SOME TESTS FAILED", "FAILED"];
@@ -322,6 +332,156 @@ pub const SUITES: &[Suite] = &[
             .expect(&[Line("swaptest: OK")])
             .forbid(&["FAILED"])
             .timeout(900)],
+    },
+    // The page-fault trace (^T): pfdemo takes a lab's faults, and each
+    // trace line reads `pf: pid=N NAME ACCESS ADDR: WHAT`. `trace` runs
+    // on every kernel (the kills, and the switch); `trace-LAB` on a kernel
+    // with LAB.
+    Suite {
+        name: "trace",
+        about: "page-fault trace: the kills any kernel prints, ^T on and off",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo kill")
+                .expect(&[
+                    Like("pf: * pfdemo store * kill: store to a read-only page"),
+                    Like("pf: * pfdemo load * kill: above sz"),
+                    Like("pf: * pfdemo fetch * kill: fetch from a page without PTE_X"),
+                    Like("pf: * pfdemo load * kill: a kernel-only page (no PTE_U)"),
+                    Line("            store page fault: store to a read-only page"),
+                    Line("            load page fault: above sz"),
+                    Line("            instruction page fault: fetch from a page without PTE_X"),
+                    Line("            load page fault: a kernel-only page (no PTE_U)"),
+                    Text("pfdemo: kill: done"),
+                ])
+                .forbid(&["FAILED"]),
+            Step::raw(CTRL_T, "^T (trace off)")
+                .expect(&[Line("pf: tracing off")])
+                .timeout(10),
+            // Off: the kills still name their cause; no trace line.
+            Step::cmd("pfdemo kill")
+                .expect(&[
+                    Line("            store page fault: store to a read-only page"),
+                    Text("pfdemo: kill: done"),
+                ])
+                .forbid(&["FAILED", "pf: pid="]),
+        ],
+    },
+    Suite {
+        name: "trace-lazy",
+        about: "page-fault trace under lazy: lazy pages, in user mode and in read(); a storm",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo lazy")
+                .expect(&[
+                    Like("pf: * pfdemo load * lazy page (zeroed)"),
+                    Like("pf: * pfdemo store * lazy page (zeroed)"),
+                    Like("pf: * pfdemo store * (syscall): lazy page (zeroed)"),
+                    Like("pf: # faults not shown"),
+                    Text("pfdemo: lazy: done"),
+                ])
+                .ordered()
+                .forbid(&["FAILED"]),
+        ],
+    },
+    Suite {
+        name: "trace-cow",
+        about: "page-fault trace under cow: copies with their count, the last sharer's reuse",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo cow")
+                .expect(&[
+                    Like("pf: * pfdemo store * (syscall): COW copy (ref count 2)"),
+                    Like("pf: * pfdemo store * COW copy (ref count 2)"),
+                    Like("pf: * pfdemo store * COW reuse (ref count 1)"),
+                    Text("pfdemo: cow: done"),
+                ])
+                .ordered()
+                .forbid(&["FAILED"]),
+        ],
+    },
+    Suite {
+        name: "trace-zfod",
+        about: "page-fault trace under zfod: the zero page, then a private page",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo zfod")
+                .expect(&[
+                    Like("pf: * pfdemo load * zero page (shared, read-only)"),
+                    Like("pf: * pfdemo store * private zero-fill page"),
+                    Like("pf: * pfdemo store * lazy page (zeroed)"),
+                    Text("pfdemo: zfod: done"),
+                ])
+                .ordered()
+                .forbid(&["FAILED"]),
+        ],
+    },
+    Suite {
+        name: "trace-demand",
+        about: "page-fault trace under demand: text and bss pages of the program",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo demand")
+                .expect(&[
+                    Like("pf: * pfdemo fetch * program page from the file"),
+                    Like("pf: * pfdemo load * program page of zeros (bss)"),
+                    Text("pfdemo: demand: done"),
+                ])
+                .ordered()
+                .forbid(&["FAILED"]),
+        ],
+    },
+    Suite {
+        name: "trace-mmap",
+        about: "page-fault trace under mmap: a page of a mapped file",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo mmap")
+                .expect(&[
+                    Like("pf: * pfdemo load * mapped-file page (file offset 0x0)"),
+                    Text("pfdemo: mmap: done"),
+                ])
+                .ordered()
+                .forbid(&["FAILED"]),
+        ],
+    },
+    Suite {
+        name: "trace-swap",
+        about: "page-fault trace under swap: pages read back, with their slot",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("pfdemo swap")
+                .expect(&[
+                    Like("pf: * pfdemo * * swap read-back from slot #"),
+                    Text("pfdemo: swap: done"),
+                ])
+                .forbid(&["FAILED"])
+                .timeout(300),
+        ],
+    },
+    // A lab's own test with the trace on: a fault storm the rate limit
+    // must survive (and the excerpts in docs/debugging.md). Not in make test.
+    Suite {
+        name: "trace-cowtest",
+        about: "cowtest with the page-fault trace on",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("cowtest")
+                .expect(&[Text("ALL COW TESTS PASSED")])
+                .forbid(&["FAILED", "failed"])
+                .timeout(600),
+        ],
+    },
+    Suite {
+        name: "trace-lazytests",
+        about: "lazytests with the page-fault trace on",
+        steps: &[
+            TRACE_ON,
+            Step::cmd("lazytests")
+                .expect(&[Text("ALL TESTS PASSED")])
+                .forbid(TESTS_FAILED)
+                .timeout(300),
+        ],
     },
     // mmaptest stops at its first failure with `mmaptest: TEST failed: WHY`.
     Suite {
