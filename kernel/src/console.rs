@@ -3,7 +3,7 @@
 //!
 //! Backspace / Delete erase a character, Ctrl-U the line, Ctrl-D ends input
 //! (end of file), Ctrl-P prints the process list, Ctrl-T turns page-fault
-//! tracing on or off (a line per user page fault: `trap::pftrace`).
+//! tracing on or off (a line per user page fault: `pftrace`).
 
 use crate::file::{devsw_set, Dev};
 use crate::proc::{either_copyin, either_copyout, killed, myproc, procdump, sleep, wakeup};
@@ -108,7 +108,7 @@ pub fn consoleintr(c: u8) {
     let mut cons = CONS.lock();
     match c {
         c if c == ctrl(b'P') => procdump(),
-        c if c == ctrl(b'T') => crate::trap::pftrace_toggle(),
+        c if c == ctrl(b'T') => crate::pftrace::pftrace_toggle(),
         c if c == ctrl(b'U') => {
             while cons.e != cons.w && cons.buf[(cons.e - 1) % INPUT_BUF_SIZE] != b'\n' {
                 cons.e -= 1;

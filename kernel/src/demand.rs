@@ -10,10 +10,11 @@
 use crate::fs::{idup, ilock, iput, iunlock, readi, ILocked, Inode};
 use crate::kalloc::{kfree, kzalloc};
 use crate::log::begin_op;
+use crate::pftrace::{Fault, Why};
 use crate::proc::myproc;
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
-use crate::vm::{mappages, Fault, PageTable, Why};
+use crate::vm::{mappages, PageTable};
 use crate::Error;
 use xmas_elf::program::ProgramHeader64;
 

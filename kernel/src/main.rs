@@ -18,6 +18,7 @@ mod memlayout;
 #[cfg(feature = "mmap")]
 mod mmap;
 mod mmio;
+mod pftrace;
 mod pipe;
 mod plic;
 mod printf;

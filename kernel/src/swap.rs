@@ -38,11 +38,12 @@
 use crate::kalloc::krefcount;
 use crate::kalloc::{kalloc, kfreepages, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP};
+use crate::pftrace::{Fault, Why};
 use crate::proc::{myproc, swapfreeze, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
-use crate::vm::{walk, Fault, PageTable, PteSlot, Why};
+use crate::vm::{walk, PageTable, PteSlot};
 use crate::Error;
 use abi::param::NPROC;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};

@@ -2,17 +2,19 @@
 //! (via the trampoline) and from the kernel (via kernelvec).
 
 use crate::memlayout::{KSTACK_SIZE, TRAMPOLINE, UART0_IRQ, VIRTIO0_IRQ};
+use crate::pftrace::{pftick, pftrace, Access, Cause, Why};
 use crate::plic::{plic_claim, plic_complete};
 use crate::proc::{
     cpuid, exit, killed, myproc, r#yield, setkilled, try_myproc, wakeup, ProcStateKind,
 };
 use crate::riscv::*;
-use crate::spinlock::{holding_spinlock, Spinlock};
+use crate::spinlock::Spinlock;
 use crate::syscall::syscall;
 use crate::uart::uartintr;
 use crate::virtio_disk::{virtio_disk_intr, FSDISK};
-use crate::vm::{trampoline_addr, whynot, Access, Fault, Why};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use crate::vm::trampoline_addr;
+#[cfg(not(lab_faults))]
+use crate::vm::whynot;
 
 core::arch::global_asm!(include_str!("../asm/kernelvec.S"));
 core::arch::global_asm!(
@@ -107,151 +109,22 @@ pub extern "C" fn usertrap() {
     usertrapret();
 }
 
-/// A page fault (12, 13, 15) from user mode: offered to the labs'
-/// handler and traced. Fails with why the process must die; `None` for
-/// an exception that is no page fault.
+/// A page fault (12, 13, 15) from user mode: offered to the lab that
+/// resolves it (none in base) and traced. Fails with why the process must
+/// die; `None` for an exception that is no page fault.
 fn pagefault(p: &crate::proc::Proc, scause: usize) -> Result<(), Option<Why>> {
-    let access = match scause {
-        12 => Access::Fetch,
-        13 => Access::Load,
-        15 => Access::Store,
-        _ => return Err(None),
-    };
+    let access = Access::of(scause).ok_or(None)?;
     let va = r_stval();
     let (pagetable, sz) = {
         let d = p.data();
         (d.pagetable(), d.sz)
     };
-    let how: Result<Fault, Why> = Err(Why::Unclaimed);
-    #[cfg(any(
-        feature = "lazy",
-        feature = "cow",
-        feature = "mmap",
-        feature = "demand",
-        feature = "swap"
-    ))]
-    let how = {
-        let offered = access != Access::Fetch;
-        // A mapped file may be PROT_EXEC, program text is read on demand, and
-        // it may be out on the swap disk: instruction faults (12) too.
-        #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
-        let offered = offered || access == Access::Fetch;
-        if offered {
-            crate::vm::uvmfault(pagetable, sz, va, access == Access::Store)
-        } else {
-            how
-        }
-    };
-    let how = how.map_err(|why| match why {
-        Why::Unclaimed => whynot(pagetable, sz, va, access),
-        why => why,
-    });
+    #[cfg(lab_faults)]
+    let how = crate::vm::uvmfault(pagetable, sz, va, access);
+    #[cfg(not(lab_faults))]
+    let how = Err(whynot(pagetable, sz, va, access));
     pftrace(access, va, how, false);
     how.map(|_| ()).map_err(Some)
-}
-
-/// scause decoded, and for a page fault why it was refused: the third
-/// line of a kill.
-struct Cause(usize, Option<Why>);
-
-impl core::fmt::Display for Cause {
-    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-        // The exception codes of scause (the RISC-V privileged spec).
-        let name = match self.0 {
-            0 => "instruction address misaligned",
-            1 => "instruction access fault",
-            2 => "illegal instruction",
-            3 => "breakpoint",
-            4 => "load address misaligned",
-            5 => "load access fault",
-            6 => "store address misaligned",
-            7 => "store access fault",
-            9 => "environment call from S-mode",
-            12 => "instruction page fault",
-            13 => "load page fault",
-            15 => "store page fault",
-            _ => "unknown exception",
-        };
-        match self.1 {
-            Some(why) => write!(f, "{}: {}", name, why),
-            None => f.write_str(name),
-        }
-    }
-}
-
-/// Page-fault tracing, flipped by ^T at the console (`pftrace_toggle`).
-static PFTRACE: AtomicBool = AtomicBool::new(false);
-/// Trace lines printed since the last timer tick; past the limit, faults
-/// (but kills) are only counted in `PFDROPPED`, which the next tick reports.
-static PFSHOWN: AtomicU32 = AtomicU32::new(0);
-static PFDROPPED: AtomicU32 = AtomicU32::new(0);
-/// A fault storm prints at most this many lines per tick (100 ms).
-const PFLINES_PER_TICK: u32 = 20;
-
-/// ^T: page-fault tracing on or off.
-pub fn pftrace_toggle() {
-    PFSHOWN.store(0, Ordering::Relaxed);
-    let on = !PFTRACE.fetch_xor(true, Ordering::Relaxed);
-    crate::println!("pf: tracing {}", if on { "on" } else { "off" });
-    if !on {
-        pfdropped();
-    }
-}
-
-/// Traces one user page fault: `sys` if a system call's copy took it.
-/// Off, it costs one load.
-#[inline]
-pub fn pftrace(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
-    if PFTRACE.load(Ordering::Relaxed) {
-        pfprint(access, va, how, sys);
-    }
-}
-
-/// Out of line: printing takes stack, and faults come deep in system calls.
-#[cold]
-#[inline(never)]
-fn pfprint(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
-    // Under a spin lock (a copy inside a pipe's or the console's lock) the
-    // line is only counted: the print would hold up the lock's waiters.
-    // A kill always shows: each ends a process, so they cannot storm.
-    let kill = how.is_err() && !sys;
-    if holding_spinlock() || (!kill && PFSHOWN.fetch_add(1, Ordering::Relaxed) >= PFLINES_PER_TICK)
-    {
-        PFDROPPED.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    let p = myproc();
-    let pid = p.lock.lock().pid;
-    let by = if sys { " (syscall)" } else { "" };
-    match how {
-        Ok(done) => crate::println!(
-            "pf: pid={} {} {} {:#x}{}: {}",
-            pid,
-            p.name_unlocked(),
-            access,
-            va,
-            by,
-            done
-        ),
-        Err(why) => crate::println!(
-            "pf: pid={} {} {} {:#x}{}: {}: {}",
-            pid,
-            p.name_unlocked(),
-            access,
-            va,
-            by,
-            if sys { "error (-1)" } else { "kill" },
-            why
-        ),
-    }
-}
-
-/// Reports the faults the rate limit kept off the console.
-fn pfdropped() {
-    let n = PFDROPPED.swap(0, Ordering::Relaxed);
-    if n > 0 {
-        crate::println!("pf: {} faults not shown", n);
-    }
 }
 
 /// Returns to user space through the trampoline.
@@ -337,12 +210,7 @@ fn clockintr() {
         *t = t.wrapping_add(1);
         wakeup(ticks_chan());
     }
-    // A new tick: the trace may print again. Interrupts were on where this
-    // hart was, so it holds no spin lock and may print.
-    if PFTRACE.load(Ordering::Relaxed) {
-        PFSHOWN.store(0, Ordering::Relaxed);
-        pfdropped();
-    }
+    pftick();
 }
 
 /// Identifies and handles a device interrupt.

@@ -8,6 +8,9 @@ use crate::kalloc::{kcopy, kfree, kzalloc};
 #[cfg(feature = "cow")]
 use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
+#[cfg(lab_faults)]
+use crate::pftrace::Fault;
+use crate::pftrace::{Access, Why};
 use crate::proc::proc_mapstacks;
 use crate::riscv::{
     make_satp, pg_round_down, pg_round_up, px, sfence_vma, w_satp, Pte, PteFlags, MAXVA, PGSIZE,
@@ -51,160 +54,6 @@ impl PteSlot {
     }
     pub fn set(&self, pte: Pte) {
         self.0.store(pte.0, Ordering::Relaxed);
-    }
-}
-
-/// The user access that faulted (scause 13, 15, 12).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Load,
-    Store,
-    Fetch,
-}
-
-impl core::fmt::Display for Access {
-    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-        f.write_str(match self {
-            Access::Load => "load",
-            Access::Store => "store",
-            Access::Fetch => "fetch",
-        })
-    }
-}
-
-/// What a lab did with a user page fault, in its own words; the page-fault
-/// trace prints it (`trap::pftrace`). Base resolves none.
-#[derive(Clone, Copy)]
-pub enum Fault {
-    #[cfg(feature = "lazy")]
-    Lazy,
-    /// A private copy; the shared page had this many references.
-    #[cfg(feature = "cow")]
-    CowCopy(u16),
-    /// The last sharer: write access back, no copy.
-    #[cfg(feature = "cow")]
-    CowReuse,
-    #[cfg(feature = "zfod")]
-    ZeroPage,
-    #[cfg(feature = "zfod")]
-    ZeroFill,
-    /// A program page: read from the file, or all bss (zeros).
-    #[cfg(feature = "demand")]
-    Program { from_file: bool },
-    /// A page of a mapped file, at this offset in the file.
-    #[cfg(feature = "mmap")]
-    File(usize),
-    /// Read back from this swap slot (or, for a page of zeros, only zeroed).
-    #[cfg(feature = "swap")]
-    SwapIn { slot: usize, zeros: bool },
-}
-
-impl core::fmt::Display for Fault {
-    /// The trace's words for what the lab did.
-    // `f` matters only to the labs: base has no variant.
-    #[cfg_attr(
-        not(any(
-            feature = "lazy",
-            feature = "cow",
-            feature = "mmap",
-            feature = "demand",
-            feature = "swap"
-        )),
-        allow(unused_variables)
-    )]
-    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-        match *self {
-            #[cfg(feature = "lazy")]
-            Fault::Lazy => write!(f, "lazy page (zeroed)"),
-            #[cfg(feature = "cow")]
-            Fault::CowCopy(n) => write!(f, "COW copy (ref count {})", n),
-            #[cfg(feature = "cow")]
-            Fault::CowReuse => write!(f, "COW reuse (ref count 1)"),
-            #[cfg(feature = "zfod")]
-            Fault::ZeroPage => write!(f, "zero page (shared, read-only)"),
-            #[cfg(feature = "zfod")]
-            Fault::ZeroFill => write!(f, "private zero-fill page"),
-            #[cfg(feature = "demand")]
-            Fault::Program { from_file: true } => write!(f, "program page from the file"),
-            #[cfg(feature = "demand")]
-            Fault::Program { from_file: false } => write!(f, "program page of zeros (bss)"),
-            #[cfg(feature = "mmap")]
-            Fault::File(off) => write!(f, "mapped-file page (file offset {:#x})", off),
-            #[cfg(feature = "swap")]
-            Fault::SwapIn { slot, zeros: false } => write!(f, "swap read-back from slot {}", slot),
-            #[cfg(feature = "swap")]
-            Fault::SwapIn { slot, zeros: true } => {
-                write!(f, "swap read-back from slot {} (zeros: no disk read)", slot)
-            }
-        }
-    }
-}
-
-/// Why a user page fault was refused (the process dies, or a system
-/// call's copy gets -1).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Why {
-    /// No lab claimed the page; `whynot` reads the reason off the page table.
-    Unclaimed,
-    AboveMaxva,
-    AboveSz,
-    Unmapped,
-    NoUser,
-    ReadOnly,
-    NoExec,
-    NoRead,
-    /// The page is there, with the access allowed: it changed meanwhile.
-    Allowed,
-    #[cfg(any(
-        feature = "lazy",
-        feature = "cow",
-        feature = "mmap",
-        feature = "demand",
-        feature = "swap"
-    ))]
-    NoMemory,
-    /// Reading the page in sleeps, and the copy holds a spin lock.
-    #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
-    Busy,
-    #[cfg(any(feature = "mmap", feature = "demand"))]
-    FileGone,
-    #[cfg(feature = "mmap")]
-    ProtNone,
-}
-
-impl core::fmt::Display for Why {
-    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-        f.write_str(match self {
-            Why::Unclaimed => "no lab took it",
-            Why::AboveMaxva => "above MAXVA",
-            Why::AboveSz => "above sz",
-            Why::Unmapped => "no page there",
-            Why::NoUser => "a kernel-only page (no PTE_U)",
-            Why::ReadOnly => "store to a read-only page",
-            Why::NoExec => "fetch from a page without PTE_X",
-            Why::NoRead => "load from a page without PTE_R",
-            Why::Allowed => "none: the page allows it now",
-            #[cfg(any(
-                feature = "lazy",
-                feature = "cow",
-                feature = "mmap",
-                feature = "demand",
-                feature = "swap"
-            ))]
-            Why::NoMemory => "out of memory",
-            #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
-            Why::Busy => "it needs the disk, and the copy holds a spin lock",
-            #[cfg(any(feature = "mmap", feature = "demand"))]
-            Why::FileGone => "the file no longer holds the page",
-            #[cfg(feature = "mmap")]
-            Why::ProtNone => "a PROT_NONE mapping",
-        })
-    }
-}
-
-impl From<Why> for Error {
-    fn from(_: Why) -> Error {
-        Error
     }
 }
 
@@ -428,9 +277,10 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
+        let slot = walk(pagetable, a, false);
         // A page out on the swap disk: its slot goes instead.
         #[cfg(feature = "swap")]
-        if let Some(slot) = walk(pagetable, a, false).filter(|slot| slot.get().is_swapped()) {
+        if let Some(slot) = slot.filter(|slot| slot.get().is_swapped()) {
             if do_free {
                 crate::swap::slotput(slot.get().slot());
             }
@@ -440,10 +290,10 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         // The labs leave holes: pages never touched (lazy heap, or
         // program pages not read yet under demand paging).
         #[cfg(any(feature = "lazy", feature = "demand"))]
-        if !walk(pagetable, a, false).is_some_and(|slot| slot.get().is_valid()) {
+        if !slot.is_some_and(|slot| slot.get().is_valid()) {
             continue;
         }
-        let Some(slot) = walk(pagetable, a, false) else {
+        let Some(slot) = slot else {
             panic!("uvmunmap: walk");
         };
         let pte = slot.get();
@@ -557,9 +407,10 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 /// contents. On failure frees whatever it allocated.
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     for i in (0..sz).step_by(PGSIZE) {
+        let slot = walk(old, i, false);
         // A page out on the swap disk: the child's entry names its slot too.
         #[cfg(feature = "swap")]
-        if let Some(slot) = walk(old, i, false).filter(|slot| slot.get().is_swapped()) {
+        if let Some(slot) = slot.filter(|slot| slot.get().is_swapped()) {
             if crate::swap::swapcopy(slot.get(), new, i).is_err() {
                 uvmunmap(new, 0, i / PGSIZE, true);
                 return Err(Error);
@@ -568,10 +419,10 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
         }
         // Pages never touched are not copied; the child faults them in too.
         #[cfg(any(feature = "lazy", feature = "demand"))]
-        if !walk(old, i, false).is_some_and(|slot| slot.get().is_valid()) {
+        if !slot.is_some_and(|slot| slot.get().is_valid()) {
             continue;
         }
-        let Some(slot) = walk(old, i, false) else {
+        let Some(slot) = slot else {
             panic!("uvmcopy: pte should exist");
         };
         if !slot.get().is_valid() {
@@ -631,76 +482,67 @@ pub fn uvmclear(pagetable: PageTable, va: usize) {
     slot.set(Pte(slot.get().0 & !PteFlags::U.bits()));
 }
 
-/// Resolves a user page fault at `va` for the labs; fails if the access is
-/// a real error (the caller then kills the process). A store to a
-/// copy-on-write page gets a private copy (`cow`); a page of the program
-/// not read yet is read from its file (`demand`); a load or store to a
-/// page below `sz` never touched before gets a zeroed page (`lazy`). Out
-/// of memory is a failure too. A page out on the swap disk is read back
-/// (`swap`).
-#[cfg(any(
-    feature = "lazy",
-    feature = "cow",
-    feature = "mmap",
-    feature = "demand",
-    feature = "swap"
-))]
-// `sz` matters only to `lazy` and `swap`, `write` only to the others.
-#[cfg_attr(
-    any(
-        not(any(feature = "lazy", feature = "swap")),
-        not(any(
-            feature = "cow",
-            feature = "mmap",
-            feature = "zfod",
-            feature = "demand"
-        ))
-    ),
-    allow(unused_variables)
-)]
-pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool) -> Result<Fault, Why> {
+/// Resolves a user page fault at `va` (in a process of size `sz`) for the
+/// labs: says what was done, or why the access is a real error (the
+/// caller then kills the process, or fails the system call's copy). Out
+/// of memory is such an error too. Each case below is one lab's.
+#[cfg(lab_faults)]
+pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> Result<Fault, Why> {
     if va >= MAXVA {
         return Err(Why::AboveMaxva);
     }
+    // Code is never lazy or copy-on-write: an instruction fault is an error.
+    #[cfg(not(lab_disk_faults))]
+    if access == Access::Fetch {
+        return Err(whynot(pagetable, sz, va, access));
+    }
     let va0 = pg_round_down(va);
+    let write = access == Access::Store;
     // Room for whatever this fault allocates, before looking at the page
     // (making room may evict it: then it is read back below). With none
     // left, the fault dips into the reserve: it must finish an instruction.
     #[cfg(feature = "swap")]
     let _ = crate::swap::makeroom(pagetable, sz, 1);
-    match walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()) {
+    match (
+        walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()),
+        write,
+    ) {
         #[cfg(feature = "cow")]
-        Some(slot) if write && slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
+        (Some(slot), true) if slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
             uvmcowcopy(slot)
         }
         // The first store to a page that was only read: a page of its own.
         #[cfg(feature = "zfod")]
-        Some(slot) if write && slot.get().pa() == zero_page() => uvmzfodalloc(slot),
+        (Some(slot), true) if slot.get().pa() == zero_page() => uvmzfodalloc(slot),
         // A page out on the swap disk (whatever it was before).
         #[cfg(feature = "swap")]
-        None if crate::swap::swapped(pagetable, va0) => {
+        (None, _) if crate::swap::swapped(pagetable, va0) => {
             crate::swap::swapfault(pagetable, va0, write)
         }
         // A page of the program exec has not read yet.
         #[cfg(feature = "demand")]
-        None if crate::demand::inprogram(pagetable, va0) => {
+        (None, _) if crate::demand::inprogram(pagetable, va0) => {
             crate::demand::demandfault(pagetable, va0, write)
         }
         // A load from untouched heap (see below) maps the shared zero page;
         // only a store allocates.
         #[cfg(feature = "zfod")]
-        None if va < sz && !write => uvmzeromap(pagetable, va0),
+        (None, false) if va < sz => uvmzeromap(pagetable, va0),
         // Every page below the stack top is mapped by exec (or above, a
         // program page), so a missing page below sz is heap that sbrk
         // promised but never mapped; the stack guard page is mapped
         // (without PTE_U), so it never lands here.
         #[cfg(feature = "lazy")]
-        None if va < sz => uvmlazyalloc(pagetable, va0),
+        (None, _) if va < sz => uvmlazyalloc(pagetable, va0),
         // Above the heap: perhaps a page of a mapped file.
         #[cfg(feature = "mmap")]
-        None => crate::mmap::mmapfault(pagetable, va0, write),
+        (None, _) => crate::mmap::mmapfault(pagetable, va0, write),
         _ => Err(Why::Unclaimed),
     }
+    .map_err(|why| match why {
+        Why::Unclaimed => whynot(pagetable, sz, va, access),
+        why => why,
+    })
 }
 
 /// Maps a fresh zeroed page at `va0`, the first touch of lazily grown heap.
@@ -757,20 +599,11 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
 
 /// `uvmfault` for a system call's copy to or from user page `va0`,
 /// traced as the kernel's own access.
-#[cfg(any(
-    feature = "lazy",
-    feature = "cow",
-    feature = "mmap",
-    feature = "demand",
-    feature = "swap"
-))]
+#[cfg(lab_faults)]
 fn copyfault(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<(), Error> {
     let access = if write { Access::Store } else { Access::Load };
-    let how = uvmfault(pagetable, sz, va0, write).map_err(|why| match why {
-        Why::Unclaimed => whynot(pagetable, sz, va0, access),
-        why => why,
-    });
-    crate::trap::pftrace(access, va0, how, true);
+    let how = uvmfault(pagetable, sz, va0, access);
+    crate::pftrace::pftrace(access, va0, how, true);
     how?;
     Ok(())
 }
@@ -781,16 +614,7 @@ fn copyfault(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
 /// have caused in user mode. A kernel store needs what a user store needs:
 /// a page mapped writable (after breaking copy-on-write); text, rodata and
 /// pages shared read-only get an error, never the bytes.
-#[cfg_attr(
-    not(any(
-        feature = "lazy",
-        feature = "cow",
-        feature = "mmap",
-        feature = "demand",
-        feature = "swap"
-    )),
-    allow(unused_variables)
-)]
+#[cfg_attr(not(lab_faults), allow(unused_variables))]
 fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<usize, Error> {
     if va0 >= MAXVA {
         return Err(Error);
@@ -809,6 +633,7 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     if write && walkaddr(pagetable, va0) == Some(zero_page()) {
         copyfault(pagetable, sz, va0, true)?;
     }
+    // A store into a shared copy-on-write page: a private copy first.
     #[cfg(feature = "cow")]
     if write
         && walk(pagetable, va0, false)
@@ -843,7 +668,7 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
 
 /// Part of a user buffer made resident for one copy (`uvmprefault`);
 /// under `swap` it stays pinned in memory until this is dropped.
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 #[must_use]
 pub struct Resident {
     #[cfg(feature = "swap")]
@@ -857,7 +682,7 @@ pub struct Resident {
 /// callers keep `n` to what the copy will really use. Stops at the first
 /// page the copy could not use either: the copy fails there, as it would
 /// have.
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 pub fn uvmprefault(addr: usize, n: usize, write: bool) -> Resident {
     let p = crate::proc::myproc();
     let (pagetable, sz) = (p.pagetable(), p.sz());

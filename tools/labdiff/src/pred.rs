@@ -14,6 +14,14 @@ pub const LAB_FEATURES: [&str; 6] = ["lazy", "cow", "mmap", "zfod", "demand", "s
 /// on too, so a set always holds both.
 pub const IMPLIES: [(&str, &str); 1] = [("zfod", "lazy")];
 
+/// Cfg names the kernel's build script sets from the lab features: each
+/// is on when any of its labs is. The same table as LAB_CFGS in
+/// kernel/build.rs (a test checks that they agree).
+pub const LAB_CFGS: [(&str, &[&str]); 2] = [
+    ("lab_faults", &["lazy", "cow", "mmap", "demand", "swap"]),
+    ("lab_disk_faults", &["mmap", "demand", "swap"]),
+];
+
 /// A subset of the lab features: one configuration of the kernel.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FeatureSet {
@@ -148,6 +156,11 @@ pub fn eval(pred: &Meta, set: &FeatureSet) -> Tri {
                 _ => Tri::Unknown,
             },
             _ => Tri::Unknown,
+        },
+        Meta::Path(p) => match LAB_CFGS.iter().find(|(name, _)| p.is_ident(name)) {
+            Some((_, labs)) if labs.iter().any(|lab| set.get(lab) == Some(true)) => Tri::True,
+            Some(_) => Tri::False,
+            None => Tri::Unknown,
         },
         Meta::List(list) => {
             let Ok(args) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
@@ -331,6 +344,12 @@ mod tests {
         assert_eq!(ev("any()", ""), Tri::False);
         assert_eq!(ev("test", "lazy"), Tri::Unknown);
         assert_eq!(ev(r#"feature = "other""#, "lazy"), Tri::Unknown);
+        assert_eq!(ev("lab_faults", "cow"), Tri::True);
+        assert_eq!(ev("lab_faults", ""), Tri::False);
+        assert_eq!(ev("lab_disk_faults", "lazy,cow"), Tri::False);
+        assert_eq!(ev("lab_disk_faults", "lazy,swap"), Tri::True);
+        assert_eq!(ev("not(lab_disk_faults)", "zfod"), Tri::True);
+        assert_eq!(ev("unix", "lazy"), Tri::Unknown);
         assert_eq!(ev(r#"target_os = "none""#, "lazy"), Tri::Unknown);
         // Mixed: decided only when the known part decides alone.
         assert_eq!(ev(r#"all(feature = "lazy", test)"#, "cow"), Tri::False);

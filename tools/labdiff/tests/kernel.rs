@@ -94,11 +94,11 @@ fn the_labs_read_as_expected() {
     assert!(!text(&base, "kernel/src/kalloc.rs").contains("REFCNT"));
     let both_vm = text(&both, "kernel/src/vm.rs");
     assert!(both_vm.contains("fn uvmlazyalloc") && both_vm.contains("fn uvmcowcopy"));
-    // With both labs uvmfault uses every parameter.
+    // uvmfault uses every parameter (the reason for a kill needs them all).
     assert!(both_vm
-        .contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool)"));
+        .contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access)"));
     assert!(text(&cow, "kernel/src/vm.rs")
-        .contains("\npub fn uvmfault(pagetable: PageTable, _sz: usize,"));
+        .contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access)"));
     // No view of one lab keeps what only the cfgs needed: an allow for
     // variables some other configuration uses, the comment about it, or
     // a bare block from a `#[cfg] { ... }` (growproc, kalloc); the
@@ -131,19 +131,17 @@ fn zfod_reads_as_a_lab_on_lazy() {
         .into_iter()
         .map(|d| d.path)
         .collect();
-    assert_eq!(changed, ["kernel/src/vm.rs"]);
+    assert_eq!(changed, ["kernel/src/pftrace.rs", "kernel/src/vm.rs"]);
     assert!(diff_trees(&zfod, &tree("lazy,zfod")).is_empty());
     let vm = text(&zfod, "kernel/src/vm.rs");
     assert!(vm.contains("fn uvmlazyalloc") && vm.contains("fn uvmzfodalloc"));
     assert!(vm.contains("static ZERO_PAGE"));
     assert!(!text(&lazy, "kernel/src/vm.rs").contains("zero_page"));
     assert!(!text(&tree("lazy,cow,mmap"), "kernel/src/vm.rs").contains("zero_page"));
-    // With zfod, uvmfault uses `write` too.
-    assert!(text(&lazy, "kernel/src/vm.rs")
-        .contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, _write: bool)"));
-    assert!(
-        vm.contains("\npub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, write: bool)")
-    );
+    // Each lab's words for the trace: zfod's two kinds of fault, not lazy's.
+    let words = text(&zfod, "kernel/src/pftrace.rs");
+    assert!(words.contains("ZeroPage") && words.contains("Lazy"));
+    assert!(!text(&lazy, "kernel/src/pftrace.rs").contains("ZeroPage"));
 }
 
 /// demand's diff: its module, exec, the fault path, and the system calls
@@ -165,6 +163,7 @@ fn demand_reads_as_a_lab() {
             "kernel/src/file.rs",
             "kernel/src/main.rs",
             "kernel/src/memlayout.rs",
+            "kernel/src/pftrace.rs",
             "kernel/src/proc.rs",
             "kernel/src/sysfile.rs",
             "kernel/src/sysproc.rs",
@@ -228,6 +227,7 @@ fn diff_summaries() {
         changed(&tree("cow")),
         [
             "kernel/src/kalloc.rs",
+            "kernel/src/pftrace.rs",
             "kernel/src/trap.rs",
             "kernel/src/vm.rs"
         ]
@@ -235,6 +235,7 @@ fn diff_summaries() {
     assert_eq!(
         changed(&tree("lazy")),
         [
+            "kernel/src/pftrace.rs",
             "kernel/src/proc.rs",
             "kernel/src/trap.rs",
             "kernel/src/vm.rs"
@@ -251,10 +252,10 @@ fn diff_summaries() {
     write_summary(&diffs, false, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 4);
-    assert!(lines[0].starts_with("kernel/src/kalloc.rs | +"));
-    assert!(lines[1].starts_with("kernel/src/trap.rs   | +"));
-    assert!(lines[3].starts_with("3 files changed, +"));
+    assert_eq!(lines.len(), 5);
+    assert!(lines[0].starts_with("kernel/src/kalloc.rs  | +"));
+    assert!(lines[2].starts_with("kernel/src/trap.rs    | +"));
+    assert!(lines[4].starts_with("4 files changed, +"));
     assert!(diff_trees(&base, &base).is_empty());
 }
 
@@ -275,7 +276,7 @@ fn cli_prints_diff_and_summary() {
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.starts_with("--- a/kernel/src/kalloc.rs\n+++ b/kernel/src/kalloc.rs\n@@ "));
     assert!(s.contains("\n+pub fn krefinc(pa: usize) {\n"));
-    assert!(s.contains("\nkernel/src/vm.rs     | +"));
+    assert!(s.contains("\nkernel/src/vm.rs      | +"));
     assert!(!s.contains('\x1b'));
     // --stat, and colour on request.
     let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
@@ -292,7 +293,7 @@ fn cli_prints_diff_and_summary() {
         .unwrap();
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(!s.contains("@@"));
-    assert!(s.contains("kernel/src/kalloc.rs | \x1b[32m+"));
+    assert!(s.contains("kernel/src/kalloc.rs  | \x1b[32m+"));
     // Bad sets are usage errors.
     let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
         .args(["diff", "huge"])
@@ -419,7 +420,7 @@ fn git_branches() {
     );
     assert_eq!(
         git(&["diff", "--name-only", "base", "cow"]),
-        "kernel/src/kalloc.rs\nkernel/src/trap.rs\nkernel/src/vm.rs\n"
+        "kernel/src/kalloc.rs\nkernel/src/pftrace.rs\nkernel/src/trap.rs\nkernel/src/vm.rs\n"
     );
     // A set whose features the kernel does not use is its base's twin.
     if !kernel_mentions("feature = \"mmap\"") {
@@ -475,4 +476,41 @@ fn git_takes_a_relative_path() {
         .unwrap();
     assert!(o.status.success());
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// The cfg names kernel/build.rs sets are the ones the lab diff resolves,
+/// each with the same labs: its LAB_CFGS table, as syn reads it.
+#[test]
+fn build_script_cfgs_match() {
+    let src = fs::read_to_string(root().join("kernel/build.rs")).unwrap();
+    let file = syn::parse_file(&src).unwrap();
+    let table = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Const(c) if c.ident == "LAB_CFGS" => Some(&*c.expr),
+            _ => None,
+        })
+        .expect("kernel/build.rs has no LAB_CFGS");
+    // The table's string literals in order: a name, then its labs.
+    let mut strings = Vec::new();
+    fn lits(e: &syn::Expr, out: &mut Vec<String>) {
+        match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => out.push(s.value()),
+            syn::Expr::Array(a) => a.elems.iter().for_each(|e| lits(e, out)),
+            syn::Expr::Tuple(t) => t.elems.iter().for_each(|e| lits(e, out)),
+            syn::Expr::Reference(r) => lits(&r.expr, out),
+            _ => panic!("LAB_CFGS: unexpected {}", quote::quote!(#e)),
+        }
+    }
+    lits(table, &mut strings);
+    let mut want = Vec::new();
+    for (name, labs) in labdiff::pred::LAB_CFGS {
+        want.push(name.to_string());
+        want.extend(labs.iter().map(|l| l.to_string()));
+    }
+    assert_eq!(strings, want);
 }
