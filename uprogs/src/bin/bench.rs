@@ -1083,7 +1083,9 @@ fn big_exec_bench(t: Timer, meter: Meter, me: &CStr) {
 }
 
 /// Writing 1 MiB, 1 KiB per write, into four files of 256 KiB (an xv6
-/// file holds at most 268 KiB): about 1,000 disk writes through the log,
+/// file holds at most 268 KiB), each removed once written: fs.img's 2,000
+/// blocks hold the programs and one such file, not four. About 1,000 disk
+/// writes through the log (and four removals),
 /// each a sleep until the disk's interrupt. The process is the only one
 /// running, so after each sleep the hart idles in the scheduler; an idle
 /// loop that misses the disk's wakeup waits for the next timer tick
@@ -1096,15 +1098,13 @@ fn disk_bench(t: Timer) {
         let fd = open(name, O_CREATE | O_RDWR | O_TRUNC);
         let ok = fd >= 0 && (0..WRITES_PER_FILE).all(|_| write(fd, &buf) == buf.len() as i32);
         close(fd);
+        unlink(name);
         ok
     };
     align();
     let u0 = uptime();
     let (ns, ok) = t.time(|| FILES.iter().all(|&f| write_file(f)));
     let ticks = uptime() - u0;
-    for f in FILES {
-        unlink(f);
-    }
     if !ok {
         report_failed("disk.write1M.time", "write");
         return;
