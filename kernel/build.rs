@@ -1,8 +1,9 @@
 // Links the kernel binary with kernel.ld, rebuilds when assembly changes,
 // and names two sets of labs for the kernel's `cfg`s (LAB_CFGS).
 
-/// A cfg name and the labs that turn it on (any of them). The lab-diff
-/// tool (tools/labdiff/src/pred.rs) reads this table from this file.
+/// A cfg name and the labs that turn it on (any of them). The lab diff
+/// resolves the same names (tools/labdiff/src/pred.rs; a test there
+/// checks that its table is this one).
 const LAB_CFGS: [(&str, &[&str]); 2] = [
     // A lab resolves user page faults: usertrap offers them to uvmfault.
     ("lab_faults", &["lazy", "cow", "mmap", "demand", "swap"]),
