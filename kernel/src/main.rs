@@ -5,19 +5,15 @@
 #![no_std]
 #![no_main]
 
+// One module per xv6 C file, under the C file's name.
 mod bio;
 mod console;
-#[cfg(feature = "demand")]
-mod demand;
 mod exec;
 mod file;
 mod fs;
 mod kalloc;
 mod log;
 mod memlayout;
-#[cfg(feature = "mmap")]
-mod mmap;
-mod mmio;
 mod pipe;
 mod plic;
 mod printf;
@@ -26,8 +22,6 @@ mod riscv;
 mod sleeplock;
 mod spinlock;
 mod start;
-#[cfg(feature = "swap")]
-mod swap;
 mod swtch;
 mod syscall;
 mod sysfile;
@@ -36,6 +30,17 @@ mod trap;
 mod uart;
 mod virtio_disk;
 mod vm;
+
+// -- no C counterpart: lab modules and helpers --
+// A reader following the C can skip these. mmio is the register access
+// xv6 writes as casts in each driver; the others are the labs' own state.
+#[cfg(feature = "demand")]
+mod demand;
+#[cfg(feature = "mmap")]
+mod mmap;
+mod mmio;
+#[cfg(feature = "swap")]
+mod swap;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
