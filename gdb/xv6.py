@@ -240,10 +240,10 @@ def refcount(pa):
 
 def current_pid():
     hart = int(gdb.parse_and_eval("$tp"))
-    cpu = gdb.parse_and_eval(f"kernel::proc::CPUS[{hart}].0.value")
-    addr = some(cpu["proc"])
+    cpu = gdb.parse_and_eval(f"kernel::proc::CPUS[{hart}]")
+    slot = int(cpu["proc"]["v"]["value"])  # an AtomicUsize; NOPROC when idle
     for p in live_procs():
-        if p["addr"] == addr:
+        if p["slot"] == slot:
             return p["pid"]
     raise gdb.GdbError(f"hart {hart} runs no process; give a pid (see procs)")
 

@@ -30,7 +30,7 @@ use crate::Error;
 use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 /// Registers saved by the trampoline on a trap from user space, in the
 /// page mapped at TRAPFRAME. The first five fields are set by the kernel
@@ -88,31 +88,37 @@ static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, a0), 112);
 static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, a7), 168);
 static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, t6), 280);
 
-/// Per-CPU state.
+/// Per-CPU state. Only its own hart uses an entry, with interrupts off,
+/// as in xv6; the fields are still atomics (Relaxed: plain loads and
+/// stores on RISC-V) so that a slip of that rule, say a thread that moved
+/// harts, is a wrong value and never a data race.
 pub struct Cpu {
-    /// The process running on this CPU, if any.
-    pub proc: Option<&'static Proc>,
+    /// Slot in PROCS of the process running on this CPU, or NOPROC.
+    proc: AtomicUsize,
     /// swtch() here to enter the scheduler.
-    pub context: Context,
+    context: UnsafeCell<Context>,
     /// Depth of push_off() nesting.
-    pub noff: i32,
+    pub noff: AtomicI32,
     /// Were interrupts enabled before the outermost push_off()?
-    pub intena: bool,
+    pub intena: AtomicBool,
 }
 
-struct CpuCell(UnsafeCell<Cpu>);
+/// `Cpu::proc` when the CPU runs no process.
+const NOPROC: usize = usize::MAX;
 
-// SAFETY: each hart only touches its own entry (indexed by its hart id),
-// with interrupts off.
-unsafe impl Sync for CpuCell {}
+// SAFETY: the other fields are atomics; `context` is reached only as a raw
+// pointer handed to swtch, by the scheduler thread of this entry's hart
+// and by `sched` on that hart (see their SAFETY comments), never through
+// a reference.
+unsafe impl Sync for Cpu {}
 
-static CPUS: [CpuCell; NCPU] = [const {
-    CpuCell(UnsafeCell::new(Cpu {
-        proc: None,
-        context: Context::zero(),
-        noff: 0,
-        intena: false,
-    }))
+static CPUS: [Cpu; NCPU] = [const {
+    Cpu {
+        proc: AtomicUsize::new(NOPROC),
+        context: UnsafeCell::new(Context::zero()),
+        noff: AtomicI32::new(0),
+        intena: AtomicBool::new(false),
+    }
 }; NCPU];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -382,24 +388,20 @@ pub fn cpuid() -> usize {
     r_tp()
 }
 
-/// This hart's Cpu, as a raw pointer. Only this hart uses its entry, so
-/// a dereference is sound while interrupts are off (the thread cannot
-/// move to another hart meanwhile). It is a pointer, not a `&mut`,
-/// because the functions that use the Cpu call each other (sched and the
-/// scheduler take locks, whose push_off uses the Cpu too): each use goes
-/// through the pointer for one field access, and no reference to the
-/// Cpu is kept across a call.
-pub fn mycpu() -> *mut Cpu {
-    CPUS[cpuid()].0.get()
+/// This hart's Cpu. Interrupts must be off while it is used, so the
+/// thread cannot move to another hart meanwhile; the functions that use
+/// it call each other (the scheduler takes locks, whose push_off uses the
+/// Cpu too), which shared references to atomics allow.
+pub fn mycpu() -> &'static Cpu {
+    &CPUS[cpuid()]
 }
 
 /// The process running on this hart, if any.
 pub fn try_myproc() -> Option<&'static Proc> {
     crate::spinlock::push_off();
-    // SAFETY: interrupts are off, so the Cpu is this hart's alone.
-    let p = unsafe { (*mycpu()).proc };
+    let slot = mycpu().proc.load(Ordering::Relaxed);
     crate::spinlock::pop_off();
-    p
+    PROCS.get(slot)
 }
 
 /// The current process; panics on a hart with no process.
@@ -739,10 +741,10 @@ pub fn wait(addr: usize) -> Result<i32, Error> {
 /// kernel stack at once. The lock also keeps the state and the switch one
 /// step for `sleep` (see there).
 pub fn scheduler() -> ! {
+    // The scheduler thread never leaves this hart: only this hart's sched
+    // switches to its context.
     let c = mycpu();
-    // SAFETY: the scheduler runs with interrupts off whenever it touches
-    // the Cpu (see the loop), so the Cpu is this hart's alone.
-    unsafe { (*c).proc = None };
+    c.proc.store(NOPROC, Ordering::Relaxed);
     loop {
         // Take any interrupt that is pending (the last process may have
         // run with interrupts off), then scan with them off: an interrupt
@@ -763,17 +765,15 @@ pub fn scheduler() -> ! {
                 // The process releases its lock and re-acquires it before
                 // switching back to us.
                 st.state = ProcStateKind::Running;
-                // SAFETY: interrupts are off (we hold p.lock), so the Cpu
-                // is this hart's alone. Both
-                // contexts are valid: p's was set by allocproc or by its
-                // last sched(), and ours is saved into by swtch.
-                unsafe {
-                    (*c).proc = Some(p);
-                    swtch(ptr::addr_of_mut!((*c).context), p.context());
-                }
+                c.proc.store(p.index(), Ordering::Relaxed);
+                // SAFETY: c.context is this hart's scheduler context, used
+                // only by this thread and by sched on this hart, which
+                // cannot run until we switch away; p's context was saved
+                // by allocproc or its last sched, and holding p.lock, with
+                // p Runnable, no other hart switches to it.
+                unsafe { swtch(c.context.get(), p.context()) };
                 // It is done running for now.
-                // SAFETY: as above; interrupts are still off.
-                unsafe { (*c).proc = None };
+                c.proc.store(NOPROC, Ordering::Relaxed);
                 found = true;
             }
             drop(st);
@@ -797,9 +797,7 @@ pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, Pr
     if !p.lock.holding() {
         panic!("sched p->lock");
     }
-    // SAFETY: interrupts are off (we hold a spin lock), so the Cpu is this
-    // hart's alone.
-    if unsafe { (*c).noff } != 1 {
+    if c.noff.load(Ordering::Relaxed) != 1 {
         panic!("sched locks");
     }
     if st.state == ProcStateKind::Running {
@@ -808,14 +806,13 @@ pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, Pr
     if intr_get() {
         panic!("sched interruptible");
     }
-    // SAFETY: as above.
-    let intena = unsafe { (*c).intena };
-    // SAFETY: the scheduler's context was saved by its swtch to us; our
-    // own is ours to save into (we hold p.lock, no one else switches to us).
-    unsafe { swtch(p.context(), ptr::addr_of!((*c).context)) };
-    // SAFETY: we may be on another hart now, so its Cpu, not `c`;
-    // interrupts are still off.
-    unsafe { (*mycpu()).intena = intena };
+    let intena = c.intena.load(Ordering::Relaxed);
+    // SAFETY: this hart's scheduler context was saved by its swtch to us
+    // and nothing else touches it until we switch back; our own context
+    // is ours to save into (we hold p.lock, so no hart switches to us).
+    unsafe { swtch(p.context(), c.context.get()) };
+    // We may be on another hart now: its Cpu, not `c`.
+    mycpu().intena.store(intena, Ordering::Relaxed);
     st
 }
 
