@@ -8,7 +8,7 @@
 use crate::fs::{ilock, iunlockput, namei, readi, ILocked};
 use crate::log::{begin_op, end_op};
 use crate::memlayout::TRAPFRAME;
-use crate::proc::{myproc, proc_freepagetable, proc_pagetable, safestrcpy};
+use crate::proc::{myproc, proc_freepagetable, proc_pagetable, safestrcpy, Dst};
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::vm::{copyout, uvmalloc, uvmclear, walkaddr, PageTable};
 use crate::Error;
@@ -39,15 +39,16 @@ fn flags2perm(ph: &ProgramHeader64) -> PteFlags {
 /// Reads exactly `buf.len()` bytes at `off`, or fails.
 fn read_exact(ip: &mut ILocked, buf: &mut [u8], off: u64) -> Result<(), Error> {
     let off = u32::try_from(off).map_err(|_| Error)?;
-    match readi(ip, false, buf.as_mut_ptr() as usize, off, buf.len() as u32) {
+    let n = buf.len() as u32;
+    match readi(ip, Dst::Kernel(buf), off, n) {
         Ok(n) if n as usize == buf.len() => Ok(()),
         _ => Err(Error),
     }
 }
 
-/// Runs the program at `path` with arguments `argv` (kernel pages, each a
-/// NUL-terminated string). Returns argc, which lands in a0 for main.
-pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
+/// Runs the program at `path` with arguments `argv` (each string with its
+/// NUL). Returns argc, which lands in a0 for main.
+pub fn exec(path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> {
     let op = begin_op();
     let Some(ip) = namei(path) else {
         return Err(Error);
@@ -175,7 +176,7 @@ fn finish(
     sz: &mut usize,
     entry: u64,
     path: &[u8],
-    argv: &[usize],
+    argv: &[&[u8]],
 ) -> Result<usize, Error> {
     let p = myproc();
     let oldsz = p.sz();
@@ -195,10 +196,7 @@ fn finish(
     if argv.len() > MAXARG {
         return Err(Error);
     }
-    for (i, &page) in argv.iter().enumerate() {
-        // SAFETY: sys_exec filled each page with a NUL-terminated string.
-        let s = unsafe { core::ffi::CStr::from_ptr(page as *const core::ffi::c_char) };
-        let bytes = s.to_bytes_with_nul();
+    for (i, &bytes) in argv.iter().enumerate() {
         sp = sp.checked_sub(bytes.len()).ok_or(Error)?;
         sp -= sp % 16; // the RISC-V ABI wants sp 16-byte aligned
         if sp < stackbase {

@@ -4,7 +4,7 @@
 use crate::fs::{ilock, iput, iunlock, readi, stati, writei, Inode};
 use crate::log::{begin_op, end_op};
 use crate::pipe::{pipeclose, piperead, pipewrite, Pipe};
-use crate::proc::myproc;
+use crate::proc::{myproc, Dst, Src};
 use crate::spinlock::Spinlock;
 use crate::vm::copyout;
 #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
@@ -82,11 +82,11 @@ static FILES: [File; NFILE] = [const {
 /// Reference counts, indexed like FILES (xv6's `ftable.lock` + `ref`).
 static FTABLE: Spinlock<[u32; NFILE]> = Spinlock::new("ftable", [0; NFILE]);
 
-/// A device driver's read and write: (user address?, address, length).
+/// A device driver's read and write: (user or kernel memory, length).
 #[derive(Clone, Copy)]
 pub struct Dev {
-    pub read: fn(bool, usize, usize) -> i32,
-    pub write: fn(bool, usize, usize) -> i32,
+    pub read: fn(Dst, usize) -> i32,
+    pub write: fn(Src, usize) -> i32,
 }
 
 static DEVSW: Spinlock<[Option<Dev>; NDEV]> = Spinlock::new("devsw", [None; NDEV]);
@@ -193,13 +193,13 @@ pub fn fileread(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
         FdType::Pipe => piperead(d.pipe.expect("pipe"), addr, n),
         FdType::Device => {
             let dev = devsw(d.major).ok_or(Error)?;
-            let r = (dev.read)(true, addr, n);
+            let r = (dev.read)(Dst::User(addr), n);
             usize::try_from(r).map_err(|_| Error)
         }
         FdType::Inode => {
             let mut l = ilock(d.ip.expect("inode"));
             let off = f.off.load(Ordering::Relaxed);
-            let r = readi(&mut l, true, addr, off, n as u32);
+            let r = readi(&mut l, Dst::User(addr), off, n as u32);
             if let Ok(r) = r {
                 f.off.store(off + r, Ordering::Relaxed);
             }
@@ -220,7 +220,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
         FdType::Pipe => pipewrite(d.pipe.expect("pipe"), addr, n),
         FdType::Device => {
             let dev = devsw(d.major).ok_or(Error)?;
-            let r = (dev.write)(true, addr, n);
+            let r = (dev.write)(Src::User(addr), n);
             usize::try_from(r).map_err(|_| Error)
         }
         FdType::Inode => {
@@ -231,7 +231,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
                 let op = begin_op();
                 let mut l = ilock(d.ip.expect("inode"));
                 let off = f.off.load(Ordering::Relaxed);
-                let r = writei(&mut l, true, addr + i, off, n1 as u32);
+                let r = writei(&mut l, Src::User(addr + i), off, n1 as u32);
                 if let Ok(r) = r {
                     f.off.store(off + r, Ordering::Relaxed);
                 }

@@ -455,7 +455,10 @@ fn freeproc(p: &'static Proc, st: &mut ProcState) {
     let mut d = p.data();
     kstack_measure(p, d.name);
     if !d.trapframe.is_null() {
-        kfree(d.trapframe as usize);
+        // SAFETY: allocproc's page, used only by this slot: the pointer is
+        // cleared below, and the TRAPFRAME mapping goes unused (the process
+        // runs no more) until proc_freepagetable removes it.
+        unsafe { kfree(d.trapframe as usize) };
     }
     d.trapframe = ptr::null_mut();
     if let Some(pt) = d.pagetable.take() {
@@ -916,27 +919,68 @@ pub fn killed(p: &Proc) -> bool {
     p.killed.load(Ordering::Acquire)
 }
 
-/// Copies to a user address (`user_dst`) or a kernel address.
-pub fn either_copyout(user_dst: bool, dst: usize, src: &[u8]) -> Result<(), Error> {
-    if user_dst {
-        let p = myproc();
-        copyout(p.pagetable(), p.sz(), dst, src)
-    } else {
-        // SAFETY: kernel callers pass a kernel buffer of at least src.len() bytes.
-        unsafe { ptr::copy(src.as_ptr(), dst as *mut u8, src.len()) };
-        Ok(())
+/// Where `either_copyout` copies to: a virtual address in the current
+/// process's user memory, or a kernel buffer. xv6 passes a flag and an
+/// address; a kernel buffer here is a slice, so a user address can never
+/// be taken for a kernel one.
+pub enum Dst<'a> {
+    User(usize),
+    Kernel(&'a mut [u8]),
+}
+
+/// Where `either_copyin` copies from; see `Dst`.
+#[derive(Clone, Copy)]
+pub enum Src<'a> {
+    User(usize),
+    Kernel(&'a [u8]),
+}
+
+impl Dst<'_> {
+    /// The destination `off` bytes further on.
+    pub fn at(&mut self, off: usize) -> Dst<'_> {
+        match self {
+            Dst::User(va) => Dst::User(*va + off),
+            Dst::Kernel(buf) => Dst::Kernel(buf.get_mut(off..).unwrap_or_default()),
+        }
     }
 }
 
-/// Copies from a user address (`user_src`) or a kernel address.
-pub fn either_copyin(dst: &mut [u8], user_src: bool, src: usize) -> Result<(), Error> {
-    if user_src {
-        let p = myproc();
-        copyin(p.pagetable(), p.sz(), dst, src)
-    } else {
-        // SAFETY: kernel callers pass a kernel buffer of at least dst.len() bytes.
-        unsafe { ptr::copy(src as *const u8, dst.as_mut_ptr(), dst.len()) };
-        Ok(())
+impl Src<'_> {
+    /// The source `off` bytes further on.
+    pub fn at(&self, off: usize) -> Src<'_> {
+        match *self {
+            Src::User(va) => Src::User(va + off),
+            Src::Kernel(buf) => Src::Kernel(buf.get(off..).unwrap_or_default()),
+        }
+    }
+}
+
+/// Copies `src` to a user or kernel destination. A kernel buffer shorter
+/// than `src` fails, as a bad user address does.
+pub fn either_copyout(dst: Dst, src: &[u8]) -> Result<(), Error> {
+    match dst {
+        Dst::User(va) => {
+            let p = myproc();
+            copyout(p.pagetable(), p.sz(), va, src)
+        }
+        Dst::Kernel(buf) => {
+            buf.get_mut(..src.len()).ok_or(Error)?.copy_from_slice(src);
+            Ok(())
+        }
+    }
+}
+
+/// Fills `dst` from a user or kernel source.
+pub fn either_copyin(dst: &mut [u8], src: Src) -> Result<(), Error> {
+    match src {
+        Src::User(va) => {
+            let p = myproc();
+            copyin(p.pagetable(), p.sz(), dst, va)
+        }
+        Src::Kernel(buf) => {
+            dst.copy_from_slice(buf.get(..dst.len()).ok_or(Error)?);
+            Ok(())
+        }
     }
 }
 
