@@ -11,7 +11,6 @@ use crate::vm::copyout;
 use crate::vm::uvmprefault;
 use crate::Error;
 use abi::param::{MAXOPBLOCKS, NDEV, NFILE};
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -22,8 +21,8 @@ pub enum FdType {
     Device,
 }
 
-/// What an open file refers to. Written once when the file is opened
-/// (while only the opener can see it) and read-only afterwards.
+/// What an open file refers to. Set when the file is opened and emptied
+/// when its last reference is closed; read on every use in between.
 #[derive(Clone, Copy)]
 pub struct FileData {
     pub typ: FdType,
@@ -35,26 +34,25 @@ pub struct FileData {
 }
 
 pub struct File {
-    data: UnsafeCell<FileData>,
+    /// xv6 keeps these fields bare, written by the opener before anyone
+    /// else can see the file. A `&'static File` is Copy, though, so a
+    /// stale one could be read while the slot is reused: a lock held
+    /// only to copy the few words in or out makes that harmless.
+    data: Spinlock<FileData>,
     /// Read/write offset (inode files); changed under the inode's lock.
     off: AtomicU32,
 }
 
-// SAFETY: FileData is written only by the opener before the file is shared
-// (reference count 1, see filealloc) and only read afterwards.
-unsafe impl Sync for File {}
-
 impl File {
-    pub fn data(&self) -> &FileData {
-        // SAFETY: see the Sync impl: no writes while shared.
-        unsafe { &*self.data.get() }
+    /// A copy of what the file refers to.
+    pub fn data(&self) -> FileData {
+        *self.data.lock()
     }
 
-    /// Sets up a freshly allocated file.
+    /// Sets what the file refers to: by the opener right after
+    /// filealloc, and by fileclose, which empties it.
     pub fn init(&self, d: FileData) {
-        // SAFETY: called by the opener right after filealloc, before the
-        // file is installed anywhere others could reach it.
-        unsafe { *self.data.get() = d };
+        *self.data.lock() = d;
         self.off.store(0, Ordering::Relaxed);
     }
 
@@ -74,7 +72,7 @@ const EMPTY: FileData = FileData {
 
 static FILES: [File; NFILE] = [const {
     File {
-        data: UnsafeCell::new(EMPTY),
+        data: Spinlock::new("file", EMPTY),
         off: AtomicU32::new(0),
     }
 }; NFILE];
@@ -134,7 +132,7 @@ pub fn fileclose(f: &'static File) {
     if refs[i] > 0 {
         return;
     }
-    let ff = *f.data();
+    let ff = f.data();
     f.init(EMPTY);
     drop(refs);
 
