@@ -294,9 +294,9 @@ fn iget(dev: u32, inum: u32) -> &'static Inode {
     ip.dev.store(dev, Ordering::Relaxed);
     ip.inum.store(inum, Ordering::Relaxed);
     refs[i] = 1;
-    // SAFETY: the slot had no references, so nobody holds or can take its
-    // lock until we return it.
-    unsafe { ip.lock.get_unlocked() }.valid = false;
+    // No one else references the slot, so its lock is free (a holder
+    // would be a caller of iput that kept its ILocked: a bug).
+    ip.lock.try_lock().expect("iget: locked").valid = false;
     ip
 }
 
@@ -346,17 +346,17 @@ pub fn iunlock(l: ILocked) -> &'static Inode {
 pub fn iput(ip: &'static Inode) {
     let i = ip.index();
     let mut refs = ITABLE.lock();
-    // With ref == 1 and the caller not holding the lock, nobody else can be
-    // using the contents, so they may be read without the lock, as in xv6.
-    let unlinked = refs[i] == 1 && {
-        // SAFETY: see above; the table lock keeps new references out.
-        let d = unsafe { ip.lock.get_unlocked() };
-        d.valid && d.nlink == 0
+    // With ref == 1 nobody else can be using the inode, so its lock is
+    // free (unless the caller kept it: a bug) and taking it cannot sleep;
+    // the table lock keeps new references out meanwhile. xv6 reads valid
+    // and nlink here without the lock.
+    let d = if refs[i] == 1 {
+        Some(ip.lock.try_lock().expect("iput: locked"))
+    } else {
+        None
     };
-    if unlinked {
-        // The only reference, and no links: free it. The lock cannot block,
-        // since no one else holds a reference.
-        let d = ip.lock.lock();
+    if let Some(d) = d.filter(|d| d.valid && d.nlink == 0) {
+        // The only reference, and no links: free it.
         drop(refs);
         let mut l = ILocked { ip, d };
         itrunc(&mut l);
