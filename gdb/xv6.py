@@ -169,7 +169,8 @@ def proc_slot(i):
     p = gdb.parse_and_eval(f"kernel::proc::PROCS[{i}]")
     st = p["lock"]["data"]["value"]
     d = p["data"]["value"]
-    name = bytes(int(d["name"][j]) for j in range(16)).split(b"\0")[0]
+    raw = p["name"]["data"]["value"]  # a Spinlock of its own
+    name = bytes(int(raw[j]) for j in range(16)).split(b"\0")[0]
     return {
         "slot": i,
         "addr": int(p.address),

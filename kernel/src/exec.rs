@@ -8,7 +8,7 @@
 use crate::fs::{ilock, iunlockput, namei, readi, ILocked};
 use crate::log::{begin_op, end_op};
 use crate::memlayout::TRAPFRAME;
-use crate::proc::{myproc, proc_freepagetable, proc_pagetable, safestrcpy, Dst};
+use crate::proc::{myproc, proc_freepagetable, proc_pagetable, Dst};
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::vm::{copyout, uvmalloc, uvmclear, walkaddr, PageTable};
 use crate::Error;
@@ -102,9 +102,9 @@ fn load(
         let mut buf = Aligned([0u8; PHDR_SIZE]);
         let off = phoff.checked_add(i * PHDR_SIZE as u64).ok_or(Error)?;
         read_exact(ip, &mut buf.0, off)?;
-        // SAFETY: ProgramHeader64 is repr(C) plain data of PHDR_SIZE bytes,
-        // valid for any bit pattern, and buf is suitably aligned.
-        let ph = unsafe { &*(buf.0.as_ptr() as *const ProgramHeader64) };
+        // zero::read checks the size and alignment; ProgramHeader64 is plain
+        // data (xmas-elf marks it Pod).
+        let ph: &ProgramHeader64 = zero::read(&buf.0);
         if ph.get_type() != Ok(Type::Load) {
             continue;
         }
@@ -140,7 +140,9 @@ fn loadseg(pt: PageTable, va: usize, ip: &mut ILocked, offset: u64, sz: u64) -> 
             panic!("loadseg: address should exist");
         };
         let n = (sz - i).min(PGSIZE);
-        // SAFETY: pa is a freshly allocated page of the new image; n <= PGSIZE.
+        // SAFETY: pa is a page of the new image, which no one else uses (its
+        // page table is not active anywhere); va + i is page-aligned (load
+        // checks vaddr), so the n <= PGSIZE bytes from pa lie inside it.
         let dst = unsafe { core::slice::from_raw_parts_mut(pa as *mut u8, n) };
         read_exact(ip, dst, offset.checked_add(i as u64).ok_or(Error)?)?;
     }
@@ -222,7 +224,7 @@ fn finish(
     // Name the process after the last path element, for debugging.
     let last = path.rsplit(|&c| c == b'/').next().unwrap_or(path);
     let mut d = p.data();
-    safestrcpy(&mut d.name, last);
+    p.setname(last);
 
     // Commit to the new image. The old one's mapped files go with it.
     #[cfg(feature = "mmap")]

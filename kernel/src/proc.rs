@@ -151,8 +151,6 @@ pub struct ProcData {
     pub trapframe: *mut TrapFrame,
     pub ofile: [Option<&'static File>; NOFILE],
     pub cwd: Option<&'static Inode>,
-    /// Process name, for debugging.
-    pub name: [u8; 16],
     /// Mapped files (lab `mmap`).
     #[cfg(feature = "mmap")]
     pub vmas: [Option<crate::mmap::Vma>; crate::mmap::NVMA],
@@ -168,10 +166,11 @@ impl ProcData {
 
     /// The trapframe page; borrowing it from `&mut self` keeps it exclusive.
     pub fn trapframe(&mut self) -> &mut TrapFrame {
-        // SAFETY: allocproc set the pointer to a page this process owns; the
-        // kernel reaches it only through its slot's data, which the borrow
-        // of self makes exclusive (the user side touches it only while
-        // this process is in user mode, never at the same time).
+        // SAFETY: allocproc set the pointer to a page this slot owns until
+        // freeproc; Rust code reaches it only through this method, and the
+        // borrow of self (behind the one ProcDataGuard) makes it exclusive.
+        // The trampoline uses the page only on the way into and out of
+        // user space, when no kernel code of this process is running.
         unsafe { &mut *self.trapframe }
     }
 }
@@ -184,6 +183,9 @@ pub struct Proc {
     data: UnsafeCell<ProcData>,
     /// Set while a `ProcDataGuard` for this slot is alive.
     data_busy: AtomicBool,
+    /// Process name, for debugging. Outside ProcData, under a lock of its
+    /// own held only to copy it, so that procdump can read it at any time.
+    name: Spinlock<[u8; 16]>,
     /// Set by `kill` (or `setkilled`): the process exits the next time it
     /// heads to user space. An atomic, not in `ProcState`, so that the
     /// check on every trap's way out (`killed`) takes no lock.
@@ -194,8 +196,12 @@ pub struct Proc {
     pub swap: crate::swap::ProcSwap,
 }
 
-// SAFETY: ProcState is behind the lock; ProcData behind the data_busy flag
-// (one guard at a time); context is used as described at its field.
+// SAFETY: the fields that are not Sync by themselves are the two
+// UnsafeCells: `data` is reached only through a ProcDataGuard, and the
+// data_busy flag lets one exist at a time; `context` only as a raw
+// pointer, by allocproc (slot locked and not runnable), by swtch from the
+// scheduler (holding p.lock) and by sched (the process itself, holding
+// p.lock), so never from two harts at once.
 unsafe impl Sync for Proc {}
 
 /// Exclusive access to a process's private fields, for as long as it lives.
@@ -214,7 +220,9 @@ impl core::ops::Deref for ProcDataGuard<'_> {
 
 impl core::ops::DerefMut for ProcDataGuard<'_> {
     fn deref_mut(&mut self) -> &mut ProcData {
-        // SAFETY: as in deref; &mut self makes this borrow unique too.
+        // SAFETY: the guard owns the data_busy flag, so no other guard and
+        // no other reference to the data exist; &mut self makes this the
+        // guard's only borrow.
         unsafe { &mut *self.p.data.get() }
     }
 }
@@ -255,13 +263,13 @@ impl Proc {
                 trapframe: ptr::null_mut(),
                 ofile: [None; NOFILE],
                 cwd: None,
-                name: [0; 16],
                 #[cfg(feature = "mmap")]
                 vmas: [None; crate::mmap::NVMA],
                 #[cfg(feature = "demand")]
                 prog: crate::demand::Prog::EMPTY,
             }),
             data_busy: AtomicBool::new(false),
+            name: Spinlock::new("name", [0; 16]),
             killed: AtomicBool::new(false),
             #[cfg(feature = "swap")]
             swap: crate::swap::ProcSwap::new(),
@@ -305,15 +313,12 @@ impl Proc {
     }
 
     pub fn name(&self) -> ProcName {
-        ProcName(self.data().name)
+        ProcName(*self.name.lock())
     }
 
-    /// The name without taking the data, for procdump (which must work
-    /// even while the process holds its data or the machine is stuck).
-    fn name_unlocked(&self) -> ProcName {
-        // SAFETY: a racy read of 16 plain bytes for debugging output, as
-        // procdump's read of the state; a torn name is harmless.
-        ProcName(unsafe { ptr::read_volatile(&raw const (*self.data.get()).name) })
+    /// Names the process (a copy of `name`, truncated).
+    pub fn setname(&self, name: &[u8]) {
+        safestrcpy(&mut *self.name.lock(), name);
     }
 }
 
@@ -359,8 +364,10 @@ fn kstack_paint(p: &'static Proc) {
 /// Records how much of `p`'s kernel stack was used (it grows down, so the
 /// untouched paint is at the bottom).
 fn kstack_measure(p: &'static Proc, name: [u8; 16]) {
-    // SAFETY: as in kstack_paint: the process is gone (freeproc), nothing
-    // runs on the stack any more.
+    // SAFETY: KSTACK_SIZE mapped bytes at kstack(), which nothing runs on
+    // any more: the slot's process never ran (an allocproc or fork that
+    // failed) or is a zombie whose exit switched away for good; wait gets
+    // p.lock, and so calls freeproc, only after that switch is complete.
     let words = unsafe { core::slice::from_raw_parts(p.kstack() as *const u64, KSTACK_SIZE / 8) };
     let untouched = words.iter().take_while(|&&w| w == STACK_PAINT).count();
     let used = KSTACK_SIZE - untouched * 8;
@@ -453,7 +460,7 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
 /// Frees a slot and everything hanging from it. Its lock must be held.
 fn freeproc(p: &'static Proc, st: &mut ProcState) {
     let mut d = p.data();
-    kstack_measure(p, d.name);
+    kstack_measure(p, p.name().0);
     if !d.trapframe.is_null() {
         // SAFETY: allocproc's page, used only by this slot: the pointer is
         // cleared below, and the TRAPFRAME mapping goes unused (the process
@@ -465,7 +472,7 @@ fn freeproc(p: &'static Proc, st: &mut ProcState) {
         proc_freepagetable(pt, d.sz);
     }
     d.sz = 0;
-    d.name[0] = 0;
+    p.setname(b"");
     st.pid = 0;
     st.chan = 0;
     p.killed.store(false, Ordering::Release);
@@ -532,7 +539,7 @@ pub fn userinit() {
     let tf = d.trapframe();
     tf.epc = 0;
     tf.sp = PGSIZE;
-    safestrcpy(&mut d.name, b"initcode");
+    p.setname(b"initcode");
     d.cwd = namei(b"/");
     st.state = ProcStateKind::Runnable;
 }
@@ -611,7 +618,7 @@ pub fn fork() -> Result<i32, Error> {
     nd.cwd = d.cwd.map(idup);
     #[cfg(feature = "demand")]
     crate::demand::demandfork(&d.prog, &mut nd.prog);
-    nd.name = d.name;
+    np.setname(&p.name().0);
     let pid = nst.pid;
     // The child may run on another hart as soon as it is runnable.
     drop((d, nd));
@@ -833,9 +840,11 @@ static FIRST: AtomicBool = AtomicBool::new(true);
 /// A new process's first scheduling lands here (via allocproc's context).
 extern "C" fn forkret() {
     // Still holding p.lock from the scheduler; its guard lives on there.
-    // SAFETY: the scheduler's guard for this lock is released by this call
-    // in its place: the scheduler's drop after swtch returns applies to the
-    // next process it runs, as in xv6.
+    // SAFETY: this hart holds p.lock, taken by the scheduler before it
+    // switched here. The scheduler's guard stays in its frame and, when
+    // this process next switches back, releases the acquisition the
+    // process holds then (its yield, sleep or exit), so no acquisition is
+    // released twice.
     unsafe { myproc().lock.force_unlock() };
     if FIRST.swap(false, Ordering::AcqRel) {
         // The file system must be set up from a process context, since it
@@ -1018,23 +1027,20 @@ pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
     }
 }
 
-/// Prints the process table on Ctrl-P. Takes no locks, so it works even
-/// when the machine is stuck; the output may be slightly inconsistent.
+/// Prints the process table on Ctrl-P. It waits for no lock, so that it
+/// works even when the machine is stuck: a slot whose lock stays taken
+/// for a while is shown as such.
 pub fn procdump() {
     crate::println!();
     for p in PROCS.iter() {
-        let st = p.lock.data_ptr();
-        // SAFETY: volatile reads of two aligned words, without the lock and
-        // without forming a reference (another hart may hold the guard and
-        // write them): a value may be stale, never torn, and only the
-        // printout can be wrong. The kernel writes `state` only with valid
-        // ProcStateKind values.
-        let (state, pid) = unsafe {
-            (
-                ptr::read_volatile(&raw const (*st).state),
-                ptr::read_volatile(&raw const (*st).pid),
-            )
+        // Locks are held briefly (the scheduler's scan takes each in
+        // turn), so a few tries tell a busy lock from a stuck one.
+        let Some(st) = (0..1000).find_map(|_| p.lock.try_lock()) else {
+            crate::println!("? locked  {}", p.name());
+            continue;
         };
+        let (state, pid) = (st.state, st.pid);
+        drop(st);
         if state == ProcStateKind::Unused {
             continue;
         }
@@ -1046,7 +1052,7 @@ pub fn procdump() {
             ProcStateKind::Running => "run   ",
             ProcStateKind::Zombie => "zombie",
         };
-        crate::println!("{} {} {}", pid, state, p.name_unlocked());
+        crate::println!("{} {} {}", pid, state, p.name());
     }
     kstack_report();
 }

@@ -69,8 +69,9 @@ impl<T> Spinlock<T> {
     /// the process lock handed across `swtch` to a newly forked process.
     ///
     /// # Safety
-    /// This hart must hold the lock, and the guard that took it must have
-    /// been `mem::forget`-ed so it cannot release it again.
+    /// This hart must hold the lock, and no guard may release this same
+    /// acquisition: the guard that took it was `mem::forget`-ed, or (the
+    /// scheduler's, across swtch) will release a later acquisition.
     pub unsafe fn force_unlock(&self) {
         self.release();
     }
@@ -89,11 +90,16 @@ impl<T> Spinlock<T> {
         pop_off();
     }
 
-    /// A raw pointer to the data, for a reader that cannot take the lock
-    /// (procdump, on a machine that may be stuck holding it). Getting the
-    /// pointer is safe; reading through it is the caller's unsafe act.
-    pub fn data_ptr(&self) -> *const T {
-        self.data.get()
+    /// Takes the lock if it is free, without spinning: for procdump, which
+    /// must not wait on a machine that may be stuck holding it.
+    pub fn try_lock(&self) -> Option<SpinlockGuard<'_, T>> {
+        push_off();
+        if self.holding() || self.locked.swap(true, Ordering::Acquire) {
+            pop_off();
+            return None;
+        }
+        self.cpu.store(cpuid() as isize, Ordering::Relaxed);
+        Some(SpinlockGuard { lock: self })
     }
 }
 
