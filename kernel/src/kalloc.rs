@@ -83,6 +83,12 @@ fn kernel_end() -> usize {
 }
 
 pub fn kinit() {
+    // Twice would put every page on the list twice: freerange relies on
+    // this running once.
+    static DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, core::sync::atomic::Ordering::AcqRel) {
+        panic!("kinit twice");
+    }
     freerange(kernel_end(), PHYSTOP);
 }
 
@@ -93,7 +99,8 @@ fn freerange(pa_start: usize, pa_end: usize) {
         #[cfg(feature = "cow")]
         refcnt(p).store(1, Ordering::Release);
         // SAFETY: p is a page of RAM between the kernel image and PHYSTOP
-        // that nothing has used yet: kinit runs once, before any kalloc.
+        // that nothing has used yet: kinit runs once (checked there), and
+        // only it calls freerange.
         unsafe { kfree(p) };
         p += PGSIZE;
     }
