@@ -18,7 +18,7 @@ extern "C" {
 
 /// A page of RAM seen as words, aligned as a page is.
 #[repr(C, align(4096))]
-struct Page([u64; WORDS]);
+pub struct Page([u64; WORDS]);
 
 static_assertions::assert_eq_size!(Page, [u8; PGSIZE]);
 
@@ -215,18 +215,22 @@ pub fn kzalloc() -> Option<usize> {
     Some(page.addr())
 }
 
-/// Allocates a page holding a copy of the page at `src` (fork's copy, a
-/// copy-on-write fault's). No junk first: every byte is written.
+/// The page at physical address `pa`, to read (kcopy's source).
 ///
 /// # Safety
-/// `src` is a page-aligned page of RAM that nothing writes during the
-/// call (a page the caller maps and holds still).
-pub unsafe fn kcopy(src: usize) -> Option<usize> {
-    // SAFETY: the caller's contract; a free page (the one kpop takes) is
-    // not such a page, so the two do not overlap.
-    let from = unsafe { &*(src as *const Page) };
+/// `pa` is a page-aligned page of RAM that nothing writes while the
+/// reference lives (a page the caller maps and holds still).
+pub unsafe fn kpage<'a>(pa: usize) -> &'a Page {
+    // SAFETY: the caller's contract; any bytes are a valid Page.
+    unsafe { &*(pa as *const Page) }
+}
+
+/// Allocates a page holding a copy of page `src` (fork's copy, a
+/// copy-on-write fault's). No junk first: every byte is written. The
+/// source is in use, so it is not the free page kpop takes.
+pub fn kcopy(src: &Page) -> Option<usize> {
     let page = kpop()?;
-    pgcopy(page, from);
+    pgcopy(page, src);
     Some(page.addr())
 }
 

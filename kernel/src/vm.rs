@@ -4,7 +4,7 @@
 //! RAM at its physical address, a table's physical address is also a valid
 //! kernel pointer to it.
 
-use crate::kalloc::{kcopy, kfree, kzalloc};
+use crate::kalloc::{kcopy, kfree, kpage, kzalloc};
 #[cfg(feature = "cow")]
 use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
@@ -418,7 +418,7 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     }
     // SAFETY: the parent's page; the parent is in fork, so nothing
     // writes it meanwhile.
-    let mem = unsafe { kcopy(pte.pa()) }.ok_or(Error)?;
+    let mem = kcopy(unsafe { kpage(pte.pa()) }).ok_or(Error)?;
     // SAFETY: on failure mem, fresh from kcopy, is mapped nowhere.
     mappages(new, va, PGSIZE, mem, pte.flags()).inspect_err(|_| unsafe { kfree(mem) })
 }
@@ -566,7 +566,7 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<(), Error> {
     }
     // SAFETY: a shared COW page is mapped without PTE_W everywhere, so
     // no one writes it (a store faults and copies first).
-    let mem = unsafe { kcopy(pa) }.ok_or(Error)?;
+    let mem = kcopy(unsafe { kpage(pa) }).ok_or(Error)?;
     slot.set(Pte::new(mem, flags));
     // Drop our reference to the shared page.
     // SAFETY: the slot now maps the copy; this table's reference to pa
