@@ -121,8 +121,9 @@ impl<T> Deref for SpinlockGuard<'_, T> {
 
 impl<T> DerefMut for SpinlockGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in deref, and `&mut self` makes this borrow of the
-        // guard, hence of the data, the only one.
+        // SAFETY: this guard is the only one for the lock (see the Sync
+        // impl), and `&mut self` makes this borrow of the guard, hence of
+        // the data, the only one.
         unsafe { &mut *self.lock.data.get() }
     }
 }
