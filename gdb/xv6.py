@@ -169,7 +169,8 @@ def proc_slot(i):
     p = gdb.parse_and_eval(f"kernel::proc::PROCS[{i}]")
     st = p["lock"]["data"]["value"]
     d = p["data"]["value"]
-    name = bytes(int(d["name"][j]) for j in range(16)).split(b"\0")[0]
+    raw = p["name"]["data"]["value"]  # a Spinlock of its own
+    name = bytes(int(raw[j]) for j in range(16)).split(b"\0")[0]
     return {
         "slot": i,
         "addr": int(p.address),
@@ -240,10 +241,10 @@ def refcount(pa):
 
 def current_pid():
     hart = int(gdb.parse_and_eval("$tp"))
-    cpu = gdb.parse_and_eval(f"kernel::proc::CPUS[{hart}].0.value")
-    addr = some(cpu["proc"])
+    cpu = gdb.parse_and_eval(f"kernel::proc::CPUS[{hart}]")
+    slot = int(cpu["proc"]["v"]["value"])  # an AtomicUsize; NOPROC when idle
     for p in live_procs():
-        if p["addr"] == addr:
+        if p["slot"] == slot:
             return p["pid"]
     raise gdb.GdbError(f"hart {hart} runs no process; give a pid (see procs)")
 

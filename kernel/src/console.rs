@@ -6,7 +6,9 @@
 //! tracing on or off (a line per user page fault: `pftrace`).
 
 use crate::file::{devsw_set, Dev};
-use crate::proc::{either_copyin, either_copyout, killed, myproc, procdump, sleep, wakeup};
+use crate::proc::{
+    either_copyin, either_copyout, killed, myproc, procdump, sleep, wakeup, Dst, Src,
+};
 use crate::spinlock::Spinlock;
 use crate::uart::{uartinit, uartputc, uartputc_sync};
 use abi::fcntl::CONSOLE;
@@ -51,10 +53,10 @@ pub fn consputc(c: u16) {
 }
 
 /// `write()` on the console: bytes come from user or kernel memory.
-fn consolewrite(user_src: bool, src: usize, n: usize) -> i32 {
+fn consolewrite(src: Src, n: usize) -> i32 {
     for i in 0..n {
         let mut c = [0u8];
-        if either_copyin(&mut c, user_src, src + i).is_err() {
+        if either_copyin(&mut c, src.at(i)).is_err() {
             return i as i32;
         }
         uartputc(c[0]);
@@ -64,7 +66,7 @@ fn consolewrite(user_src: bool, src: usize, n: usize) -> i32 {
 
 /// `read()` on the console: returns at most one line, sleeping until a
 /// whole line (or Ctrl-D) has been typed.
-fn consoleread(user_dst: bool, mut dst: usize, n: usize) -> i32 {
+fn consoleread(mut dst: Dst, n: usize) -> i32 {
     let target = n;
     let mut n = n;
     let mut cons = CONS.lock();
@@ -88,12 +90,11 @@ fn consoleread(user_dst: bool, mut dst: usize, n: usize) -> i32 {
             }
             break;
         }
-        if either_copyout(user_dst, dst, &[c]).is_err() {
+        if either_copyout(dst.at(target - n), &[c]).is_err() {
             // The byte stays for the next read (xv6 drops it).
             cons.r -= 1;
             break;
         }
-        dst += 1;
         n -= 1;
         if c == b'\n' {
             break;

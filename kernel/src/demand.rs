@@ -11,11 +11,12 @@ use crate::fs::{idup, ilock, iput, iunlock, readi, ILocked, Inode};
 use crate::kalloc::{kfree, kzalloc};
 use crate::log::begin_op;
 use crate::pftrace::{Fault, Why};
-use crate::proc::myproc;
+use crate::proc::{myproc, Dst};
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
 use crate::vm::{mappages, PageTable};
 use crate::Error;
+use core::slice;
 use xmas_elf::program::ProgramHeader64;
 
 /// Segments recorded per program; exec loads any more the usual way.
@@ -124,22 +125,21 @@ pub fn demandfault(pagetable: PageTable, va0: usize, write: bool) -> Result<Faul
     if from < to {
         let n = (to - from) as u32;
         let mut l = ilock(ip);
-        let r = readi(
-            &mut l,
-            false,
-            mem + (from - va0),
-            s.off + (from - s.va) as u32,
-            n,
-        );
+        // SAFETY: mem is a fresh page of our own, mapped nowhere yet, and
+        // the n bytes from from - va0 lie inside it.
+        let buf = unsafe { slice::from_raw_parts_mut((mem + (from - va0)) as *mut u8, n as usize) };
+        let r = readi(&mut l, Dst::Kernel(buf), s.off + (from - s.va) as u32, n);
         iunlock(l);
         if r != Ok(n) {
             gone(va0);
-            kfree(mem);
+            // SAFETY: mem, fresh from kzalloc, is mapped nowhere yet.
+            unsafe { kfree(mem) };
             return Err(Why::FileGone);
         }
     }
     if mappages(pagetable, va0, PGSIZE, mem, s.perm).is_err() {
-        kfree(mem);
+        // SAFETY: mem, fresh from kzalloc, is mapped nowhere.
+        unsafe { kfree(mem) };
         return Err(Why::NoMemory);
     }
     // Lab swap: unchanged, the page can be dropped and read again.

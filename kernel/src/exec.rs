@@ -8,7 +8,7 @@
 use crate::fs::{ilock, iunlockput, namei, readi, ILocked};
 use crate::log::{begin_op, end_op};
 use crate::memlayout::TRAPFRAME;
-use crate::proc::{myproc, proc_freepagetable, proc_pagetable, safestrcpy};
+use crate::proc::{myproc, proc_freepagetable, proc_pagetable, Dst};
 use crate::riscv::{pg_round_up, PteFlags, PGSIZE};
 use crate::vm::{copyout, uvmalloc, uvmclear, walkaddr, PageTable};
 use crate::Error;
@@ -39,15 +39,16 @@ fn flags2perm(ph: &ProgramHeader64) -> PteFlags {
 /// Reads exactly `buf.len()` bytes at `off`, or fails.
 fn read_exact(ip: &mut ILocked, buf: &mut [u8], off: u64) -> Result<(), Error> {
     let off = u32::try_from(off).map_err(|_| Error)?;
-    match readi(ip, false, buf.as_mut_ptr() as usize, off, buf.len() as u32) {
+    let n = buf.len() as u32;
+    match readi(ip, Dst::Kernel(buf), off, n) {
         Ok(n) if n as usize == buf.len() => Ok(()),
         _ => Err(Error),
     }
 }
 
-/// Runs the program at `path` with arguments `argv` (kernel pages, each a
-/// NUL-terminated string). Returns argc, which lands in a0 for main.
-pub fn exec(path: &[u8], argv: &[usize]) -> Result<usize, Error> {
+/// Runs the program at `path` with arguments `argv` (each string with its
+/// NUL). Returns argc, which lands in a0 for main.
+pub fn exec(path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> {
     let op = begin_op();
     let Some(ip) = namei(path) else {
         return Err(Error);
@@ -101,9 +102,9 @@ fn load(
         let mut buf = Aligned([0u8; PHDR_SIZE]);
         let off = phoff.checked_add(i * PHDR_SIZE as u64).ok_or(Error)?;
         read_exact(ip, &mut buf.0, off)?;
-        // SAFETY: ProgramHeader64 is repr(C) plain data of PHDR_SIZE bytes,
-        // valid for any bit pattern, and buf is suitably aligned.
-        let ph = unsafe { &*(buf.0.as_ptr() as *const ProgramHeader64) };
+        // zero::read checks the size and alignment; ProgramHeader64 is plain
+        // data (xmas-elf marks it Pod).
+        let ph: &ProgramHeader64 = zero::read(&buf.0);
         if ph.get_type() != Ok(Type::Load) {
             continue;
         }
@@ -139,7 +140,9 @@ fn loadseg(pt: PageTable, va: usize, ip: &mut ILocked, offset: u64, sz: u64) -> 
             panic!("loadseg: address should exist");
         };
         let n = (sz - i).min(PGSIZE);
-        // SAFETY: pa is a freshly allocated page of the new image; n <= PGSIZE.
+        // SAFETY: pa is a page of the new image, which no one else uses (its
+        // page table is not active anywhere); va + i is page-aligned (load
+        // checks vaddr), so the n <= PGSIZE bytes from pa lie inside it.
         let dst = unsafe { core::slice::from_raw_parts_mut(pa as *mut u8, n) };
         read_exact(ip, dst, offset.checked_add(i as u64).ok_or(Error)?)?;
     }
@@ -175,7 +178,7 @@ fn finish(
     sz: &mut usize,
     entry: u64,
     path: &[u8],
-    argv: &[usize],
+    argv: &[&[u8]],
 ) -> Result<usize, Error> {
     let p = myproc();
     let oldsz = p.sz();
@@ -195,10 +198,7 @@ fn finish(
     if argv.len() > MAXARG {
         return Err(Error);
     }
-    for (i, &page) in argv.iter().enumerate() {
-        // SAFETY: sys_exec filled each page with a NUL-terminated string.
-        let s = unsafe { core::ffi::CStr::from_ptr(page as *const core::ffi::c_char) };
-        let bytes = s.to_bytes_with_nul();
+    for (i, &bytes) in argv.iter().enumerate() {
         sp = sp.checked_sub(bytes.len()).ok_or(Error)?;
         sp -= sp % 16; // the RISC-V ABI wants sp 16-byte aligned
         if sp < stackbase {
@@ -224,7 +224,7 @@ fn finish(
     // Name the process after the last path element, for debugging.
     let last = path.rsplit(|&c| c == b'/').next().unwrap_or(path);
     let mut d = p.data();
-    safestrcpy(&mut d.name, last);
+    p.setname(last);
 
     // Commit to the new image. The old one's mapped files go with it.
     #[cfg(feature = "mmap")]

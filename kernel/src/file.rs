@@ -4,14 +4,13 @@
 use crate::fs::{ilock, iput, iunlock, readi, stati, writei, Inode};
 use crate::log::{begin_op, end_op};
 use crate::pipe::{pipeclose, piperead, pipewrite, Pipe};
-use crate::proc::myproc;
+use crate::proc::{myproc, Dst, Src};
 use crate::spinlock::Spinlock;
 use crate::vm::copyout;
 #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
 use crate::vm::uvmprefault;
 use crate::Error;
 use abi::param::{MAXOPBLOCKS, NDEV, NFILE};
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -22,8 +21,8 @@ pub enum FdType {
     Device,
 }
 
-/// What an open file refers to. Written once when the file is opened
-/// (while only the opener can see it) and read-only afterwards.
+/// What an open file refers to. Set when the file is opened and emptied
+/// when its last reference is closed; read on every use in between.
 #[derive(Clone, Copy)]
 pub struct FileData {
     pub typ: FdType,
@@ -35,26 +34,25 @@ pub struct FileData {
 }
 
 pub struct File {
-    data: UnsafeCell<FileData>,
+    /// xv6 keeps these fields bare, written by the opener before anyone
+    /// else can see the file. A `&'static File` is Copy, though, so a
+    /// stale one could be read while the slot is reused: a lock held
+    /// only to copy the few words in or out makes that harmless.
+    data: Spinlock<FileData>,
     /// Read/write offset (inode files); changed under the inode's lock.
     off: AtomicU32,
 }
 
-// SAFETY: FileData is written only by the opener before the file is shared
-// (reference count 1, see filealloc) and only read afterwards.
-unsafe impl Sync for File {}
-
 impl File {
-    pub fn data(&self) -> &FileData {
-        // SAFETY: see the Sync impl: no writes while shared.
-        unsafe { &*self.data.get() }
+    /// A copy of what the file refers to.
+    pub fn data(&self) -> FileData {
+        *self.data.lock()
     }
 
-    /// Sets up a freshly allocated file.
+    /// Sets what the file refers to: by the opener right after
+    /// filealloc, and by fileclose, which empties it.
     pub fn init(&self, d: FileData) {
-        // SAFETY: called by the opener right after filealloc, before the
-        // file is installed anywhere others could reach it.
-        unsafe { *self.data.get() = d };
+        *self.data.lock() = d;
         self.off.store(0, Ordering::Relaxed);
     }
 
@@ -74,7 +72,7 @@ const EMPTY: FileData = FileData {
 
 static FILES: [File; NFILE] = [const {
     File {
-        data: UnsafeCell::new(EMPTY),
+        data: Spinlock::new("file", EMPTY),
         off: AtomicU32::new(0),
     }
 }; NFILE];
@@ -82,11 +80,11 @@ static FILES: [File; NFILE] = [const {
 /// Reference counts, indexed like FILES (xv6's `ftable.lock` + `ref`).
 static FTABLE: Spinlock<[u32; NFILE]> = Spinlock::new("ftable", [0; NFILE]);
 
-/// A device driver's read and write: (user address?, address, length).
+/// A device driver's read and write: (user or kernel memory, length).
 #[derive(Clone, Copy)]
 pub struct Dev {
-    pub read: fn(bool, usize, usize) -> i32,
-    pub write: fn(bool, usize, usize) -> i32,
+    pub read: fn(Dst, usize) -> i32,
+    pub write: fn(Src, usize) -> i32,
 }
 
 static DEVSW: Spinlock<[Option<Dev>; NDEV]> = Spinlock::new("devsw", [None; NDEV]);
@@ -134,7 +132,7 @@ pub fn fileclose(f: &'static File) {
     if refs[i] > 0 {
         return;
     }
-    let ff = *f.data();
+    let ff = f.data();
     f.init(EMPTY);
     drop(refs);
 
@@ -193,13 +191,13 @@ pub fn fileread(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
         FdType::Pipe => piperead(d.pipe.expect("pipe"), addr, n),
         FdType::Device => {
             let dev = devsw(d.major).ok_or(Error)?;
-            let r = (dev.read)(true, addr, n);
+            let r = (dev.read)(Dst::User(addr), n);
             usize::try_from(r).map_err(|_| Error)
         }
         FdType::Inode => {
             let mut l = ilock(d.ip.expect("inode"));
             let off = f.off.load(Ordering::Relaxed);
-            let r = readi(&mut l, true, addr, off, n as u32);
+            let r = readi(&mut l, Dst::User(addr), off, n as u32);
             if let Ok(r) = r {
                 f.off.store(off + r, Ordering::Relaxed);
             }
@@ -220,7 +218,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
         FdType::Pipe => pipewrite(d.pipe.expect("pipe"), addr, n),
         FdType::Device => {
             let dev = devsw(d.major).ok_or(Error)?;
-            let r = (dev.write)(true, addr, n);
+            let r = (dev.write)(Src::User(addr), n);
             usize::try_from(r).map_err(|_| Error)
         }
         FdType::Inode => {
@@ -231,7 +229,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
                 let op = begin_op();
                 let mut l = ilock(d.ip.expect("inode"));
                 let off = f.off.load(Ordering::Relaxed);
-                let r = writei(&mut l, true, addr + i, off, n1 as u32);
+                let r = writei(&mut l, Src::User(addr + i), off, n1 as u32);
                 if let Ok(r) = r {
                     f.off.store(off + r, Ordering::Relaxed);
                 }

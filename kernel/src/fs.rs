@@ -27,7 +27,7 @@
 
 use crate::bio::{bread, brelse};
 use crate::log::{initlog, log_write};
-use crate::proc::{either_copyin, either_copyout, myproc};
+use crate::proc::{either_copyin, either_copyout, myproc, Dst, Src};
 use crate::sleeplock::{Sleeplock, SleeplockGuard};
 use crate::spinlock::Spinlock;
 use crate::Error;
@@ -294,9 +294,9 @@ fn iget(dev: u32, inum: u32) -> &'static Inode {
     ip.dev.store(dev, Ordering::Relaxed);
     ip.inum.store(inum, Ordering::Relaxed);
     refs[i] = 1;
-    // SAFETY: the slot had no references, so nobody holds or can take its
-    // lock until we return it.
-    unsafe { ip.lock.get_unlocked() }.valid = false;
+    // No one else references the slot, so its lock is free (a holder
+    // would be a caller of iput that kept its ILocked: a bug).
+    ip.lock.try_lock().expect("iget: locked").valid = false;
     ip
 }
 
@@ -346,17 +346,17 @@ pub fn iunlock(l: ILocked) -> &'static Inode {
 pub fn iput(ip: &'static Inode) {
     let i = ip.index();
     let mut refs = ITABLE.lock();
-    // With ref == 1 and the caller not holding the lock, nobody else can be
-    // using the contents, so they may be read without the lock, as in xv6.
-    let unlinked = refs[i] == 1 && {
-        // SAFETY: see above; the table lock keeps new references out.
-        let d = unsafe { ip.lock.get_unlocked() };
-        d.valid && d.nlink == 0
+    // With ref == 1 nobody else can be using the inode, so its lock is
+    // free (unless the caller kept it: a bug) and taking it cannot sleep;
+    // the table lock keeps new references out meanwhile. xv6 reads valid
+    // and nlink here without the lock.
+    let d = if refs[i] == 1 {
+        Some(ip.lock.try_lock().expect("iput: locked"))
+    } else {
+        None
     };
-    if unlinked {
-        // The only reference, and no links: free it. The lock cannot block,
-        // since no one else holds a reference.
-        let d = ip.lock.lock();
+    if let Some(d) = d.filter(|d| d.valid && d.nlink == 0) {
+        // The only reference, and no links: free it.
         drop(refs);
         let mut l = ILocked { ip, d };
         itrunc(&mut l);
@@ -442,16 +442,10 @@ pub fn stati(ip: &ILocked) -> Stat {
     }
 }
 
-/// Reads up to `n` bytes at offset `off` into a user (`user_dst`) or kernel
-/// address. Returns the bytes read (short at end of file); fails if the
-/// copy to the destination fails.
-pub fn readi(
-    ip: &mut ILocked,
-    user_dst: bool,
-    mut dst: usize,
-    mut off: u32,
-    mut n: u32,
-) -> Result<u32, Error> {
+/// Reads up to `n` bytes at offset `off` into user or kernel memory.
+/// Returns the bytes read (short at end of file); fails if the copy to
+/// the destination fails.
+pub fn readi(ip: &mut ILocked, mut dst: Dst, mut off: u32, mut n: u32) -> Result<u32, Error> {
     if off > ip.size || off.checked_add(n).is_none() {
         return Ok(0);
     }
@@ -466,26 +460,19 @@ pub fn readi(
         let bp = bread(ip.ip.dev(), addr);
         let start = off as usize % BSIZE;
         let m = (n - tot).min((BSIZE - start) as u32);
-        let r = either_copyout(user_dst, dst, &bp.data[start..start + m as usize]);
+        let r = either_copyout(dst.at(tot as usize), &bp.data[start..start + m as usize]);
         brelse(bp);
         r?;
         tot += m;
         off += m;
-        dst += m as usize;
     }
     Ok(tot)
 }
 
-/// Writes `n` bytes at offset `off` from a user or kernel address, growing
+/// Writes `n` bytes at offset `off` from user or kernel memory, growing
 /// the file as needed. Returns the bytes written; fewer than `n` means an
 /// error (disk full or bad source address).
-pub fn writei(
-    ip: &mut ILocked,
-    user_src: bool,
-    mut src: usize,
-    mut off: u32,
-    n: u32,
-) -> Result<u32, Error> {
+pub fn writei(ip: &mut ILocked, src: Src, mut off: u32, n: u32) -> Result<u32, Error> {
     if off > ip.size || off.checked_add(n).is_none() {
         return Err(Error);
     }
@@ -500,7 +487,12 @@ pub fn writei(
         let mut bp = bread(ip.ip.dev(), addr);
         let start = off as usize % BSIZE;
         let m = (n - tot).min((BSIZE - start) as u32);
-        if either_copyin(&mut bp.data[start..start + m as usize], user_src, src).is_err() {
+        if either_copyin(
+            &mut bp.data[start..start + m as usize],
+            src.at(tot as usize),
+        )
+        .is_err()
+        {
             brelse(bp);
             break;
         }
@@ -508,7 +500,6 @@ pub fn writei(
         brelse(bp);
         tot += m;
         off += m;
-        src += m as usize;
     }
     if off > ip.size {
         ip.size = off;
@@ -536,7 +527,7 @@ pub fn namecmp(s: &[u8], t: &[u8]) -> bool {
 
 fn read_dirent(dp: &mut ILocked, off: u32) -> Dirent {
     let mut buf = [0u8; DIRENT_SIZE as usize];
-    match readi(dp, false, buf.as_mut_ptr() as usize, off, DIRENT_SIZE) {
+    match readi(dp, Dst::Kernel(&mut buf), off, DIRENT_SIZE) {
         Ok(DIRENT_SIZE) => Dirent::from_bytes(&buf),
         _ => panic!("dirlookup read"),
     }
@@ -585,7 +576,7 @@ pub fn dirlink(dp: &mut ILocked, name: &[u8], inum: u32) -> Result<(), Error> {
         .unwrap_or(name.len().min(DIRSIZ));
     de.name[..n].copy_from_slice(&name[..n]);
     let bytes = de.to_bytes();
-    match writei(dp, false, bytes.as_ptr() as usize, off, DIRENT_SIZE) {
+    match writei(dp, Src::Kernel(&bytes), off, DIRENT_SIZE) {
         Ok(DIRENT_SIZE) => Ok(()),
         _ => Err(Error),
     }

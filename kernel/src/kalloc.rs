@@ -7,34 +7,41 @@ use crate::memlayout::KERNBASE;
 use crate::memlayout::PHYSTOP;
 use crate::riscv::{pg_round_up, PGSIZE};
 use crate::spinlock::Spinlock;
-use core::ptr;
 #[cfg(feature = "cow")]
 use core::sync::atomic::{AtomicU16, Ordering};
+use volatile::VolatileRef;
 
 extern "C" {
     /// First address after the kernel image; defined by kernel.ld.
     static end: u8;
 }
 
-/// A free page; the link lives in the page itself.
+/// A page of RAM seen as words, aligned as a page is.
+#[repr(C, align(4096))]
+pub struct Page([u64; WORDS]);
+
+static_assertions::assert_eq_size!(Page, [u8; PGSIZE]);
+
+/// A free page; the link lives in the page itself. The list owns its
+/// pages: each `&'static mut` is the only reference to its page.
+#[repr(C, align(4096))]
 struct Run {
-    next: *mut Run,
+    next: Option<&'static mut Run>,
 }
 
+static_assertions::assert_eq_size!(Run, Page);
+
 struct Kmem {
-    freelist: *mut Run,
+    freelist: Option<&'static mut Run>,
     /// Pages on the list: swap keeps a few free for the kernel.
     #[cfg(feature = "swap")]
     nfree: usize,
 }
 
-// SAFETY: the free list is only touched with the lock held.
-unsafe impl Send for Kmem {}
-
 static KMEM: Spinlock<Kmem> = Spinlock::new(
     "kmem",
     Kmem {
-        freelist: ptr::null_mut(),
+        freelist: None,
         #[cfg(feature = "swap")]
         nfree: 0,
     },
@@ -76,6 +83,12 @@ fn kernel_end() -> usize {
 }
 
 pub fn kinit() {
+    // Twice would put every page on the list twice: freerange relies on
+    // this running once.
+    static DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, core::sync::atomic::Ordering::AcqRel) {
+        panic!("kinit twice");
+    }
     freerange(kernel_end(), PHYSTOP);
 }
 
@@ -85,14 +98,35 @@ fn freerange(pa_start: usize, pa_end: usize) {
         // Each page starts as if one reference were held, which kfree drops.
         #[cfg(feature = "cow")]
         refcnt(p).store(1, Ordering::Release);
-        kfree(p);
+        // SAFETY: p is a page of RAM between the kernel image and PHYSTOP
+        // that nothing has used yet: kinit runs once (checked there), and
+        // only it calls freerange.
+        unsafe { kfree(p) };
         p += PGSIZE;
     }
 }
 
-/// Returns the page at physical address `pa` to the free list. It must have
-/// come from `kalloc` (or be part of the initial range).
-pub fn kfree(pa: usize) {
+/// Returns the page at physical address `pa` to the free list.
+///
+/// # Safety
+/// `pa` came from `kalloc` (or is part of the initial range), and the
+/// caller gives up its use of it: nothing reaches the page through the
+/// caller's mapping, reference or address after this call. Under cow
+/// that is one reference of the page's count; others may remain.
+pub unsafe fn kfree(pa: usize) {
+    if unref(pa) {
+        // SAFETY: pa is a page-aligned page of RAM outside the kernel
+        // image (unref checked), the caller's reference was its last
+        // (unref again), and by the contract above nothing else uses it:
+        // this is the only reference, and any bytes are a valid Page.
+        kpush(unsafe { &mut *(pa as *mut Page) });
+    }
+}
+
+/// kfree's checks and bookkeeping: is `pa` a page kalloc could have handed
+/// out, and was that the last reference (lab cow)? Forgets its swap copy
+/// if so (lab swap). Touches no byte of the page.
+fn unref(pa: usize) -> bool {
     if !pa.is_multiple_of(PGSIZE) || pa < kernel_end() || pa >= PHYSTOP {
         panic!("kfree");
     }
@@ -101,54 +135,71 @@ pub fn kfree(pa: usize) {
     match refcnt(pa).fetch_sub(1, Ordering::AcqRel) {
         0 => panic!("kfree: free page"),
         1 => {}
-        _ => return,
+        _ => return false,
     }
     // A swap copy of the page's contents goes with it.
     #[cfg(feature = "swap")]
     crate::swap::swapforget(pa);
-    // Junk-fill so a use after free shows up quickly as garbage.
-    // SAFETY: pa is a whole page of RAM outside the kernel image that no
-    // one else owns any more (the caller is giving it up).
-    unsafe { ptr::write_bytes(pa as *mut u8, 1, PGSIZE) };
-    let r = pa as *mut Run;
+    true
+}
+
+/// Puts a page on the free list, junk-filled so that a use after free
+/// shows up quickly as garbage.
+fn kpush(page: &'static mut Page) {
+    page.0.fill(0x0101_0101_0101_0101);
+    // The first word becomes the link; zero is a Run whose next is None.
+    page.0[0] = 0;
+    // SAFETY: Run and Page have the same size and alignment (asserted
+    // above), the bytes are now a valid Run (a null link is None), and
+    // `page`, the only reference to the page, is given up for it here.
+    let r = unsafe { &mut *(page as *mut Page as *mut Run) };
     let mut kmem = KMEM.lock();
-    // SAFETY: we own the page and it is large enough for a Run.
-    unsafe { (*r).next = kmem.freelist };
-    kmem.freelist = r;
+    r.next = kmem.freelist.take();
+    kmem.freelist = Some(r);
     #[cfg(feature = "swap")]
     {
         kmem.nfree += 1;
     }
 }
 
+/// A free page's words, for filling.
+fn into_page(r: &'static mut Run) -> &'static mut Page {
+    // SAFETY: the same size and alignment (asserted above), every bit
+    // pattern is a valid Page (the link word included), and the only
+    // reference to the page moves from the Run to the Page.
+    unsafe { &mut *(r as *mut Run as *mut Page) }
+}
+
 /// Takes the first page off the free list, still holding kfree's junk;
 /// the callers below fill it. `None` when memory is exhausted.
-fn kpop() -> Option<usize> {
+fn kpop() -> Option<&'static mut Page> {
     let mut kmem = KMEM.lock();
-    let r = kmem.freelist;
-    if r.is_null() {
-        return None;
-    }
-    // SAFETY: r is the head of the free list, a free page we now own.
-    kmem.freelist = unsafe { (*r).next };
+    let r = kmem.freelist.take()?;
+    kmem.freelist = r.next.take();
     #[cfg(feature = "swap")]
     {
         kmem.nfree -= 1;
     }
     drop(kmem);
+    let page = into_page(r);
     #[cfg(feature = "cow")]
-    refcnt(r as usize).store(1, Ordering::Release);
-    Some(r as usize)
+    refcnt(page.addr()).store(1, Ordering::Release);
+    Some(page)
+}
+
+impl Page {
+    fn addr(&self) -> usize {
+        self as *const Page as usize
+    }
 }
 
 /// Allocates one 4096-byte page, or `None` when memory is exhausted.
 /// The page is junk-filled, not zeroed, so a read before the first
 /// write shows up as garbage.
 pub fn kalloc() -> Option<usize> {
-    let pa = kpop()?;
-    // SAFETY: the page is ours now.
-    unsafe { ptr::write_bytes(pa as *mut u8, 5, PGSIZE) };
-    Some(pa)
+    let page = kpop()?;
+    page.0.fill(0x0505_0505_0505_0505);
+    Some(page.addr())
 }
 
 /// How many pages are free.
@@ -159,20 +210,28 @@ pub fn kfreepages() -> usize {
 
 /// Allocates a zero-filled page. No junk first: every byte is written.
 pub fn kzalloc() -> Option<usize> {
-    let pa = kpop()?;
-    // SAFETY: kpop just gave us this page.
-    unsafe { pgzero(pa) };
-    Some(pa)
+    let page = kpop()?;
+    pgzero(page);
+    Some(page.addr())
 }
 
-/// Allocates a page holding a copy of the page at `src` (fork's copy, a
-/// copy-on-write fault's). No junk first: every byte is written.
-pub fn kcopy(src: usize) -> Option<usize> {
-    let pa = kpop()?;
-    // SAFETY: kpop just gave us this page; the caller's src is a whole
-    // page of RAM, and not this one, which was free until now.
-    unsafe { pgcopy(pa, src) };
-    Some(pa)
+/// The page at physical address `pa`, to read (kcopy's source).
+///
+/// # Safety
+/// `pa` is a page-aligned page of RAM that nothing writes while the
+/// reference lives (a page the caller maps and holds still).
+pub unsafe fn kpage<'a>(pa: usize) -> &'a Page {
+    // SAFETY: the caller's contract; any bytes are a valid Page.
+    unsafe { &*(pa as *const Page) }
+}
+
+/// Allocates a page holding a copy of page `src` (fork's copy, a
+/// copy-on-write fault's). No junk first: every byte is written. The
+/// source is in use, so it is not the free page kpop takes.
+pub fn kcopy(src: &Page) -> Option<usize> {
+    let page = kpop()?;
+    pgcopy(page, src);
+    Some(page.addr())
 }
 
 /// Words stored or copied per round of pgzero and pgcopy. Each round is
@@ -183,38 +242,24 @@ pub fn kcopy(src: usize) -> Option<usize> {
 const ROW: usize = 16;
 const WORDS: usize = PGSIZE / 8;
 
-/// Zeroes the page at `pa`, a row of words at a time.
-///
-/// # Safety
-/// `pa` is a page-aligned page of RAM that the caller owns.
-unsafe fn pgzero(pa: usize) {
-    let p = pa as *mut u64;
-    for row in (0..WORDS).step_by(ROW) {
-        for w in row..row + ROW {
-            // SAFETY: word w lies inside the page, aligned (pa is
-            // page-aligned); the caller owns the page.
-            unsafe { p.add(w).write_volatile(0) };
+/// Zeroes a page, a row of words at a time.
+fn pgzero(page: &mut Page) {
+    for row in page.0.chunks_exact_mut(ROW) {
+        for w in row {
+            VolatileRef::from_mut_ref(w).as_mut_ptr().write(0);
         }
     }
 }
 
-/// Copies the page at `src` to the page at `dst`, a row at a time.
-///
-/// # Safety
-/// `dst` and `src` are distinct page-aligned pages of RAM; the caller
-/// owns `dst` and may read `src`.
-unsafe fn pgcopy(dst: usize, src: usize) {
-    let (to, from) = (dst as *mut u64, src as *const u64);
-    for row in (0..WORDS).step_by(ROW) {
+/// Copies page `from` to page `to`, a row at a time.
+fn pgcopy(to: &mut Page, from: &Page) {
+    for (dst, src) in to.0.chunks_exact_mut(ROW).zip(from.0.chunks_exact(ROW)) {
         let mut buf = [0u64; ROW];
-        for (k, v) in buf.iter_mut().enumerate() {
-            // SAFETY: word row+k lies inside the source page, aligned.
-            *v = unsafe { from.add(row + k).read_volatile() };
+        for (v, w) in buf.iter_mut().zip(src) {
+            *v = VolatileRef::from_ref(w).as_ptr().read();
         }
-        for (k, v) in buf.iter().enumerate() {
-            // SAFETY: word row+k lies inside the destination page, which
-            // the caller owns and which is not the source page.
-            unsafe { to.add(row + k).write_volatile(*v) };
+        for (w, v) in dst.iter_mut().zip(buf) {
+            VolatileRef::from_mut_ref(w).as_mut_ptr().write(v);
         }
     }
 }

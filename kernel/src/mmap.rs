@@ -12,7 +12,7 @@ use crate::kalloc::{kfree, kzalloc};
 use crate::log::{begin_op, end_op};
 use crate::memlayout::TRAPFRAME;
 use crate::pftrace::{Fault, Why};
-use crate::proc::{myproc, ProcData};
+use crate::proc::{myproc, Dst, ProcData, Src};
 use crate::riscv::{pg_round_up, Pte, PteFlags, PGSIZE};
 use crate::spinlock::holding_spinlock;
 use crate::syscall::{argaddr, argint};
@@ -21,6 +21,7 @@ use crate::vm::{mappages, uvmcopy1, walk, PageTable, PteSlot};
 use crate::Error;
 use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE};
 use abi::stat::T_DIR;
+use core::slice;
 
 /// Mapped areas per process.
 pub const NVMA: usize = 16;
@@ -188,17 +189,21 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<Fault,
     // A page past the end of the file stays zero.
     if let Ok(off) = u32::try_from(off) {
         let mut l = ilock(ip);
-        let r = readi(&mut l, false, mem, off, PGSIZE as u32);
+        // SAFETY: mem is a fresh page of our own, mapped nowhere yet.
+        let buf = unsafe { slice::from_raw_parts_mut(mem as *mut u8, PGSIZE) };
+        let r = readi(&mut l, Dst::Kernel(buf), off, PGSIZE as u32);
         iunlock(l);
         if r.is_err() {
-            kfree(mem);
+            // SAFETY: mem, fresh from kzalloc, is mapped nowhere yet.
+            unsafe { kfree(mem) };
             return Err(Why::FileGone);
         }
     }
     match mappages(pagetable, va0, PGSIZE, mem, v.perm()) {
         Ok(()) => Ok(Fault::File(off)),
         Err(_) => {
-            kfree(mem);
+            // SAFETY: mem, fresh from kzalloc, is mapped nowhere.
+            unsafe { kfree(mem) };
             Err(Why::NoMemory)
         }
     }
@@ -212,7 +217,9 @@ fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) 
         if writeback && v.flags == MAP_SHARED && pte.flags().contains(PteFlags::D) {
             filewriteback(v.file, pte.pa(), v.off + (va - v.start));
         }
-        kfree(pte.pa());
+        // SAFETY: the leaf, cleared just below, was this table's reference
+        // to the page (written back above if it had to be).
+        unsafe { kfree(pte.pa()) };
         slot.set(Pte(0));
     }
 }
@@ -254,7 +261,11 @@ fn filewriteback(f: &File, pa: usize, off: usize) {
             .saturating_sub(o)
             .min((PGSIZE - i).min(MAXWRITE) as u32);
         // Every block inside the file exists: this cannot run out of space.
-        let _ = writei(&mut l, false, pa + i, o, n);
+        // SAFETY: pa is a page this process maps (vmaunmap's), which
+        // nothing writes while the process is here in the kernel; the n
+        // bytes from i lie inside it.
+        let src = unsafe { slice::from_raw_parts((pa + i) as *const u8, n as usize) };
+        let _ = writei(&mut l, Src::Kernel(src), o, n);
         iunlock(l);
         end_op(op);
     }

@@ -232,7 +232,7 @@ fn pfprint(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
         Ok(done) => crate::println!(
             "pf: pid={} {} {} {:#x}{}: {}",
             pid,
-            p.name_unlocked(),
+            p.name(),
             access,
             va,
             by,
@@ -241,7 +241,7 @@ fn pfprint(access: Access, va: usize, how: Result<Fault, Why>, sys: bool) {
         Err(why) => crate::println!(
             "pf: pid={} {} {} {:#x}{}: {}: {}",
             pid,
-            p.name_unlocked(),
+            p.name(),
             access,
             va,
             by,

@@ -2,7 +2,7 @@
 
 use crate::file::{filealloc, fileclose, FdType, File, FileData};
 use crate::kalloc::{kalloc, kfree};
-use crate::proc::{either_copyin, killed, myproc, sleep, wakeup};
+use crate::proc::{either_copyin, killed, myproc, sleep, wakeup, Src};
 use crate::spinlock::Spinlock;
 use crate::vm::copyout;
 use crate::Error;
@@ -97,7 +97,10 @@ pub fn pipeclose(pi: &'static Pipe, writable: bool) {
     }
     if !p.readopen && !p.writeopen {
         drop(p);
-        kfree(pi as *const Pipe as usize);
+        // SAFETY: pipealloc's page; both ends are closed, so no file
+        // refers to the pipe, and fileclose, the only caller, drops its
+        // reference when this returns.
+        unsafe { kfree(pi as *const Pipe as usize) };
     }
 }
 
@@ -118,7 +121,7 @@ pub fn pipewrite(pi: &Pipe, addr: usize, n: usize) -> Result<usize, Error> {
             p = sleep(pi.write_chan(), p);
         } else {
             let mut ch = [0u8];
-            if either_copyin(&mut ch, true, addr + i).is_err() {
+            if either_copyin(&mut ch, Src::User(addr + i)).is_err() {
                 break;
             }
             let w = p.nwrite;

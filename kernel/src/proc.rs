@@ -30,7 +30,7 @@ use crate::Error;
 use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 /// Registers saved by the trampoline on a trap from user space, in the
 /// page mapped at TRAPFRAME. The first five fields are set by the kernel
@@ -88,31 +88,37 @@ static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, a0), 112);
 static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, a7), 168);
 static_assertions::const_assert_eq!(core::mem::offset_of!(TrapFrame, t6), 280);
 
-/// Per-CPU state.
+/// Per-CPU state. Only its own hart uses an entry, with interrupts off,
+/// as in xv6; the fields are still atomics (Relaxed: plain loads and
+/// stores on RISC-V) so that a slip of that rule, say a thread that moved
+/// harts, is a wrong value and never a data race.
 pub struct Cpu {
-    /// The process running on this CPU, if any.
-    pub proc: Option<&'static Proc>,
+    /// Slot in PROCS of the process running on this CPU, or NOPROC.
+    proc: AtomicUsize,
     /// swtch() here to enter the scheduler.
-    pub context: Context,
+    context: UnsafeCell<Context>,
     /// Depth of push_off() nesting.
-    pub noff: i32,
+    pub noff: AtomicI32,
     /// Were interrupts enabled before the outermost push_off()?
-    pub intena: bool,
+    pub intena: AtomicBool,
 }
 
-struct CpuCell(UnsafeCell<Cpu>);
+/// `Cpu::proc` when the CPU runs no process.
+const NOPROC: usize = usize::MAX;
 
-// SAFETY: each hart only touches its own entry (indexed by its hart id),
-// with interrupts off.
-unsafe impl Sync for CpuCell {}
+// SAFETY: the other fields are atomics; `context` is reached only as a raw
+// pointer handed to swtch, by the scheduler thread of this entry's hart
+// and by `sched` on that hart (see their SAFETY comments), never through
+// a reference.
+unsafe impl Sync for Cpu {}
 
-static CPUS: [CpuCell; NCPU] = [const {
-    CpuCell(UnsafeCell::new(Cpu {
-        proc: None,
-        context: Context::zero(),
-        noff: 0,
-        intena: false,
-    }))
+static CPUS: [Cpu; NCPU] = [const {
+    Cpu {
+        proc: AtomicUsize::new(NOPROC),
+        context: UnsafeCell::new(Context::zero()),
+        noff: AtomicI32::new(0),
+        intena: AtomicBool::new(false),
+    }
 }; NCPU];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -145,8 +151,6 @@ pub struct ProcData {
     pub trapframe: *mut TrapFrame,
     pub ofile: [Option<&'static File>; NOFILE],
     pub cwd: Option<&'static Inode>,
-    /// Process name, for debugging.
-    pub name: [u8; 16],
     /// Mapped files (lab `mmap`).
     #[cfg(feature = "mmap")]
     pub vmas: [Option<crate::mmap::Vma>; crate::mmap::NVMA],
@@ -162,10 +166,11 @@ impl ProcData {
 
     /// The trapframe page; borrowing it from `&mut self` keeps it exclusive.
     pub fn trapframe(&mut self) -> &mut TrapFrame {
-        // SAFETY: allocproc set the pointer to a page this process owns; the
-        // kernel reaches it only through its slot's data, which the borrow
-        // of self makes exclusive (the user side touches it only while
-        // this process is in user mode, never at the same time).
+        // SAFETY: allocproc set the pointer to a page this slot owns until
+        // freeproc; Rust code reaches it only through this method, and the
+        // borrow of self (behind the one ProcDataGuard) makes it exclusive.
+        // The trampoline uses the page only on the way into and out of
+        // user space, when no kernel code of this process is running.
         unsafe { &mut *self.trapframe }
     }
 }
@@ -178,6 +183,9 @@ pub struct Proc {
     data: UnsafeCell<ProcData>,
     /// Set while a `ProcDataGuard` for this slot is alive.
     data_busy: AtomicBool,
+    /// Process name, for debugging. Outside ProcData, under a lock of its
+    /// own held only to copy it, so that procdump can read it at any time.
+    name: Spinlock<[u8; 16]>,
     /// Set by `kill` (or `setkilled`): the process exits the next time it
     /// heads to user space. An atomic, not in `ProcState`, so that the
     /// check on every trap's way out (`killed`) takes no lock.
@@ -188,8 +196,12 @@ pub struct Proc {
     pub swap: crate::swap::ProcSwap,
 }
 
-// SAFETY: ProcState is behind the lock; ProcData behind the data_busy flag
-// (one guard at a time); context is used as described at its field.
+// SAFETY: the fields that are not Sync by themselves are the two
+// UnsafeCells: `data` is reached only through a ProcDataGuard, and the
+// data_busy flag lets one exist at a time; `context` only as a raw
+// pointer, by allocproc (slot locked and not runnable), by swtch from the
+// scheduler (holding p.lock) and by sched (the process itself, holding
+// p.lock), so never from two harts at once.
 unsafe impl Sync for Proc {}
 
 /// Exclusive access to a process's private fields, for as long as it lives.
@@ -208,7 +220,9 @@ impl core::ops::Deref for ProcDataGuard<'_> {
 
 impl core::ops::DerefMut for ProcDataGuard<'_> {
     fn deref_mut(&mut self) -> &mut ProcData {
-        // SAFETY: as in deref; &mut self makes this borrow unique too.
+        // SAFETY: the guard owns the data_busy flag, so no other guard and
+        // no other reference to the data exist; &mut self makes this the
+        // guard's only borrow.
         unsafe { &mut *self.p.data.get() }
     }
 }
@@ -249,13 +263,13 @@ impl Proc {
                 trapframe: ptr::null_mut(),
                 ofile: [None; NOFILE],
                 cwd: None,
-                name: [0; 16],
                 #[cfg(feature = "mmap")]
                 vmas: [None; crate::mmap::NVMA],
                 #[cfg(feature = "demand")]
                 prog: crate::demand::Prog::EMPTY,
             }),
             data_busy: AtomicBool::new(false),
+            name: Spinlock::new("name", [0; 16]),
             killed: AtomicBool::new(false),
             #[cfg(feature = "swap")]
             swap: crate::swap::ProcSwap::new(),
@@ -299,16 +313,12 @@ impl Proc {
     }
 
     pub fn name(&self) -> ProcName {
-        ProcName(self.data().name)
+        ProcName(*self.name.lock())
     }
 
-    /// The name without taking the data, for procdump (which must work
-    /// even while the process holds its data or the machine is stuck) and
-    /// the page-fault trace (which runs inside copies that may hold it).
-    pub fn name_unlocked(&self) -> ProcName {
-        // SAFETY: a racy read of 16 plain bytes for debugging output, as
-        // procdump's read of the state; a torn name is harmless.
-        ProcName(unsafe { ptr::read_volatile(&raw const (*self.data.get()).name) })
+    /// Names the process (a copy of `name`, truncated).
+    pub fn setname(&self, name: &[u8]) {
+        safestrcpy(&mut *self.name.lock(), name);
     }
 }
 
@@ -354,8 +364,10 @@ fn kstack_paint(p: &'static Proc) {
 /// Records how much of `p`'s kernel stack was used (it grows down, so the
 /// untouched paint is at the bottom).
 fn kstack_measure(p: &'static Proc, name: [u8; 16]) {
-    // SAFETY: as in kstack_paint: the process is gone (freeproc), nothing
-    // runs on the stack any more.
+    // SAFETY: KSTACK_SIZE mapped bytes at kstack(), which nothing runs on
+    // any more: the slot's process never ran (an allocproc or fork that
+    // failed) or is a zombie whose exit switched away for good; wait gets
+    // p.lock, and so calls freeproc, only after that switch is complete.
     let words = unsafe { core::slice::from_raw_parts(p.kstack() as *const u64, KSTACK_SIZE / 8) };
     let untouched = words.iter().take_while(|&&w| w == STACK_PAINT).count();
     let used = KSTACK_SIZE - untouched * 8;
@@ -383,24 +395,20 @@ pub fn cpuid() -> usize {
     r_tp()
 }
 
-/// This hart's Cpu, as a raw pointer. Only this hart uses its entry, so
-/// a dereference is sound while interrupts are off (the thread cannot
-/// move to another hart meanwhile). It is a pointer, not a `&mut`,
-/// because the functions that use the Cpu call each other (sched and the
-/// scheduler take locks, whose push_off uses the Cpu too): each use goes
-/// through the pointer for one field access, and no reference to the
-/// Cpu is kept across a call.
-pub fn mycpu() -> *mut Cpu {
-    CPUS[cpuid()].0.get()
+/// This hart's Cpu. Interrupts must be off while it is used, so the
+/// thread cannot move to another hart meanwhile; the functions that use
+/// it call each other (the scheduler takes locks, whose push_off uses the
+/// Cpu too), which shared references to atomics allow.
+pub fn mycpu() -> &'static Cpu {
+    &CPUS[cpuid()]
 }
 
 /// The process running on this hart, if any.
 pub fn try_myproc() -> Option<&'static Proc> {
     crate::spinlock::push_off();
-    // SAFETY: interrupts are off, so the Cpu is this hart's alone.
-    let p = unsafe { (*mycpu()).proc };
+    let slot = mycpu().proc.load(Ordering::Relaxed);
     crate::spinlock::pop_off();
-    p
+    PROCS.get(slot)
 }
 
 /// The current process; panics on a hart with no process.
@@ -452,16 +460,19 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
 /// Frees a slot and everything hanging from it. Its lock must be held.
 fn freeproc(p: &'static Proc, st: &mut ProcState) {
     let mut d = p.data();
-    kstack_measure(p, d.name);
+    kstack_measure(p, p.name().0);
     if !d.trapframe.is_null() {
-        kfree(d.trapframe as usize);
+        // SAFETY: allocproc's page, used only by this slot: the pointer is
+        // cleared below, and the TRAPFRAME mapping goes unused (the process
+        // runs no more) until proc_freepagetable removes it.
+        unsafe { kfree(d.trapframe as usize) };
     }
     d.trapframe = ptr::null_mut();
     if let Some(pt) = d.pagetable.take() {
         proc_freepagetable(pt, d.sz);
     }
     d.sz = 0;
-    d.name[0] = 0;
+    p.setname(b"");
     st.pid = 0;
     st.chan = 0;
     p.killed.store(false, Ordering::Release);
@@ -528,7 +539,7 @@ pub fn userinit() {
     let tf = d.trapframe();
     tf.epc = 0;
     tf.sp = PGSIZE;
-    safestrcpy(&mut d.name, b"initcode");
+    p.setname(b"initcode");
     d.cwd = namei(b"/");
     st.state = ProcStateKind::Runnable;
 }
@@ -607,7 +618,7 @@ pub fn fork() -> Result<i32, Error> {
     nd.cwd = d.cwd.map(idup);
     #[cfg(feature = "demand")]
     crate::demand::demandfork(&d.prog, &mut nd.prog);
-    nd.name = d.name;
+    np.setname(&p.name().0);
     let pid = nst.pid;
     // The child may run on another hart as soon as it is runnable.
     drop((d, nd));
@@ -740,10 +751,10 @@ pub fn wait(addr: usize) -> Result<i32, Error> {
 /// kernel stack at once. The lock also keeps the state and the switch one
 /// step for `sleep` (see there).
 pub fn scheduler() -> ! {
+    // The scheduler thread never leaves this hart: only this hart's sched
+    // switches to its context.
     let c = mycpu();
-    // SAFETY: the scheduler runs with interrupts off whenever it touches
-    // the Cpu (see the loop), so the Cpu is this hart's alone.
-    unsafe { (*c).proc = None };
+    c.proc.store(NOPROC, Ordering::Relaxed);
     loop {
         // Take any interrupt that is pending (the last process may have
         // run with interrupts off), then scan with them off: an interrupt
@@ -764,17 +775,15 @@ pub fn scheduler() -> ! {
                 // The process releases its lock and re-acquires it before
                 // switching back to us.
                 st.state = ProcStateKind::Running;
-                // SAFETY: interrupts are off (we hold p.lock), so the Cpu
-                // is this hart's alone. Both
-                // contexts are valid: p's was set by allocproc or by its
-                // last sched(), and ours is saved into by swtch.
-                unsafe {
-                    (*c).proc = Some(p);
-                    swtch(ptr::addr_of_mut!((*c).context), p.context());
-                }
+                c.proc.store(p.index(), Ordering::Relaxed);
+                // SAFETY: c.context is this hart's scheduler context, used
+                // only by this thread and by sched on this hart, which
+                // cannot run until we switch away; p's context was saved
+                // by allocproc or its last sched, and holding p.lock, with
+                // p Runnable, no other hart switches to it.
+                unsafe { swtch(c.context.get(), p.context()) };
                 // It is done running for now.
-                // SAFETY: as above; interrupts are still off.
-                unsafe { (*c).proc = None };
+                c.proc.store(NOPROC, Ordering::Relaxed);
                 found = true;
             }
             drop(st);
@@ -798,9 +807,7 @@ pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, Pr
     if !p.lock.holding() {
         panic!("sched p->lock");
     }
-    // SAFETY: interrupts are off (we hold a spin lock), so the Cpu is this
-    // hart's alone.
-    if unsafe { (*c).noff } != 1 {
+    if c.noff.load(Ordering::Relaxed) != 1 {
         panic!("sched locks");
     }
     if st.state == ProcStateKind::Running {
@@ -809,14 +816,13 @@ pub fn sched(st: SpinlockGuard<'static, ProcState>) -> SpinlockGuard<'static, Pr
     if intr_get() {
         panic!("sched interruptible");
     }
-    // SAFETY: as above.
-    let intena = unsafe { (*c).intena };
-    // SAFETY: the scheduler's context was saved by its swtch to us; our
-    // own is ours to save into (we hold p.lock, no one else switches to us).
-    unsafe { swtch(p.context(), ptr::addr_of!((*c).context)) };
-    // SAFETY: we may be on another hart now, so its Cpu, not `c`;
-    // interrupts are still off.
-    unsafe { (*mycpu()).intena = intena };
+    let intena = c.intena.load(Ordering::Relaxed);
+    // SAFETY: this hart's scheduler context was saved by its swtch to us
+    // and nothing else touches it until we switch back; our own context
+    // is ours to save into (we hold p.lock, so no hart switches to us).
+    unsafe { swtch(p.context(), c.context.get()) };
+    // We may be on another hart now: its Cpu, not `c`.
+    mycpu().intena.store(intena, Ordering::Relaxed);
     st
 }
 
@@ -834,9 +840,11 @@ static FIRST: AtomicBool = AtomicBool::new(true);
 /// A new process's first scheduling lands here (via allocproc's context).
 extern "C" fn forkret() {
     // Still holding p.lock from the scheduler; its guard lives on there.
-    // SAFETY: the scheduler's guard for this lock is released by this call
-    // in its place: the scheduler's drop after swtch returns applies to the
-    // next process it runs, as in xv6.
+    // SAFETY: this hart holds p.lock, taken by the scheduler before it
+    // switched here. The scheduler's guard stays in its frame and, when
+    // this process next switches back, releases the acquisition the
+    // process holds then (its yield, sleep or exit), so no acquisition is
+    // released twice.
     unsafe { myproc().lock.force_unlock() };
     if FIRST.swap(false, Ordering::AcqRel) {
         // The file system must be set up from a process context, since it
@@ -920,27 +928,68 @@ pub fn killed(p: &Proc) -> bool {
     p.killed.load(Ordering::Acquire)
 }
 
-/// Copies to a user address (`user_dst`) or a kernel address.
-pub fn either_copyout(user_dst: bool, dst: usize, src: &[u8]) -> Result<(), Error> {
-    if user_dst {
-        let p = myproc();
-        copyout(p.pagetable(), p.sz(), dst, src)
-    } else {
-        // SAFETY: kernel callers pass a kernel buffer of at least src.len() bytes.
-        unsafe { ptr::copy(src.as_ptr(), dst as *mut u8, src.len()) };
-        Ok(())
+/// Where `either_copyout` copies to: a virtual address in the current
+/// process's user memory, or a kernel buffer. xv6 passes a flag and an
+/// address; a kernel buffer here is a slice, so a user address can never
+/// be taken for a kernel one.
+pub enum Dst<'a> {
+    User(usize),
+    Kernel(&'a mut [u8]),
+}
+
+/// Where `either_copyin` copies from; see `Dst`.
+#[derive(Clone, Copy)]
+pub enum Src<'a> {
+    User(usize),
+    Kernel(&'a [u8]),
+}
+
+impl Dst<'_> {
+    /// The destination `off` bytes further on.
+    pub fn at(&mut self, off: usize) -> Dst<'_> {
+        match self {
+            Dst::User(va) => Dst::User(*va + off),
+            Dst::Kernel(buf) => Dst::Kernel(buf.get_mut(off..).unwrap_or_default()),
+        }
     }
 }
 
-/// Copies from a user address (`user_src`) or a kernel address.
-pub fn either_copyin(dst: &mut [u8], user_src: bool, src: usize) -> Result<(), Error> {
-    if user_src {
-        let p = myproc();
-        copyin(p.pagetable(), p.sz(), dst, src)
-    } else {
-        // SAFETY: kernel callers pass a kernel buffer of at least dst.len() bytes.
-        unsafe { ptr::copy(src as *const u8, dst.as_mut_ptr(), dst.len()) };
-        Ok(())
+impl Src<'_> {
+    /// The source `off` bytes further on.
+    pub fn at(&self, off: usize) -> Src<'_> {
+        match *self {
+            Src::User(va) => Src::User(va + off),
+            Src::Kernel(buf) => Src::Kernel(buf.get(off..).unwrap_or_default()),
+        }
+    }
+}
+
+/// Copies `src` to a user or kernel destination. A kernel buffer shorter
+/// than `src` fails, as a bad user address does.
+pub fn either_copyout(dst: Dst, src: &[u8]) -> Result<(), Error> {
+    match dst {
+        Dst::User(va) => {
+            let p = myproc();
+            copyout(p.pagetable(), p.sz(), va, src)
+        }
+        Dst::Kernel(buf) => {
+            buf.get_mut(..src.len()).ok_or(Error)?.copy_from_slice(src);
+            Ok(())
+        }
+    }
+}
+
+/// Fills `dst` from a user or kernel source.
+pub fn either_copyin(dst: &mut [u8], src: Src) -> Result<(), Error> {
+    match src {
+        Src::User(va) => {
+            let p = myproc();
+            copyin(p.pagetable(), p.sz(), dst, va)
+        }
+        Src::Kernel(buf) => {
+            dst.copy_from_slice(buf.get(..dst.len()).ok_or(Error)?);
+            Ok(())
+        }
     }
 }
 
@@ -978,23 +1027,20 @@ pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
     }
 }
 
-/// Prints the process table on Ctrl-P. Takes no locks, so it works even
-/// when the machine is stuck; the output may be slightly inconsistent.
+/// Prints the process table on Ctrl-P. It waits for no lock, so that it
+/// works even when the machine is stuck: a slot whose lock stays taken
+/// for a while is shown as such.
 pub fn procdump() {
     crate::println!();
     for p in PROCS.iter() {
-        let st = p.lock.data_ptr();
-        // SAFETY: volatile reads of two aligned words, without the lock and
-        // without forming a reference (another hart may hold the guard and
-        // write them): a value may be stale, never torn, and only the
-        // printout can be wrong. The kernel writes `state` only with valid
-        // ProcStateKind values.
-        let (state, pid) = unsafe {
-            (
-                ptr::read_volatile(&raw const (*st).state),
-                ptr::read_volatile(&raw const (*st).pid),
-            )
+        // Locks are held briefly (the scheduler's scan takes each in
+        // turn), so a few tries tell a busy lock from a stuck one.
+        let Some(st) = (0..1000).find_map(|_| p.lock.try_lock()) else {
+            crate::println!("? locked  {}", p.name());
+            continue;
         };
+        let (state, pid) = (st.state, st.pid);
+        drop(st);
         if state == ProcStateKind::Unused {
             continue;
         }
@@ -1006,7 +1052,7 @@ pub fn procdump() {
             ProcStateKind::Running => "run   ",
             ProcStateKind::Zombie => "zombie",
         };
-        crate::println!("{} {} {}", pid, state, p.name_unlocked());
+        crate::println!("{} {} {}", pid, state, p.name());
     }
     kstack_report();
 }

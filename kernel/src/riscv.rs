@@ -41,10 +41,27 @@ macro_rules! csr_read {
 macro_rules! csr_write {
     ($name:ident, $csr:literal) => {
         /// # Safety
-        /// Changes processor state; the caller knows what the new value does.
+        /// The value decides where code runs or how memory is reached (a
+        /// trap vector, a return address, the page table, a scratch
+        /// pointer, a mode): the caller vouches that it is right.
         #[inline(always)]
         pub unsafe fn $name(x: usize) {
             // SAFETY: the caller upholds the CSR's contract.
+            unsafe { asm!(concat!("csrw ", $csr, ", {}"), in(reg) x, options(nostack)) };
+        }
+    };
+}
+
+/// A write to a CSR whose every value is harmless to memory safety: it
+/// only picks which installed handler takes a trap, masks or unmasks
+/// interrupts behind the global enable bit, makes accesses fault, or lets
+/// a lower mode read a counter. The reason for each is at its line below.
+/// From supervisor mode a machine-mode CSR write traps, a kernel panic.
+macro_rules! csr_write_harmless {
+    ($name:ident, $csr:literal) => {
+        #[inline(always)]
+        pub fn $name(x: usize) {
+            // SAFETY: the CSR is one of the harmless ones (see the macro).
             unsafe { asm!(concat!("csrw ", $csr, ", {}"), in(reg) x, options(nostack)) };
         }
     };
@@ -59,24 +76,29 @@ csr_write!(w_sstatus, "sstatus");
 csr_read!(r_sip, "sip");
 csr_write!(w_sip, "sip");
 csr_read!(r_sie, "sie");
-csr_write!(w_sie, "sie");
+// Per-source enables: an interrupt still needs sstatus.SIE.
+csr_write_harmless!(w_sie, "sie");
 csr_read!(r_mie, "mie");
-csr_write!(w_mie, "mie");
+// Per-source enables: an interrupt still needs mstatus.MIE.
+csr_write_harmless!(w_mie, "mie");
 csr_read!(r_sepc, "sepc");
 csr_write!(w_sepc, "sepc");
-csr_write!(w_medeleg, "medeleg");
-csr_write!(w_mideleg, "mideleg");
+// Which mode's handler (stvec's or mtvec's) takes each trap.
+csr_write_harmless!(w_medeleg, "medeleg");
+csr_write_harmless!(w_mideleg, "mideleg");
 csr_write!(w_stvec, "stvec");
 csr_write!(w_mtvec, "mtvec");
-csr_write!(w_pmpcfg0, "pmpcfg0");
-csr_write!(w_pmpaddr0, "pmpaddr0");
+// Physical memory protection can only make accesses fault.
+csr_write_harmless!(w_pmpcfg0, "pmpcfg0");
+csr_write_harmless!(w_pmpaddr0, "pmpaddr0");
 csr_read!(r_satp, "satp");
 csr_write!(w_satp, "satp");
 csr_write!(w_mscratch, "mscratch");
 csr_read!(r_scause, "scause");
 csr_read!(r_stval, "stval");
-csr_write!(w_mcounteren, "mcounteren");
-csr_write!(w_scounteren, "scounteren");
+// Which counters lower modes may read.
+csr_write_harmless!(w_mcounteren, "mcounteren");
+csr_write_harmless!(w_scounteren, "scounteren");
 
 /// Enables supervisor-mode device interrupts.
 #[inline(always)]

@@ -1,7 +1,7 @@
 //! Sleep locks: long-term locks (held across disk I/O) that yield the CPU
 //! while waiting instead of spinning.
 
-use crate::proc::{myproc, sleep, wakeup};
+use crate::proc::{myproc, sleep, try_myproc, wakeup};
 use crate::spinlock::Spinlock;
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
@@ -10,6 +10,9 @@ struct State {
     locked: bool,
     /// pid of the holder, for `holding`.
     pid: i32,
+    /// Processes asleep in `lock`: a release with none skips the wakeup
+    /// (a scan of every process).
+    waiting: u32,
 }
 
 pub struct Sleeplock<T> {
@@ -32,6 +35,7 @@ impl<T> Sleeplock<T> {
                 State {
                     locked: false,
                     pid: 0,
+                    waiting: 0,
                 },
             ),
             data: UnsafeCell::new(data),
@@ -42,7 +46,9 @@ impl<T> Sleeplock<T> {
     pub fn lock(&self) -> SleeplockGuard<'_, T> {
         let mut st = self.lk.lock();
         while st.locked {
+            st.waiting += 1;
             st = sleep(self as *const Self as usize, st);
+            st.waiting -= 1;
         }
         st.locked = true;
         st.pid = myproc().lock.lock().pid;
@@ -56,15 +62,18 @@ impl<T> Sleeplock<T> {
         st.locked && st.pid == myproc().lock.lock().pid
     }
 
-    /// The data, without the lock.
-    ///
-    /// # Safety
-    /// Only where nobody else can hold or take the lock (e.g. while the
-    /// object is otherwise known to be exclusively ours).
-    #[allow(clippy::mut_from_ref)]
-    pub unsafe fn get_unlocked(&self) -> &mut T {
-        // SAFETY: caller's contract.
-        unsafe { &mut *self.data.get() }
+    /// Takes the lock if it is free, without sleeping (so it may be called
+    /// under a spin lock). For a caller that knows no one else can hold
+    /// it: fs's inode table, for a slot only it references.
+    pub fn try_lock(&self) -> Option<SleeplockGuard<'_, T>> {
+        let mut st = self.lk.lock();
+        if st.locked {
+            return None;
+        }
+        st.locked = true;
+        // No process yet when userinit looks up "/".
+        st.pid = try_myproc().map_or(0, |p| p.lock.lock().pid);
+        Some(SleeplockGuard { lock: self })
     }
 }
 
@@ -89,6 +98,8 @@ impl<T> Drop for SleeplockGuard<'_, T> {
         let mut st = self.lock.lk.lock();
         st.locked = false;
         st.pid = 0;
-        wakeup(self.lock as *const Sleeplock<T> as usize);
+        if st.waiting > 0 {
+            wakeup(self.lock as *const Sleeplock<T> as usize);
+        }
     }
 }

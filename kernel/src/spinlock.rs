@@ -6,41 +6,41 @@
 //! otherwise spin forever. The lock also records which hart holds it, so
 //! re-acquiring on the same hart or releasing someone else's lock panics.
 //!
-//! The plain test-and-set lock is `spin`'s; the data lives inside, reached
-//! only through a guard.
+//! The lock itself is a test-and-set flag, as in xv6; the data lives
+//! inside, reached only through a guard.
 
 use crate::proc::{cpuid, mycpu};
 use crate::riscv::{intr_get, intr_off, intr_on};
 use core::cell::UnsafeCell;
-use core::mem::ManuallyDrop;
+use core::hint::spin_loop;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicIsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
 pub struct Spinlock<T> {
     name: &'static str,
+    /// Is the lock held?
+    locked: AtomicBool,
     /// Hart holding the lock, or -1.
     cpu: AtomicIsize,
-    inner: spin::mutex::SpinMutex<()>,
     data: UnsafeCell<T>,
 }
 
-// SAFETY: the data is only reached through a guard, which exists on one
-// hart at a time.
+// SAFETY: `data` is reached only through a guard, and `lock` hands out one
+// guard at a time (the swap on `locked` lets one hart in), so a `&Spinlock`
+// shared between harts never yields two live references to the data; T:
+// Send because the data may be used from whichever hart takes the lock.
 unsafe impl<T: Send> Sync for Spinlock<T> {}
-// SAFETY: as above; moving the lock moves the data with it.
-unsafe impl<T: Send> Send for Spinlock<T> {}
 
 pub struct SpinlockGuard<'a, T> {
     lock: &'a Spinlock<T>,
-    inner: ManuallyDrop<spin::mutex::SpinMutexGuard<'a, ()>>,
 }
 
 impl<T> Spinlock<T> {
     pub const fn new(name: &'static str, data: T) -> Self {
         Spinlock {
             name,
+            locked: AtomicBool::new(false),
             cpu: AtomicIsize::new(-1),
-            inner: spin::mutex::SpinMutex::new(()),
             data: UnsafeCell::new(data),
         }
     }
@@ -51,46 +51,55 @@ impl<T> Spinlock<T> {
         if self.holding() {
             panic!("acquire {}", self.name);
         }
-        let inner = self.inner.lock();
-        self.cpu.store(cpuid() as isize, Ordering::Relaxed);
-        SpinlockGuard {
-            lock: self,
-            inner: ManuallyDrop::new(inner),
+        // An atomic swap (amoswap on RISC-V); Acquire keeps the critical
+        // section's loads and stores after it, as xv6's fence does.
+        while self.locked.swap(true, Ordering::Acquire) {
+            spin_loop();
         }
+        self.cpu.store(cpuid() as isize, Ordering::Relaxed);
+        SpinlockGuard { lock: self }
     }
 
     /// Does this hart hold the lock? Interrupts must be off.
     pub fn holding(&self) -> bool {
-        self.inner.is_locked() && self.cpu.load(Ordering::Relaxed) == cpuid() as isize
+        self.locked.load(Ordering::Relaxed) && self.cpu.load(Ordering::Relaxed) == cpuid() as isize
     }
 
     /// Releases a lock whose guard was forgotten on another kernel thread:
     /// the process lock handed across `swtch` to a newly forked process.
     ///
     /// # Safety
-    /// This hart must hold the lock, and the guard that took it must have
-    /// been `mem::forget`-ed so it cannot release it again.
+    /// This hart must hold the lock, and no guard may release this same
+    /// acquisition: the guard that took it was `mem::forget`-ed, or (the
+    /// scheduler's, across swtch) will release a later acquisition.
     pub unsafe fn force_unlock(&self) {
-        self.disown();
-        // SAFETY: the caller guarantees the owning guard was forgotten.
-        unsafe { self.inner.force_unlock() };
-        pop_off();
+        self.release();
     }
 
-    /// The first half of xv6's `release`: checks that this hart holds the
-    /// lock and clears the holder; the caller then unlocks.
-    fn disown(&self) {
+    /// xv6's `release`: checks that this hart holds the lock, clears the
+    /// holder and unlocks. Only a guard's drop and `force_unlock` call it,
+    /// each for a guard that is gone.
+    fn release(&self) {
         if !self.holding() {
             panic!("release {}", self.name);
         }
         self.cpu.store(-1, Ordering::Relaxed);
+        // Release: the critical section's stores are visible to the next
+        // holder before it sees the lock free.
+        self.locked.store(false, Ordering::Release);
+        pop_off();
     }
 
-    /// A raw pointer to the data, for a reader that cannot take the lock
-    /// (procdump, on a machine that may be stuck holding it). Getting the
-    /// pointer is safe; reading through it is the caller's unsafe act.
-    pub fn data_ptr(&self) -> *const T {
-        self.data.get()
+    /// Takes the lock if it is free, without spinning: for procdump, which
+    /// must not wait on a machine that may be stuck holding it.
+    pub fn try_lock(&self) -> Option<SpinlockGuard<'_, T>> {
+        push_off();
+        if self.holding() || self.locked.swap(true, Ordering::Acquire) {
+            pop_off();
+            return None;
+        }
+        self.cpu.store(cpuid() as isize, Ordering::Relaxed);
+        Some(SpinlockGuard { lock: self })
     }
 }
 
@@ -104,25 +113,24 @@ impl<'a, T> SpinlockGuard<'a, T> {
 impl<T> Deref for SpinlockGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the guard proves we hold the lock.
+        // SAFETY: this guard is the only one for the lock (see the Sync
+        // impl), and the &T lives no longer than the borrow of the guard.
         unsafe { &*self.lock.data.get() }
     }
 }
 
 impl<T> DerefMut for SpinlockGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard proves we hold the lock.
+        // SAFETY: this guard is the only one for the lock (see the Sync
+        // impl), and `&mut self` makes this borrow of the guard, hence of
+        // the data, the only one.
         unsafe { &mut *self.lock.data.get() }
     }
 }
 
 impl<T> Drop for SpinlockGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.disown();
-        // SAFETY: dropped exactly once, here; the lock is released before
-        // interrupts may come back on.
-        unsafe { ManuallyDrop::drop(&mut self.inner) };
-        pop_off();
+        self.lock.release();
     }
 }
 
@@ -131,15 +139,13 @@ impl<T> Drop for SpinlockGuard<'_, T> {
 pub fn push_off() {
     let old = intr_get();
     intr_off();
+    // Interrupts are off, so this thread stays on this hart meanwhile.
     let c = mycpu();
-    // SAFETY: interrupts are off, so we stay on this hart and its Cpu is
-    // ours alone; no reference to it is held here.
-    unsafe {
-        if (*c).noff == 0 {
-            (*c).intena = old;
-        }
-        (*c).noff += 1;
+    if c.noff.load(Ordering::Relaxed) == 0 {
+        c.intena.store(old, Ordering::Relaxed);
     }
+    c.noff
+        .store(c.noff.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 pub fn pop_off() {
@@ -147,16 +153,12 @@ pub fn pop_off() {
         panic!("pop_off - interruptible");
     }
     let c = mycpu();
-    // SAFETY: interrupts are off (checked above), so this hart's Cpu is
-    // ours alone; no reference to it is held here.
-    let on = unsafe {
-        if (*c).noff < 1 {
-            panic!("pop_off");
-        }
-        (*c).noff -= 1;
-        (*c).noff == 0 && (*c).intena
-    };
-    if on {
+    let noff = c.noff.load(Ordering::Relaxed);
+    if noff < 1 {
+        panic!("pop_off");
+    }
+    c.noff.store(noff - 1, Ordering::Relaxed);
+    if noff == 1 && c.intena.load(Ordering::Relaxed) {
         intr_on();
     }
 }
@@ -166,8 +168,7 @@ pub fn pop_off() {
 /// the page-fault trace does not print under one.
 pub fn holding_spinlock() -> bool {
     push_off();
-    // SAFETY: interrupts are off until pop_off, so the Cpu is ours alone.
-    let held = unsafe { (*mycpu()).noff } > 1;
+    let held = mycpu().noff.load(Ordering::Relaxed) > 1;
     pop_off();
     held
 }

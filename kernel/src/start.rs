@@ -5,7 +5,7 @@ use crate::memlayout::{clint_mtimecmp, CLINT, CLINT_MTIME, CLINT_SIZE};
 use crate::mmio::Mmio;
 use crate::riscv::*;
 use abi::param::NCPU;
-use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 core::arch::global_asm!(include_str!("../asm/entry.S"));
 
@@ -13,11 +13,10 @@ core::arch::global_asm!(include_str!("../asm/entry.S"));
 const INTERVAL: usize = 1_000_000;
 
 /// Per-hart scratch space for timervec: three saved registers, the address
-/// of the hart's mtimecmp, and the interval.
-struct TimerScratch(UnsafeCell<[[usize; 5]; NCPU]>);
-// SAFETY: each hart touches only its own row (in timerinit and timervec).
-unsafe impl Sync for TimerScratch {}
-static TIMER_SCRATCH: TimerScratch = TimerScratch(UnsafeCell::new([[0; 5]; NCPU]));
+/// of the hart's mtimecmp, and the interval. Atomics (the layout of
+/// usize) because timervec writes the row behind the compiler's back.
+static TIMER_SCRATCH: [[AtomicUsize; 5]; NCPU] =
+    [const { [const { AtomicUsize::new(0) }; 5] }; NCPU];
 
 extern "C" {
     fn timervec();
@@ -32,35 +31,31 @@ extern "C" fn start() -> ! {
     let mut x = r_mstatus();
     x &= !MSTATUS_MPP_MASK;
     x |= MSTATUS_MPP_S;
-    // SAFETY: boot (see above): mret's target mode.
+    // SAFETY: boot (see above): only MPP changes, to supervisor, the mode
+    // the mret below enters; interrupts stay off (MIE unchanged, clear).
     unsafe { w_mstatus(x) };
     // SAFETY: boot: mret's target address, main.
     unsafe { w_mepc(crate::main as *const () as usize) };
 
     // Paging off for now.
-    // SAFETY: boot: machine mode runs on physical addresses already.
+    // SAFETY: boot: satp only translates supervisor and user accesses;
+    // main starts on physical addresses and turns paging on itself.
     unsafe { w_satp(0) };
 
-    // Hand all exceptions and interrupts to supervisor mode.
-    // SAFETY: boot: main installs stvec before it enables interrupts.
-    unsafe { w_medeleg(0xffff) };
-    // SAFETY: as above.
-    unsafe { w_mideleg(0xffff) };
-    // SAFETY: as above; sstatus.SIE stays off until then.
-    unsafe { w_sie(r_sie() | SIE_SEIE | SIE_STIE | SIE_SSIE) };
+    // Hand all exceptions and interrupts to supervisor mode. main installs
+    // stvec before it turns sstatus.SIE on.
+    w_medeleg(0xffff);
+    w_mideleg(0xffff);
+    w_sie(r_sie() | SIE_SEIE | SIE_STIE | SIE_SSIE);
 
     // Let supervisor mode access all of physical memory.
-    // SAFETY: boot: permits accesses, never forbids one.
-    unsafe { w_pmpaddr0(0x3f_ffff_ffff_ffff) };
-    // SAFETY: as above.
-    unsafe { w_pmpcfg0(0xf) };
+    w_pmpaddr0(0x3f_ffff_ffff_ffff);
+    w_pmpcfg0(0xf);
 
     // Our one extension to xv6: let supervisor and user mode read the
     // time CSR (rdtime), so benchmarks can time themselves precisely.
-    // SAFETY: boot: only lets lower modes read a counter.
-    unsafe { w_mcounteren(2) };
-    // SAFETY: as above.
-    unsafe { w_scounteren(2) };
+    w_mcounteren(2);
+    w_scounteren(2);
 
     timerinit();
 
@@ -68,7 +63,8 @@ extern "C" fn start() -> ! {
     // SAFETY: boot: tp holds the hart id from here on, as cpuid() expects.
     unsafe { w_tp(r_mhartid()) };
 
-    // SAFETY: boot is done: mret enters main in supervisor mode.
+    // SAFETY: boot is done: mret enters main (mepc) in supervisor mode
+    // (MPP), on this hart's boot stack, with tp holding the hart id.
     unsafe { core::arch::asm!("mret", options(noreturn)) }
 }
 
@@ -87,18 +83,17 @@ fn timerinit() {
         .reg(mtimecmp - CLINT)
         .write(mtime + INTERVAL as u64);
 
-    // SAFETY: this hart's row, which only this hart's timervec touches,
-    // and it is not armed yet.
-    let scratch = unsafe { &mut (*TIMER_SCRATCH.0.get())[id] };
-    scratch[3] = mtimecmp;
-    scratch[4] = INTERVAL;
-    // SAFETY: boot: the row timervec expects in mscratch.
-    unsafe { w_mscratch(scratch.as_mut_ptr() as usize) };
+    let scratch = &TIMER_SCRATCH[id];
+    scratch[3].store(mtimecmp, Ordering::Relaxed);
+    scratch[4].store(INTERVAL, Ordering::Relaxed);
+    // SAFETY: timervec stores three registers at mscratch and reads
+    // mtimecmp's address and the interval after them: this hart's row,
+    // five words that no other hart's timervec uses, alive for ever.
+    unsafe { w_mscratch(scratch.as_ptr() as usize) };
 
     // SAFETY: boot: timervec is the machine-mode trap handler.
     unsafe { w_mtvec(timervec as *const () as usize) };
     // SAFETY: boot: with mtvec and mscratch set, timer interrupts may come.
     unsafe { w_mstatus(r_mstatus() | MSTATUS_MIE) };
-    // SAFETY: as above.
-    unsafe { w_mie(r_mie() | MIE_MTIE) };
+    w_mie(r_mie() | MIE_MTIE);
 }

@@ -477,7 +477,9 @@ fn swapout(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Result<
     };
     let flags = pte.flags() - PteFlags::A - PteFlags::D;
     slot.set(Pte::swapped(s, flags));
-    crate::kalloc::kfree(pa);
+    // SAFETY: the entry now names the slot, not pa: this table's
+    // reference to the page is gone (the page's contents are on disk).
+    unsafe { crate::kalloc::kfree(pa) };
     SWAPOUTS.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }

@@ -16,7 +16,7 @@ use crate::fs::{
 use crate::kalloc::{kalloc, kfree};
 use crate::log::{begin_op, end_op};
 use crate::pipe::pipealloc;
-use crate::proc::myproc;
+use crate::proc::{myproc, Dst, Src};
 use crate::riscv::PGSIZE;
 use crate::syscall::{argaddr, argint, argstr, fetchaddr, fetchstr};
 use crate::vm::copyout;
@@ -128,7 +128,7 @@ fn isdirempty(dp: &mut ILocked) -> bool {
     let mut buf = [0u8; DIRENT_SIZE as usize];
     let mut off = 2 * DIRENT_SIZE;
     while off < dp.size {
-        match readi(dp, false, buf.as_mut_ptr() as usize, off, DIRENT_SIZE) {
+        match readi(dp, Dst::Kernel(&mut buf), off, DIRENT_SIZE) {
             Ok(DIRENT_SIZE) => {}
             _ => panic!("isdirempty: readi"),
         }
@@ -168,7 +168,7 @@ pub fn sys_unlink() -> Result<usize, Error> {
         return Err(Error);
     }
     let zero = [0u8; DIRENT_SIZE as usize];
-    match writei(&mut dl, false, zero.as_ptr() as usize, off, DIRENT_SIZE) {
+    match writei(&mut dl, Src::Kernel(&zero), off, DIRENT_SIZE) {
         Ok(DIRENT_SIZE) => {}
         _ => panic!("unlink: writei"),
     }
@@ -346,7 +346,9 @@ pub fn sys_chdir() -> Result<usize, Error> {
 pub fn sys_exec() -> Result<usize, Error> {
     let uargv = argaddr(1);
     let (path, plen) = argpath(0)?;
-    let mut argv = [0usize; MAXARG];
+    // The pages, to free, and the strings in them, NUL included.
+    let mut pages = [0usize; MAXARG];
+    let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
     let mut argc = 0;
     let fetched = (|| {
         loop {
@@ -358,16 +360,20 @@ pub fn sys_exec() -> Result<usize, Error> {
                 return Ok(());
             }
             let page = kalloc().ok_or(Error)?;
-            argv[argc] = page;
+            pages[argc] = page;
             argc += 1;
-            // SAFETY: page is a fresh page of our own.
+            // SAFETY: page is a fresh page of our own, freed only below,
+            // after the last use of argv.
             let buf = unsafe { core::slice::from_raw_parts_mut(page as *mut u8, PGSIZE) };
-            fetchstr(uarg, buf)?;
+            let len = fetchstr(uarg, buf)?;
+            argv[argc - 1] = &buf[..=len];
         }
     })();
     let ret = fetched.and_then(|_| exec(&path[..plen], &argv[..argc]));
-    for &page in &argv[..argc] {
-        kfree(page);
+    for &page in &pages[..argc] {
+        // SAFETY: argv's strings in this page are no longer used, and
+        // nothing else refers to it.
+        unsafe { kfree(page) };
     }
     ret
 }

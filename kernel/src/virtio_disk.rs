@@ -21,7 +21,7 @@ use crate::proc::{sleep, wakeup};
 use crate::spinlock::Spinlock;
 use abi::fs::BSIZE;
 use core::sync::atomic::{fence, AtomicBool, Ordering};
-use volatile::VolatilePtr;
+use volatile::{VolatilePtr, VolatileRef};
 
 /// The file system's disk.
 pub const FSDISK: usize = 0;
@@ -183,7 +183,7 @@ const VIRTIO_SLOT: usize = 0x200;
 // SAFETY: the disks' virtio-mmio slots, direct-mapped by kvmmake.
 const VIRTIO0_REGS: Mmio = unsafe { Mmio::new(VIRTIO0, VIRTIO_SLOT) };
 #[cfg(feature = "swap")]
-// SAFETY: as above.
+// SAFETY: the swap disk's slot, direct-mapped by kvmmake in this build.
 const VIRTIO1_REGS: Mmio = unsafe { Mmio::new(VIRTIO1, VIRTIO_SLOT) };
 
 /// 32-bit register `r` of a virtio-mmio slot.
@@ -444,18 +444,21 @@ pub fn virtio_disk_intr(dev: usize) {
     fence(Ordering::SeqCst);
 
     loop {
-        // SAFETY: used is our page; the device writes it, so read volatile.
+        // SAFETY: the used ring is in the driver's page (set at init, never
+        // freed); volatile, since the device writes it by DMA.
         let used_idx = unsafe { core::ptr::read_volatile(&raw const (*disk.used).idx) };
         if disk.used_idx == used_idx {
             break;
         }
         fence(Ordering::SeqCst);
         let slot = disk.used_idx as usize % NUM;
-        // SAFETY: as above.
+        // SAFETY: the used ring is in the driver's page (set at init, never
+        // freed), slot < NUM entries; volatile, since the device writes it.
         let id =
             unsafe { core::ptr::read_volatile(&raw const (*disk.used).ring[slot].id) } as usize;
-        // SAFETY: the device wrote the status byte by DMA; read it volatile.
-        let st = unsafe { core::ptr::read_volatile(&raw const disk.info[id].status) };
+        // The device wrote the status byte by DMA: a volatile read, so the
+        // compiler cannot reuse a value it thinks it knows.
+        let st = VolatileRef::from_ref(&disk.info[id].status).as_ptr().read();
         if st != 0 {
             panic!("virtio_disk_intr status");
         }

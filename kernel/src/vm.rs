@@ -4,7 +4,7 @@
 //! RAM at its physical address, a table's physical address is also a valid
 //! kernel pointer to it.
 
-use crate::kalloc::{kcopy, kfree, kzalloc};
+use crate::kalloc::{kcopy, kfree, kpage, kzalloc};
 #[cfg(feature = "cow")]
 use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
@@ -307,7 +307,10 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         #[cfg(feature = "zfod")]
         let do_free = do_free && pte.pa() != zero_page();
         if do_free {
-            kfree(pte.pa());
+            // SAFETY: the leaf, cleared just below, was this table's
+            // reference to the page; the kernel reaches a user page only
+            // through a mapping, so none uses it through this one again.
+            unsafe { kfree(pte.pa()) };
         }
         slot.set(Pte(0));
     }
@@ -360,7 +363,8 @@ pub fn uvmalloc(
             return Err(Error);
         };
         if mappages(pagetable, a, PGSIZE, mem, PteFlags::R | PteFlags::U | xperm).is_err() {
-            kfree(mem);
+            // SAFETY: mem, fresh from kzalloc, was mapped nowhere.
+            unsafe { kfree(mem) };
             uvmdealloc(pagetable, a, start);
             return Err(Error);
         }
@@ -392,7 +396,9 @@ fn freewalk(pagetable: PageTable) {
             panic!("freewalk: leaf");
         }
     }
-    kfree(pagetable.0);
+    // SAFETY: all its entries are cleared, and uvmfree's caller gives the
+    // table up (PageTable is Copy: that rests on the caller).
+    unsafe { kfree(pagetable.0) };
 }
 
 /// Frees a user address space: its pages, then its page tables.
@@ -445,8 +451,11 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     if pte.pa() == zero_page() {
         return mappages(new, va, PGSIZE, pte.pa(), pte.flags());
     }
-    let mem = kcopy(pte.pa()).ok_or(Error)?;
-    mappages(new, va, PGSIZE, mem, pte.flags()).inspect_err(|_| kfree(mem))
+    // SAFETY: the parent's page; the parent is in fork, so nothing
+    // writes it meanwhile.
+    let mem = kcopy(unsafe { kpage(pte.pa()) }).ok_or(Error)?;
+    // SAFETY: on failure mem, fresh from kcopy, is mapped nowhere.
+    mappages(new, va, PGSIZE, mem, pte.flags()).inspect_err(|_| unsafe { kfree(mem) })
 }
 
 /// Maps the page behind `slot` at `va` in `new` too, instead of copying
@@ -553,7 +562,8 @@ fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
     match mappages(pagetable, va0, PGSIZE, mem, perm) {
         Ok(()) => Ok(Fault::Lazy),
         Err(_) => {
-            kfree(mem);
+            // SAFETY: mem, fresh from kzalloc, is mapped nowhere.
+            unsafe { kfree(mem) };
             Err(Why::NoMemory)
         }
     }
@@ -590,10 +600,14 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
         slot.set(Pte::new(pa, flags));
         return Ok(Fault::CowReuse);
     }
-    let mem = kcopy(pa).ok_or(Why::NoMemory)?;
+    // SAFETY: a shared COW page is mapped without PTE_W everywhere, so
+    // no one writes it (a store faults and copies first).
+    let mem = kcopy(unsafe { kpage(pa) }).ok_or(Why::NoMemory)?;
     slot.set(Pte::new(mem, flags));
     // Drop our reference to the shared page.
-    kfree(pa);
+    // SAFETY: the slot now maps the copy; this table's reference to pa
+    // is gone (other sharers keep theirs, counted).
+    unsafe { kfree(pa) };
     Ok(Fault::CowCopy(refs))
 }
 
