@@ -1346,8 +1346,8 @@ fn start_hog() -> Option<i32> {
 /// The newcomer, in a child of its own (beside: with the hog as its own
 /// child, so that its wait finds only the hog): sbrk of NEWCOMER_SIZE MiB
 /// and a first pass, timed as one, then the later passes timed as one.
-/// Reports each,
-/// or exits 2 (sbrk refused), 3 (a page read back wrong) or 5 (no hog).
+/// Reports each, or exits 2 (sbrk refused), 3 (a page read back wrong)
+/// or 5 (no hog).
 fn newcomer_worker(t: Timer, beside: bool) -> ! {
     let hog = if beside {
         let Some(pid) = start_hog() else { exit(5) };
