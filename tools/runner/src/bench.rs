@@ -35,9 +35,10 @@ tools bench --from-logs DIR [--set NAME ...] [--out DIR]
   runs the user program `bench`, prints one table across the kernels and
   writes OUT/results.csv (the table) and OUT/raw.csv (every figure as
   printed); logs go to OUT/logs/SET/bench.log. The mmap rows need a
-  kernel built with mmap, the swap rows one built with swap; others show
-  `no mmap` or `no swap` there. A set with swap boots with a sparse swap
-  disk of 256 MiB, OUT/logs/SET/swap.img, removed after the run.
+  kernel built with mmap, the swap and newcomer rows one built with swap;
+  others show `no mmap` or `no swap` there. A set with swap boots with a
+  sparse swap disk of 256 MiB, OUT/logs/SET/swap.img, removed after the
+  run.
   --cpus N         harts (default 1; with more, another hart's timer can
                    land inside a timed part and the counts stop repeating)
   --out DIR        default target/bench at the workspace root
@@ -172,6 +173,11 @@ enum Metric {
     },
     /// One fault: (first pass - second pass) / pages.
     PerFault(String),
+    /// One figure as a percentage of another (both times).
+    Percent {
+        part: String,
+        whole: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -230,6 +236,15 @@ fn section(family: &str) -> Option<String> {
                 return Some(format!(
                     "sbrk of {s} on the 128 MiB machine, then a store to every page \
                      and two loads of every page (swap disk; includes its waits)"
+                ));
+            }
+            f if f.starts_with("newcomer") => {
+                let s = size(&f["newcomer".len()..]);
+                return Some(format!(
+                    "a newcomer of {s}: sbrk and a store to every page (pass 1, timed as \
+                     one), then passes 2-4, which check and rewrite every page; alone, and \
+                     beside an idle process that has written all of its pages (swap disk; \
+                     includes its waits)"
                 ));
             }
             f if f.starts_with("sbrkread") => {
@@ -382,6 +397,9 @@ fn rows_for(name: &str) -> Vec<Row> {
             Metric::PerFault(w.to_string()),
         )],
         [f, p, what] if f.starts_with("swap") => swap_rows(name, f, p, what),
+        [f, run, phase, what] if f.starts_with("newcomer") => {
+            newcomer_rows(name, f, run, phase, what)
+        }
         [f, p, "pages"] if f.starts_with("mmap") => vec![(
             format!("{f}.{p}.pages"),
             match p {
@@ -448,6 +466,64 @@ fn swap_rows(name: &str, family: &str, phase: &str, what: &str) -> Vec<Row> {
     }
 }
 
+/// A newcomer phase's rows: its time, timer ticks and swapstat deltas,
+/// and beside the hog, passes 2-4 as a percentage of the same alone (the
+/// issue asks for no more than 200).
+fn newcomer_rows(name: &str, family: &str, run: &str, phase: &str, what: &str) -> Vec<Row> {
+    let who = match run {
+        "alone" => "alone".to_string(),
+        r if r.starts_with("beside") => format!("beside {}", size(&r["beside".len()..])),
+        _ => return Vec::new(),
+    };
+    let pass = match phase {
+        "first" => "pass 1",
+        "later" => "passes 2-4",
+        _ => return Vec::new(),
+    };
+    let row = |label: &str, unit, metric| {
+        (
+            name.to_string(),
+            format!("{who}, {pass}: {label}"),
+            unit,
+            metric,
+        )
+    };
+    match what {
+        "time" => {
+            let mut v = vec![(
+                format!("{family}.{run}.{phase}.instructions"),
+                format!("{who}, {pass}: instructions"),
+                "instructions",
+                Metric::Instr(name.to_string()),
+            )];
+            if run != "alone" && phase == "later" {
+                v.push((
+                    format!("{family}.{run}.{phase}.percent_of_alone"),
+                    format!("{who}, {pass}: % of alone"),
+                    "percent",
+                    Metric::Percent {
+                        part: name.to_string(),
+                        whole: format!("{family}.alone.{phase}.time"),
+                    },
+                ));
+            }
+            v
+        }
+        "ticks" => vec![row("timer ticks", "ticks", Metric::Count(name.to_string()))],
+        "outs" => vec![row(
+            "pages evicted",
+            "pages",
+            Metric::Pages(name.to_string()),
+        )],
+        "ins" => vec![row(
+            "pages read back",
+            "pages",
+            Metric::Pages(name.to_string()),
+        )],
+        _ => Vec::new(),
+    }
+}
+
 /// A fault costs thousands of instructions; less means none was taken.
 const NO_FAULT_BELOW: f64 = 50.0;
 
@@ -475,6 +551,14 @@ fn cell(m: &Metric, run: &Run) -> Cell {
             failed(time).unwrap_or_else(|| match (run.num(time), run.num(count)) {
                 (Some(t), Some(c)) if c > 0 => Cell::Num(t as f64 * INSTR_PER_NS / c as f64),
                 _ => Cell::Missing,
+            })
+        }
+        Metric::Percent { part, whole } => {
+            failed(part).or_else(|| failed(whole)).unwrap_or_else(|| {
+                match (run.num(part), run.num(whole)) {
+                    (Some(p), Some(w)) if w > 0 => Cell::Num(100.0 * p as f64 / w as f64),
+                    _ => Cell::Missing,
+                }
             })
         }
         Metric::PerFault(w) => {
@@ -787,6 +871,30 @@ pub fn key_figures(runs: &[Run]) -> Vec<String> {
     }
     if !f.is_empty() {
         v.push(f.join("; "));
+    }
+    // Issue 28 asks for passes 2-4 beside the hog within 2x of alone.
+    let (alone, beside) = (
+        "newcomer16M.alone.later.time",
+        "newcomer16M.beside150M.later.time",
+    );
+    let nc: Vec<String> = runs
+        .iter()
+        .filter_map(|r| {
+            let (a, b) = (instr(r, alone)?, instr(r, beside)?);
+            Some(format!(
+                "{} {} instructions vs {} alone ({:.0}%)",
+                r.set,
+                group(b as i64),
+                group(a as i64),
+                100.0 * b / a.max(1.0)
+            ))
+        })
+        .collect();
+    if !nc.is_empty() {
+        v.push(format!(
+            "a 16 MiB newcomer's passes 2-4 beside an idle 150 MiB process: {}",
+            nc.join("; ")
+        ));
     }
     let (mapped, read) = ("mmap256K.16th.pages", "mmap256K.read.pages");
     if let Some((r, m, p)) = runs

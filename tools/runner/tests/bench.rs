@@ -675,3 +675,110 @@ fn swap_rows() {
     let text = render(&runs, &table(&runs));
     assert!(text.contains(" no swap 529,500,341,852\n"), "{text}");
 }
+
+/// The newcomer figures of one kernel: for each run (alone, beside the
+/// hog) its first pass and its later passes, each with time, ticks, outs
+/// and ins.
+fn newcomer_figures(runs: [[(u64, u64, u64, u64); 2]; 2]) -> String {
+    let mut s = String::new();
+    for (run, phases) in ["alone", "beside150M"].iter().zip(runs) {
+        for (p, (t, k, o, i)) in ["first", "later"].iter().zip(phases) {
+            s += &format!(
+                "BENCH newcomer16M.{run}.{p}.time {t} ns\n\
+                 BENCH newcomer16M.{run}.{p}.ticks {k} ticks\n\
+                 BENCH newcomer16M.{run}.{p}.outs {o} pages\n\
+                 BENCH newcomer16M.{run}.{p}.ins {i} pages\n"
+            );
+        }
+    }
+    s
+}
+
+/// What a kernel without swap prints for them, or one whose run failed.
+fn newcomer_failed(runs: &[&str], what: &str) -> String {
+    let mut s = String::new();
+    for run in runs {
+        for p in ["first", "later"] {
+            for f in ["time", "ticks", "outs", "ins"] {
+                s += &format!("BENCH newcomer16M.{run}.{p}.{f} failed {what}\n");
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn newcomer_rows() {
+    let swap = newcomer_figures([
+        [(2_000_000, 0, 0, 0), (300_000, 0, 0, 0)],
+        [(90_000_000, 40, 4_100, 0), (450_000, 0, 0, 0)],
+    ]);
+    let runs = [
+        parse(
+            "base",
+            &log(&newcomer_failed(&["alone", "beside150M"], "swap")),
+        ),
+        parse("swap", &log(&swap)),
+        parse(
+            "lazy,cow,mmap,zfod,demand,swap",
+            &log(&format!(
+                "{}{}",
+                &swap[..swap.find("BENCH newcomer16M.beside").unwrap()],
+                newcomer_failed(&["beside150M"], "hog")
+            )),
+        ),
+    ];
+    let lines = table(&runs);
+    let no = || Cell::Text("no swap".into());
+    assert_eq!(
+        row(&lines, "newcomer16M.alone.later.instructions"),
+        [no(), Cell::Num(300_000.0), Cell::Num(300_000.0)]
+    );
+    assert_eq!(
+        row(&lines, "newcomer16M.beside150M.first.outs")[1],
+        Cell::Num(4_100.0)
+    );
+    assert_eq!(
+        row(&lines, "newcomer16M.beside150M.first.ticks")[1],
+        Cell::Num(40.0)
+    );
+    // Passes 2-4 beside the hog against the same alone.
+    assert_eq!(
+        row(&lines, "newcomer16M.beside150M.later.percent_of_alone"),
+        [no(), Cell::Num(150.0), Cell::Text("hog failed".into())]
+    );
+    assert!(!lines.iter().any(|l| matches!(l, Line::Row { id, .. }
+        if id == "newcomer16M.alone.later.percent_of_alone"
+            || id == "newcomer16M.beside150M.first.percent_of_alone")));
+    let text = render(&runs, &lines);
+    let head = "a newcomer of 16 MiB: sbrk and a store to every page (pass 1, timed as one), \
+                then passes 2-4, which check and rewrite every page; alone, and beside an idle \
+                process that has written all of its pages (swap disk; includes its waits)";
+    assert_eq!(text.matches(head).count(), 1, "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != head)
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(rows.len(), 17, "{text}");
+    assert!(
+        rows[0].starts_with("  alone, pass 1: instructions"),
+        "{text}"
+    );
+    assert!(
+        rows[12].starts_with("  beside 150 MiB, passes 2-4: instructions")
+            && rows[13].starts_with("  beside 150 MiB, passes 2-4: % of alone")
+            && rows[13].ends_with("no swap           150    hog failed")
+            && rows[16].starts_with("  beside 150 MiB, passes 2-4: pages read back"),
+        "{text}"
+    );
+    let k = key_figures(&runs).join("\n");
+    assert!(
+        k.contains(
+            "a 16 MiB newcomer's passes 2-4 beside an idle 150 MiB process: \
+             swap 450,000 instructions vs 300,000 alone (150%)"
+        ),
+        "{k}"
+    );
+}

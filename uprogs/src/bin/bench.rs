@@ -28,7 +28,10 @@
 //! The swap figures need a kernel with the swap lab and its disk: elsewhere
 //! each reads `failed swap` (and the kernel prints one `unknown sys call`
 //! line for swapstat). They include the waits for the swap disk, so they
-//! do not repeat exactly either.
+//! do not repeat exactly either. Among them are the newcomer figures: a
+//! 16 MiB process timed alone, then beside an idle process that has
+//! written 150 MiB; with replacement across processes the newcomer takes
+//! the idle one's cold pages once and then runs about as fast as alone.
 //!
 //! The exec figures need a large program that can be stopped while it
 //! runs, so that its pages can be counted: bench writes one, `bench.big`,
@@ -45,7 +48,7 @@ use core::ptr::{read_volatile, write_volatile};
 use ulib::fcntl::{MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use ulib::meter::countfree;
 use ulib::{
-    close, exec, exit, fork, fstat, open, pipe, println, read, sbrk, sleep, swapstat, unlink,
+    close, exec, exit, fork, fstat, kill, open, pipe, println, read, sbrk, sleep, swapstat, unlink,
     uptime, wait, write, Args, Stat, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
 };
 
@@ -98,6 +101,18 @@ const SWAP_PHASES: [&str; 4] = ["sbrk", "store", "load1", "load2"];
 /// What each phase reports: its time, the timer ticks in it (which show
 /// how much of the time was waits for the disk), the swapstat deltas.
 const SWAP_PARTS: [&str; 5] = ["time", "ticks", "outs", "writes", "ins"];
+/// The newcomer figures: a process of NEWCOMER_SIZE MiB that goes over
+/// its pages NEWCOMER_PASSES times, alone and then beside an idle process
+/// that has written HOG_SIZE MiB. Together they do not fit in the 128 MiB
+/// machine, so beside the hog its cold pages or the newcomer's must go.
+const NEWCOMER_SIZE: usize = 16;
+const NEWCOMER_PASSES: usize = 4;
+const HOG_SIZE: usize = 150;
+/// The newcomer's phases: its sbrk and first pass, then all the passes
+/// after it.
+const NEWCOMER_PHASES: [&str; 2] = ["first", "later"];
+/// What each of its phases reports (see `swap_phase`).
+const NEWCOMER_PARTS: [&str; 4] = ["time", "ticks", "outs", "ins"];
 /// Iterations of the calibration loop (two instructions each).
 const CALIB_LOOPS: usize = 1_000_000;
 /// Guest nanoseconds per `uptime` tick (the kernel's timer interval).
@@ -1245,6 +1260,175 @@ fn swap_benches(t: Timer, swap: bool) {
     }
 }
 
+/// The newcomer figures' middle part: `alone` or `beside150M`.
+fn newcomer_run(buf: &mut Name, beside: bool) -> &str {
+    if beside {
+        buf.fmt(format_args!("beside{}M", HOG_SIZE))
+    } else {
+        "alone"
+    }
+}
+
+/// Every newcomer figure of one run failed, for the reason `what`.
+fn newcomer_failed(beside: bool, what: &str) {
+    let mut run = Name::new();
+    let run = newcomer_run(&mut run, beside);
+    let mut name = Name::new();
+    for phase in NEWCOMER_PHASES {
+        for part in NEWCOMER_PARTS {
+            let n = name.fmt(format_args!(
+                "newcomer{}M.{}.{}.{}",
+                NEWCOMER_SIZE, run, phase, part
+            ));
+            report_failed(n, what);
+        }
+    }
+}
+
+/// One pass of the newcomer over its pages: pass 1 stores a word into
+/// each, later passes check what the pass before stored and store anew,
+/// so no pass can skip a page, and a page lost or read back wrong shows.
+/// Whether every page held what it should.
+fn newcomer_pass(p: *mut u8, len: usize, pass: usize) -> bool {
+    let mut ok = true;
+    for (i, off) in (0..len).step_by(PGSIZE).enumerate() {
+        let w = p.wrapping_add(off) as *mut usize;
+        if pass > 1 {
+            // SAFETY: off < len, inside the caller's heap, 8-byte aligned.
+            ok &= unsafe { read_volatile(w) } == ((i << 8) | (pass - 1));
+        }
+        // SAFETY: as above.
+        unsafe { write_volatile(w, (i << 8) | pass) };
+    }
+    ok
+}
+
+/// The hog, in a child of its own: writes HOG_SIZE MiB, tells the newcomer
+/// on `done`, then sits idle in sleep until killed, so that every page of
+/// it is cold by the time the newcomer needs memory.
+fn hog(done: i32) -> ! {
+    let len = HOG_SIZE * MIB;
+    let Some(p) = grow_by_steps(len) else { exit(2) };
+    store_pages(p, len);
+    send(done);
+    loop {
+        sleep(1000);
+    }
+}
+
+/// Starts the hog and waits until it has written all its pages; its pid,
+/// or None if it could not.
+fn start_hog() -> Option<i32> {
+    let mut fds = [0i32; 2];
+    if pipe(&mut fds) < 0 {
+        return None;
+    }
+    let pid = fork();
+    if pid < 0 {
+        return None;
+    }
+    if pid == 0 {
+        close(fds[0]);
+        hog(fds[1]);
+    }
+    close(fds[1]);
+    // A hog that failed exits, and its end of the pipe closes with it.
+    let mut c = [0u8; 1];
+    let ready = read(fds[0], &mut c) == 1;
+    close(fds[0]);
+    if !ready {
+        wait(None);
+        return None;
+    }
+    Some(pid)
+}
+
+/// The newcomer, in a child of its own (beside: with the hog as its own
+/// child, so that its wait finds only the hog): sbrk of NEWCOMER_SIZE MiB
+/// and a first pass, timed as one, then the later passes timed as one.
+/// Reports each, or exits 2 (sbrk refused), 3 (a page read back wrong)
+/// or 5 (no hog).
+fn newcomer_worker(t: Timer, beside: bool) -> ! {
+    let hog = if beside {
+        let Some(pid) = start_hog() else { exit(5) };
+        Some(pid)
+    } else {
+        None
+    };
+    let len = NEWCOMER_SIZE * MIB;
+    // The sbrk is timed with the first pass: a kernel without lazy takes
+    // its pages there, so that is where it evicts the hog's.
+    let (first, grown) = swap_phase(t, || {
+        let p = grow_by_steps(len)?;
+        Some((p, newcomer_pass(p, len, 1)))
+    });
+    let mut figures = None;
+    if let Some((p, ok1)) = grown {
+        let (later, ok2) = swap_phase(t, || {
+            (2..=NEWCOMER_PASSES).fold(true, |ok, k| newcomer_pass(p, len, k) & ok)
+        });
+        figures = Some((first, later, ok1 && ok2));
+    }
+    // The hog goes before the exits below: left behind, it would hold its
+    // memory for as long as the machine runs.
+    if let Some(pid) = hog {
+        kill(pid);
+        wait(None);
+    }
+    let Some((first, later, ok)) = figures else {
+        exit(2)
+    };
+    if !ok {
+        exit(3);
+    }
+    let mut run = Name::new();
+    let run = newcomer_run(&mut run, beside);
+    let mut name = Name::new();
+    for (phase, f) in NEWCOMER_PHASES.into_iter().zip([first, later]) {
+        for (part, v, unit) in [
+            ("time", f.ns, "ns"),
+            ("ticks", f.ticks, "ticks"),
+            ("outs", f.outs, "pages"),
+            ("ins", f.ins, "pages"),
+        ] {
+            let n = name.fmt(format_args!(
+                "newcomer{}M.{}.{}.{}",
+                NEWCOMER_SIZE, run, phase, part
+            ));
+            report(n, v, unit);
+        }
+    }
+    exit(0)
+}
+
+/// The newcomer figures, alone and beside the hog, where the kernel has
+/// swap and a swap disk (without one, the two would not fit at all).
+fn newcomer_benches(t: Timer, swap: bool) {
+    for beside in [false, true] {
+        if !swap {
+            newcomer_failed(beside, "swap");
+            continue;
+        }
+        let pid = fork();
+        if pid < 0 {
+            die("fork failed");
+        }
+        if pid == 0 {
+            newcomer_worker(t, beside);
+        }
+        let mut status = -1;
+        wait(Some(&mut status));
+        match status {
+            0 => {}
+            2 => newcomer_failed(beside, "sbrk"),
+            3 => newcomer_failed(beside, "content"),
+            4 => newcomer_failed(beside, "swap"),
+            5 => newcomer_failed(beside, "hog"),
+            _ => newcomer_failed(beside, "child"),
+        }
+    }
+}
+
 /// A name built in a small buffer (no allocator needed).
 struct Name {
     buf: [u8; 48],
@@ -1310,6 +1494,7 @@ fn main(args: Args) {
     mmap_benches(t, meter);
     in_child(|| disk_bench(t));
     swap_benches(t, swap);
+    newcomer_benches(t, swap);
 
     meter.stop();
     wait(None);
