@@ -33,11 +33,12 @@ mod vm;
 
 // -- no C counterpart: lab modules and helpers --
 // A reader following the C can skip these. mmio is the register access
-// xv6 writes as casts in each driver; pftrace the words for a page fault
-// (the kill line's reason, the Ctrl-T trace); the others are the labs'
-// own state.
+// xv6 writes as casts in each driver; kstack measures kernel-stack depth;
+// pftrace has the words for a page fault (the kill line's reason, the
+// Ctrl-T trace); the others are the labs' own state.
 #[cfg(feature = "demand")]
 mod demand;
+mod kstack;
 #[cfg(feature = "mmap")]
 mod mmap;
 mod mmio;

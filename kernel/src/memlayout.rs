@@ -50,7 +50,7 @@ pub const TRAMPOLINE: usize = MAXVA - PGSIZE;
 
 // Pages in each process's kernel stack. Rust frames are larger than C's,
 // so the stack is painted and its deepest use measured
-// (`proc::kstack_report`); `make test` fails if any process used more than
+// (`kstack::kstack_report`); `make test` fails if any process used more than
 // 75% of it, the sign to raise this (the guard pages stay).
 
 /// One, as in xv6.

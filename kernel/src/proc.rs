@@ -235,7 +235,7 @@ impl Drop for ProcDataGuard<'_> {
 
 /// A process name, copied out for printing.
 #[derive(Clone, Copy)]
-pub struct ProcName([u8; 16]);
+pub struct ProcName(pub [u8; 16]);
 
 impl core::fmt::Display for ProcName {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
@@ -346,49 +346,6 @@ pub fn proc_mapstacks(kpgtbl: PageTable) {
 /// initialised, and its kernel stack address follows from its index.
 pub fn procinit() {}
 
-/// What an unused kernel-stack word holds: allocproc paints the stack and
-/// freeproc finds how deep the process got by the first word changed.
-const STACK_PAINT: u64 = 0x5354_4b50_5354_4b50;
-
-/// The deepest kernel-stack use seen at freeproc, in bytes, and the
-/// name of the program that reached it.
-static KSTACK_DEEPEST: Spinlock<(usize, [u8; 16])> = Spinlock::new("kstack", (0, [0; 16]));
-
-fn kstack_paint(p: &'static Proc) {
-    // SAFETY: the slot is Used and not yet runnable, so no one runs on its
-    // kernel stack, which is KSTACK_SIZE mapped bytes starting at kstack().
-    let words = unsafe { core::slice::from_raw_parts_mut(p.kstack() as *mut u64, KSTACK_SIZE / 8) };
-    words.fill(STACK_PAINT);
-}
-
-/// Records how much of `p`'s kernel stack was used (it grows down, so the
-/// untouched paint is at the bottom).
-fn kstack_measure(p: &'static Proc, name: [u8; 16]) {
-    // SAFETY: KSTACK_SIZE mapped bytes at kstack(), which nothing runs on
-    // any more: the slot's process never ran (an allocproc or fork that
-    // failed) or is a zombie whose exit switched away for good; wait gets
-    // p.lock, and so calls freeproc, only after that switch is complete.
-    let words = unsafe { core::slice::from_raw_parts(p.kstack() as *const u64, KSTACK_SIZE / 8) };
-    let untouched = words.iter().take_while(|&&w| w == STACK_PAINT).count();
-    let used = KSTACK_SIZE - untouched * 8;
-    let mut deepest = KSTACK_DEEPEST.lock();
-    if used > deepest.0 {
-        *deepest = (used, name);
-    }
-}
-
-/// Prints the deepest kernel-stack use so far (on ^P, with procdump).
-pub fn kstack_report() {
-    let (used, name) = *KSTACK_DEEPEST.lock();
-    crate::println!(
-        "kstack: deepest use {} of {} bytes ({}%) by {}",
-        used,
-        KSTACK_SIZE,
-        used * 100 / KSTACK_SIZE,
-        ProcName(name)
-    );
-}
-
 /// This hart's id. Interrupts must be off so we cannot move to another hart
 /// between reading it and using it.
 pub fn cpuid() -> usize {
@@ -431,7 +388,7 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
         }
         st.pid = allocpid();
         st.state = ProcStateKind::Used;
-        kstack_paint(p);
+        crate::kstack::kstack_paint(p);
         // The clock starts at the bottom of the new process, which has
         // nothing pinned.
         #[cfg(feature = "swap")]
@@ -460,7 +417,7 @@ fn allocproc() -> Option<(&'static Proc, SpinlockGuard<'static, ProcState>)> {
 /// Frees a slot and everything hanging from it. Its lock must be held.
 fn freeproc(p: &'static Proc, st: &mut ProcState) {
     let mut d = p.data();
-    kstack_measure(p, p.name().0);
+    crate::kstack::kstack_measure(p, p.name().0);
     if !d.trapframe.is_null() {
         // SAFETY: allocproc's page, used only by this slot: the pointer is
         // cleared below, and the TRAPFRAME mapping goes unused (the process
@@ -1054,5 +1011,5 @@ pub fn procdump() {
         };
         crate::println!("{} {} {}", pid, state, p.name());
     }
-    kstack_report();
+    crate::kstack::kstack_report();
 }
