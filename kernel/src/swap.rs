@@ -39,9 +39,10 @@ use crate::kalloc::krefcount;
 use crate::kalloc::{kalloc, kfreepages, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP};
 use crate::pftrace::{Fault, Why};
-use crate::proc::{myproc, swapfreeze, Proc};
+use crate::proc::{killed, myproc, sleep, swapfreeze, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{holding_spinlock, Spinlock};
+use crate::trap::{ticks_chan, TICKS};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
 use crate::vm::{walk, PageTable, PteSlot};
 use crate::Error;
@@ -512,10 +513,32 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
         return Ok(());
     }
     let mut budget = laps * pg_round_down(limit);
+    // Revolutions of the global clock that found no page: each clears the
+    // A bits it passes, so growing memory (two laps) looks once more
+    // before it fails, as it does over its own pages.
+    let mut empty = 0;
+    let mut waited = 0;
     while kfreepages() < RESERVE {
         let Err(why) = evictone(pt, limit, &mut budget) else {
             continue;
         };
+        empty += 1;
+        if matches!(why, NoRoom::NoVictim) && empty < laps {
+            continue;
+        }
+        // Growing memory, and every page that might go belongs to a process
+        // stopped in the middle of the kernel (preempted in a fault or a
+        // copy, or asleep on the disk while it evicts): they come free as
+        // those processes reach a quiet point. Wait for that, a tick at a
+        // time, before failing; a fault (one lap) cannot wait, it dips
+        // into the reserve instead.
+        if matches!(why, NoRoom::NoVictim) && laps > 1 && waited < GROW_WAIT && !killed(myproc()) {
+            waited += 1;
+            empty = 0;
+            budget = laps * pg_round_down(limit);
+            onetick();
+            continue;
+        }
         let nslot = SLOTS.lock().nslot;
         // No swap disk: the kernel works as xv6 does, to the last page.
         if nslot == 0 {
@@ -537,6 +560,19 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
         return Err(Error);
     }
     Ok(())
+}
+
+/// Ticks a process growing its memory waits, at most, for pages it may
+/// take (`makeroom`).
+const GROW_WAIT: u32 = 20;
+
+/// Sleeps until the next timer tick.
+fn onetick() {
+    let mut ticks = TICKS.lock();
+    let t0 = *ticks;
+    while *ticks == t0 {
+        ticks = sleep(ticks_chan(), ticks);
+    }
 }
 
 /// The slot of the process whose pages went last: the next round of the
