@@ -315,12 +315,7 @@ fn mmap_rows() {
     let text = render(&runs, &lines);
     // The mmap fault sits with the other faults, under one head.
     assert_eq!(text.matches("one page fault").count(), 1, "{text}");
-    let faults: Vec<&str> = text
-        .lines()
-        .skip_while(|l| !l.starts_with("one page fault"))
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .collect();
+    let faults = rows_under(&text, |l| l.starts_with("one page fault"));
     assert_eq!(faults.len(), 3, "{text}");
     assert!(
         faults[2].starts_with("  mmap (file page, cached) fault: instructions"),
@@ -649,12 +644,7 @@ fn swap_rows() {
     let head = "sbrk of 200 MiB on the 128 MiB machine, then a store to every page and two \
                 loads of every page (swap disk; includes its waits)";
     assert_eq!(text.matches(head).count(), 1, "{text}");
-    let rows: Vec<&str> = text
-        .lines()
-        .skip_while(|l| *l != head)
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .collect();
+    let rows = rows_under(&text, |l| l == head);
     assert_eq!(rows.len(), 22, "{text}");
     assert!(rows[0].starts_with("  sbrk: instructions"), "{text}");
     assert!(
@@ -755,12 +745,7 @@ fn newcomer_rows() {
                 then passes 2-4, which check and rewrite every page; alone, and beside an idle \
                 process that has written all of its pages (swap disk; includes its waits)";
     assert_eq!(text.matches(head).count(), 1, "{text}");
-    let rows: Vec<&str> = text
-        .lines()
-        .skip_while(|l| *l != head)
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .collect();
+    let rows = rows_under(&text, |l| l == head);
     assert_eq!(rows.len(), 17, "{text}");
     assert!(
         rows[0].starts_with("  alone, pass 1: instructions"),
@@ -781,4 +766,14 @@ fn newcomer_rows() {
         ),
         "{k}"
     );
+}
+
+/// The indented rows of the table's first section whose head line
+/// `is_head` picks.
+fn rows_under(text: &str, is_head: impl Fn(&str) -> bool) -> Vec<&str> {
+    text.lines()
+        .skip_while(|l| !is_head(l))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect()
 }
