@@ -237,10 +237,12 @@ pub const SUITES: &[Suite] = &[
                 .expect(&[Line("isolation: OK")])
                 .forbid(&["isolation: FAILED"])
                 .timeout(120),
+            // A hang detector, not a speed test: a storm's time follows the
+            // host's load (97 s to 541 s under swap on one hart here).
             Step::cmd("oomstorm")
                 .expect(&[Line("oomstorm: OK")])
                 .forbid(&["oomstorm: FAILED"])
-                .timeout(600),
+                .timeout(1200),
             Step::cmd("bigbuf")
                 .expect(&[Line("bigbuf: OK")])
                 .forbid(&["bigbuf: FAILED"])
