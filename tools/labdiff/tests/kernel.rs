@@ -9,7 +9,7 @@ use labdiff::udiff::{diff_trees, write_summary};
 use labdiff::{FeatureSet, IMPLIES, LAB_FEATURES};
 
 mod common;
-use common::root;
+use common::{root, run_ok};
 
 fn tree(set: &str) -> Tree {
     let (t, warnings) = kernel_tree(&root(), &FeatureSet::parse(set).unwrap()).unwrap();
@@ -261,19 +261,14 @@ fn diff_summaries() {
 
 #[test]
 fn cli_prints_diff_and_summary() {
-    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
-        .args([
-            "diff", "--color", "never", "--from=", "--to", "cow", "--root",
-        ])
-        .arg(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .args([
+                "diff", "--color", "never", "--from=", "--to", "cow", "--root",
+            ])
+            .arg(root()),
     );
-    let s = String::from_utf8(out.stdout).unwrap();
+    let s = String::from_utf8(stdout).unwrap();
     assert!(s.starts_with("--- a/kernel/src/kalloc.rs\n+++ b/kernel/src/kalloc.rs\n@@ "));
     assert!(s.contains("\n+pub fn krefinc(pa: usize) {\n"));
     assert!(s.contains("\nkernel/src/vm.rs      | +"));
@@ -306,17 +301,12 @@ fn cli_prints_diff_and_summary() {
 /// feature the kernel may not have cfgs for yet (then the diff is empty).
 #[test]
 fn cli_diffs_to_mmap() {
-    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
-        .args(["diff", "--from=", "--to=mmap", "--color=never", "--root"])
-        .arg(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .args(["diff", "--from=", "--to=mmap", "--color=never", "--root"])
+            .arg(root()),
     );
-    let s = String::from_utf8(out.stdout).unwrap();
+    let s = String::from_utf8(stdout).unwrap();
     assert!(s.contains("kernel: base -> mmap\n"), "{s}");
     if kernel_mentions("feature = \"mmap\"") {
         assert!(s.starts_with("--- a/kernel/"), "{s}");
@@ -376,17 +366,12 @@ fn git_branches() {
         return;
     }
     let repo = scratch("git");
-    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
-        .arg("git")
-        .arg(&repo)
-        .arg("--root")
-        .arg(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .arg("git")
+            .arg(&repo)
+            .arg("--root")
+            .arg(root()),
     );
     let git = |args: &[&str]| {
         let o = Command::new("git")
@@ -409,7 +394,7 @@ fn git_branches() {
         branches,
         sorted.iter().map(|n| format!("{n}\n")).collect::<String>()
     );
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = String::from_utf8_lossy(&stdout);
     assert!(
         said.contains(&format!("branches {}", names.join(", "))),
         "{said}"
@@ -457,16 +442,11 @@ fn git_takes_a_relative_path() {
     }
     let dir = scratch("git-relative");
     fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
-        .current_dir(&dir)
-        .args(["git", "labs/git", "--root"])
-        .arg(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .current_dir(&dir)
+            .args(["git", "labs/git", "--root"])
+            .arg(root()),
     );
     let o = Command::new("git")
         .arg("-C")

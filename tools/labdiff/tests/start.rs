@@ -9,7 +9,7 @@ use std::fs;
 use std::process::Command;
 
 mod common;
-use common::root;
+use common::{root, run_ok};
 
 fn have(program: &str) -> bool {
     Command::new(program).arg("--version").output().is_ok()
@@ -26,18 +26,13 @@ fn cow_starting_tree_builds_and_grades() {
     let base = root().join("target/lab-start-test");
     let dir = base.join("cow");
     let target = base.join("target");
-    let out = Command::new(env!("CARGO_BIN_EXE_labdiff"))
-        .args(["start", "--force", "--out"])
-        .arg(&dir)
-        .arg("--root")
-        .arg(root())
-        .arg("cow")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_labdiff"))
+            .args(["start", "--force", "--out"])
+            .arg(&dir)
+            .arg("--root")
+            .arg(root())
+            .arg("cow"),
     );
     let mut top: Vec<String> = fs::read_dir(&dir)
         .unwrap()
