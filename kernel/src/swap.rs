@@ -512,7 +512,8 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
     if holding_spinlock() {
         return Ok(());
     }
-    let mut budget = laps * pg_round_down(limit);
+    let allowance = laps * pg_round_down(limit);
+    let mut budget = allowance;
     // Revolutions of the global clock that found no page: each clears the
     // A bits it passes, so growing memory (two laps) looks once more
     // before it fails, as it does over its own pages.
@@ -535,7 +536,7 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
         if matches!(why, NoRoom::NoVictim) && laps > 1 && waited < GROW_WAIT && !killed(myproc()) {
             waited += 1;
             empty = 0;
-            budget = laps * pg_round_down(limit);
+            budget = allowance;
             onetick();
             continue;
         }
