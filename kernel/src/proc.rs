@@ -722,13 +722,7 @@ pub fn scheduler() -> ! {
         intr_off();
         let mut found = false;
         for p in PROCS.iter() {
-            let mut st = p.lock.lock();
-            // Lab swap: another process is taking one of its pages.
-            #[cfg(feature = "swap")]
-            if p.swap.frozen() {
-                continue;
-            }
-            if st.state == ProcStateKind::Runnable {
+            if let Some(mut st) = runnable(p) {
                 // The process releases its lock and re-acquires it before
                 // switching back to us.
                 st.state = ProcStateKind::Running;
@@ -742,10 +736,19 @@ pub fn scheduler() -> ! {
                 // It is done running for now.
                 c.proc.store(NOPROC, Ordering::Relaxed);
                 found = true;
+                drop(st);
             }
-            drop(st);
         }
         if !found {
+            // A process that is runnable now was made so behind the scan,
+            // by another hart (this one's interrupts are off): run it
+            // rather than wait. On one hart that cannot happen, so there
+            // the count that procdump prints must stay 0: anything else
+            // is the idle loop sleeping through a wakeup.
+            if PROCS.iter().any(|p| runnable(p).is_some()) {
+                IDLE_RUNNABLE.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             // Nothing to run: wait for an interrupt instead of spinning.
             // wfi wakes on a pending enabled interrupt even while sstatus.SIE
             // is clear; the intr_on at the top of the loop then takes it.
@@ -754,6 +757,21 @@ pub fn scheduler() -> ! {
         }
     }
 }
+
+/// `p`'s lock, held, if the scheduler may run it: it is Runnable.
+fn runnable(p: &'static Proc) -> Option<SpinlockGuard<'static, ProcState>> {
+    let st = p.lock.lock();
+    // Lab swap: not while another process is taking one of its pages.
+    #[cfg(feature = "swap")]
+    if p.swap.frozen() {
+        return None;
+    }
+    (st.state == ProcStateKind::Runnable).then_some(st)
+}
+
+/// Times the scheduler, with nothing to run in its scan, found a process
+/// runnable as it was about to wait for an interrupt (see `scheduler`).
+static IDLE_RUNNABLE: AtomicUsize = AtomicUsize::new(0);
 
 /// Switches to this CPU's scheduler. The caller holds only `p.lock` (given
 /// as `st`) and has already changed the process's state. Interrupt-enable
@@ -1012,4 +1030,8 @@ pub fn procdump() {
         crate::println!("{} {} {}", pid, state, p.name());
     }
     crate::kstack::kstack_report();
+    crate::println!(
+        "idle: {} times a hart went idle with a process runnable",
+        IDLE_RUNNABLE.load(Ordering::Relaxed)
+    );
 }

@@ -78,6 +78,12 @@ fn lines_with_end(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
+/// Whether `line` matches `want` as a `Pat::Like` pattern.
+pub fn like(want: &str, line: &str) -> bool {
+    let want: Vec<&str> = want.split_whitespace().collect();
+    fields_match(&want, line)
+}
+
 fn fields_match(want: &[&str], line: &str) -> bool {
     let got: Vec<&str> = line.split_whitespace().collect();
     got.len() == want.len()
@@ -98,12 +104,9 @@ pub fn find_pat(pat: &Pat, text: &str, from: usize) -> Option<usize> {
         Pat::Fields(want) => lines_with_end(text)
             .find(|&(start, line)| start >= from && fields_match(want, line))
             .map(|(start, line)| start + line.len()),
-        Pat::Like(want) => {
-            let want: Vec<&str> = want.split_whitespace().collect();
-            lines_with_end(text)
-                .find(|&(start, line)| start >= from && fields_match(&want, line))
-                .map(|(start, line)| start + line.len())
-        }
+        Pat::Like(want) => lines_with_end(text)
+            .find(|&(start, line)| start >= from && like(want, line))
+            .map(|(start, line)| start + line.len()),
     }
 }
 

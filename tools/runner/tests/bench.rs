@@ -1,8 +1,9 @@
 //! The bench table from console logs: parsing, cells, CSV, key figures.
 
 use tools::bench::{
-    clock_note, csv, group, key_figures, parse, raw_csv, render, table, Cell, Figure, Line,
+    clock_note, csv, group, key_figures, parse, raw_csv, render, table, Cell, Figure, Line, SUITE,
 };
+use tools::matcher;
 
 /// A log as the runner keeps it, around the program's lines.
 fn log(lines: &str) -> String {
@@ -776,4 +777,31 @@ fn rows_under(text: &str, is_head: impl Fn(&str) -> bool) -> Vec<&str> {
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .collect()
+}
+
+/// The idle count comes from ^P after the bench, not from a BENCH line:
+/// 0 on a sound kernel, the count on one that slept through a wakeup, and
+/// no cell at all when the line is missing (a kernel that does not print it).
+#[test]
+fn idle_row_from_procdump() {
+    let with = |n: &str| {
+        format!(
+            "{}\n1 sleep  init\nidle: {n} times a hart went idle with a process runnable\n$ ",
+            log(BASE)
+        )
+    };
+    let runs = [
+        parse("base", &with("0")),
+        parse("lazy", &with("17")),
+        parse("cow", &log(BASE)),
+    ];
+    let lines = table(&runs);
+    assert_eq!(
+        row(&lines, "idle.runnable"),
+        [Cell::Num(0.0), Cell::Num(17.0), Cell::Missing]
+    );
+    // The bench step waits for that line after ^P.
+    let step = &SUITE.steps[1];
+    assert!(matcher::find_pat(&step.expect[0], &with("0"), 0).is_some());
+    assert!(matcher::find_pat(&step.expect[0], &log(BASE), 0).is_none());
 }

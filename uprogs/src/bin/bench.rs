@@ -1104,7 +1104,9 @@ fn big_exec_bench(t: Timer, meter: Meter, me: &CStr) {
 /// each a sleep until the disk's interrupt. The process is the only one
 /// running, so after each sleep the hart idles in the scheduler; an idle
 /// loop that misses the disk's wakeup waits for the next timer tick
-/// instead, once per write. The ticks figure counts that.
+/// instead, once per write. The ticks figure showed that, but it also
+/// follows the host's disk; the runner reads the kernel's own count of
+/// such waits from ^P after the bench, which does not.
 fn disk_bench(t: Timer) {
     const FILES: [&core::ffi::CStr; 4] = [c"bench.0", c"bench.1", c"bench.2", c"bench.3"];
     const WRITES_PER_FILE: usize = 256;
