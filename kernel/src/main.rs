@@ -36,6 +36,8 @@ mod vm;
 // xv6 writes as casts in each driver; kstack measures kernel-stack depth;
 // pftrace has the words for a page fault (the kill line's reason, the
 // Ctrl-T trace); the others are the labs' own state.
+#[cfg(feature = "cow")]
+mod cow;
 #[cfg(feature = "demand")]
 mod demand;
 mod kstack;

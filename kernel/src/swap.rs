@@ -35,7 +35,7 @@
 //! expects. Pages shared under `cow` are skipped.
 
 #[cfg(feature = "cow")]
-use crate::kalloc::krefcount;
+use crate::cow::krefcount;
 use crate::kalloc::{kalloc, kfreepages, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP};
 use crate::pftrace::{Fault, Why};

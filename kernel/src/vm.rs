@@ -5,8 +5,6 @@
 //! kernel pointer to it.
 
 use crate::kalloc::{kcopy, kfree, kpage, kzalloc};
-#[cfg(feature = "cow")]
-use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
 #[cfg(lab_faults)]
 use crate::pftrace::Fault;
@@ -476,7 +474,7 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     if pa == zero_page() {
         return Ok(());
     }
-    krefinc(pa);
+    crate::cow::krefinc(pa);
     // Lab swap: a page written here stays written for the child too.
     #[cfg(feature = "swap")]
     crate::swap::swapshare(pte);
@@ -595,7 +593,7 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
     let pte = slot.get();
     let pa = pte.pa();
     let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
-    let refs = krefcount(pa);
+    let refs = crate::cow::krefcount(pa);
     if refs == 1 {
         slot.set(Pte::new(pa, flags));
         return Ok(Fault::CowReuse);

@@ -90,8 +90,10 @@ fn the_labs_read_as_expected() {
     assert!(text(&lazy, "kernel/src/vm.rs").contains("fn uvmlazyalloc"));
     assert!(!text(&lazy, "kernel/src/vm.rs").contains("fn uvmcowcopy"));
     assert!(text(&cow, "kernel/src/vm.rs").contains("fn uvmcowcopy"));
-    assert!(text(&cow, "kernel/src/kalloc.rs").contains("pub fn krefinc"));
-    assert!(!text(&base, "kernel/src/kalloc.rs").contains("REFCNT"));
+    assert!(text(&cow, "kernel/src/cow.rs").contains("pub fn krefinc"));
+    assert!(text(&cow, "kernel/src/kalloc.rs").contains("crate::cow::krefdec(pa)"));
+    assert!(!base.files.contains_key("kernel/src/cow.rs"));
+    assert!(!text(&base, "kernel/src/kalloc.rs").contains("krefdec"));
     let both_vm = text(&both, "kernel/src/vm.rs");
     assert!(both_vm.contains("fn uvmlazyalloc") && both_vm.contains("fn uvmcowcopy"));
     // uvmfault uses every parameter (the reason for a kill needs them all).
@@ -226,7 +228,9 @@ fn diff_summaries() {
     assert_eq!(
         changed(&tree("cow")),
         [
+            "kernel/src/cow.rs",
             "kernel/src/kalloc.rs",
+            "kernel/src/main.rs",
             "kernel/src/pftrace.rs",
             "kernel/src/trap.rs",
             "kernel/src/vm.rs"
@@ -243,19 +247,25 @@ fn diff_summaries() {
     );
     let diffs = diff_trees(&base, &tree("cow"));
     for d in &diffs {
+        // A file new in cow (its module) comes from /dev/null.
+        let from = match base.files.contains_key(&d.path) {
+            true => format!("a/{}", d.path),
+            false => "/dev/null".to_string(),
+        };
         assert!(d
             .text
-            .starts_with(&format!("--- a/{0}\n+++ b/{0}\n@@ -", d.path)));
+            .starts_with(&format!("--- {from}\n+++ b/{}\n@@ -", d.path)));
         assert!(d.added > 0);
     }
     let mut out = Vec::new();
     write_summary(&diffs, false, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 5);
-    assert!(lines[0].starts_with("kernel/src/kalloc.rs  | +"));
-    assert!(lines[2].starts_with("kernel/src/trap.rs    | +"));
-    assert!(lines[4].starts_with("4 files changed, +"));
+    assert_eq!(lines.len(), 7);
+    assert!(lines[0].starts_with("kernel/src/cow.rs     | +"));
+    assert!(lines[1].starts_with("kernel/src/kalloc.rs  | +"));
+    assert!(lines[4].starts_with("kernel/src/trap.rs    | +"));
+    assert!(lines[6].starts_with("6 files changed, +"));
     assert!(diff_trees(&base, &base).is_empty());
 }
 
@@ -269,7 +279,7 @@ fn cli_prints_diff_and_summary() {
             .arg(root()),
     );
     let s = String::from_utf8(stdout).unwrap();
-    assert!(s.starts_with("--- a/kernel/src/kalloc.rs\n+++ b/kernel/src/kalloc.rs\n@@ "));
+    assert!(s.starts_with("--- /dev/null\n+++ b/kernel/src/cow.rs\n@@ "));
     assert!(s.contains("\n+pub fn krefinc(pa: usize) {\n"));
     assert!(s.contains("\nkernel/src/vm.rs      | +"));
     assert!(!s.contains('\x1b'));
@@ -405,7 +415,7 @@ fn git_branches() {
     );
     assert_eq!(
         git(&["diff", "--name-only", "base", "cow"]),
-        "kernel/src/kalloc.rs\nkernel/src/pftrace.rs\nkernel/src/trap.rs\nkernel/src/vm.rs\n"
+        "kernel/src/cow.rs\nkernel/src/kalloc.rs\nkernel/src/main.rs\nkernel/src/pftrace.rs\nkernel/src/trap.rs\nkernel/src/vm.rs\n"
     );
     // A set whose features the kernel does not use is its base's twin.
     if !kernel_mentions("feature = \"mmap\"") {
