@@ -57,20 +57,16 @@ impl PteSlot {
 
 static KERNEL_PAGETABLE: Once<PageTable> = Once::new();
 
-/// The page of zeros that every page of heap only read so far maps.
-#[cfg(feature = "zfod")]
-#[repr(C, align(4096))]
-struct ZeroPage([u8; PGSIZE]);
-
-/// Part of the kernel image, so kfree refuses it; nothing writes it (user
-/// mappings of it have no PTE_W, and user_page checks PTE_W).
-#[cfg(feature = "zfod")]
-static ZERO_PAGE: ZeroPage = ZeroPage([0; PGSIZE]);
-
-/// Physical address of the zero page: the kernel maps RAM at its physical
-/// address, so that is the static's address.
+/// Physical address of the page of zeros that every page of heap only
+/// read so far maps: the kernel maps RAM at its physical address, so that
+/// is the static's address.
 #[cfg(feature = "zfod")]
 pub fn zero_page() -> usize {
+    #[repr(C, align(4096))]
+    struct ZeroPage([u8; PGSIZE]);
+    // Part of the kernel image, so kfree refuses it; nothing writes it
+    // (user mappings of it have no PTE_W, and user_page checks PTE_W).
+    static ZERO_PAGE: ZeroPage = ZeroPage([0; PGSIZE]);
     (&raw const ZERO_PAGE) as usize
 }
 
