@@ -178,7 +178,7 @@ fn demand_reads_as_a_lab() {
     );
     assert!(!base.files.contains_key("kernel/src/demand.rs"));
     let exec = text(&demand, "kernel/src/exec.rs");
-    assert!(exec.contains("demandseg(prog, ip, ph, flags2perm(ph), sz)"));
+    assert!(exec.contains("demandseg(&mut img.prog, ip, ph, flags2perm(ph), &mut img.sz)"));
     assert!(
         exec.contains("loadseg(pt"),
         "more segments than records still load"
