@@ -29,19 +29,9 @@ static_assertions::assert_eq_size!(Run, Page);
 
 struct Kmem {
     freelist: Option<&'static mut Run>,
-    /// Pages on the list: swap keeps a few free for the kernel.
-    #[cfg(feature = "swap")]
-    nfree: usize,
 }
 
-static KMEM: Spinlock<Kmem> = Spinlock::new(
-    "kmem",
-    Kmem {
-        freelist: None,
-        #[cfg(feature = "swap")]
-        nfree: 0,
-    },
-);
+static KMEM: Spinlock<Kmem> = Spinlock::new("kmem", Kmem { freelist: None });
 
 fn kernel_end() -> usize {
     // Only the symbol's address matters, never its contents.
@@ -120,10 +110,9 @@ fn kpush(page: &'static mut Page) {
     let mut kmem = KMEM.lock();
     r.next = kmem.freelist.take();
     kmem.freelist = Some(r);
+    // Counted under the list's lock, so the count matches the list.
     #[cfg(feature = "swap")]
-    {
-        kmem.nfree += 1;
-    }
+    crate::swap::NFREE.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// A free page's words, for filling.
@@ -141,9 +130,7 @@ fn kpop() -> Option<&'static mut Page> {
     let r = kmem.freelist.take()?;
     kmem.freelist = r.next.take();
     #[cfg(feature = "swap")]
-    {
-        kmem.nfree -= 1;
-    }
+    crate::swap::NFREE.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
     drop(kmem);
     let page = into_page(r);
     #[cfg(feature = "cow")]
@@ -164,12 +151,6 @@ pub fn kalloc() -> Option<usize> {
     let page = kpop()?;
     page.0.fill(0x0505_0505_0505_0505);
     Some(page.addr())
-}
-
-/// How many pages are free.
-#[cfg(feature = "swap")]
-pub fn kfreepages() -> usize {
-    KMEM.lock().nfree
 }
 
 /// Allocates a zero-filled page. No junk first: every byte is written.
