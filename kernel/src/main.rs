@@ -47,6 +47,8 @@ mod mmio;
 mod pftrace;
 #[cfg(feature = "swap")]
 mod swap;
+#[cfg(feature = "zfod")]
+mod zfod;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

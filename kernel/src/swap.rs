@@ -321,7 +321,7 @@ fn evictable(pte: Pte) -> bool {
         return false;
     }
     #[cfg(feature = "zfod")]
-    if pte.pa() == crate::vm::zero_page() {
+    if pte.pa() == crate::zfod::zero_page() {
         return false;
     }
     #[cfg(feature = "cow")]
