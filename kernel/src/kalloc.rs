@@ -133,6 +133,7 @@ fn kpop() -> Option<&'static mut Page> {
     crate::swap::NFREE.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
     drop(kmem);
     let page = into_page(r);
+    // One reference, the caller's.
     #[cfg(feature = "cow")]
     crate::cow::krefinit(page.addr());
     Some(page)
