@@ -597,12 +597,8 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     if va0 >= MAXVA {
         return Err(Error);
     }
-    #[cfg(any(
-        feature = "lazy",
-        feature = "mmap",
-        feature = "demand",
-        feature = "swap"
-    ))]
+    // A page not mapped yet: fault it in, as a user access would.
+    #[cfg(any(feature = "lazy", lab_disk_faults))]
     if walkaddr(pagetable, va0).is_none() {
         copyfault(pagetable, sz, va0, write)?;
     }
