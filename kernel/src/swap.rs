@@ -83,8 +83,8 @@ impl Pte {
 }
 
 /// Holders of each slot (swapped-out PTEs and a resident copy); 0 = free.
-/// Atomics, as the page counts of cow.rs are: only a holder adds one, so a
-/// count never rises from zero except in `slotalloc`, under its lock.
+/// Atomics without a lock: only a holder adds one, so a count never rises
+/// from zero except in `slotalloc`, under its lock.
 static REFS: [AtomicU8; NSLOT] = [const { AtomicU8::new(0) }; NSLOT];
 
 /// Slots whose page is all zeros: marked, not written.
