@@ -233,7 +233,7 @@ def read_table(pa):
 def refcount(pa):
     """The page's reference count under lab cow, else None."""
     try:
-        v = gdb.parse_and_eval(f"kernel::kalloc::REFCNT[{(pa - KERNBASE) // PGSIZE}]")
+        v = gdb.parse_and_eval(f"kernel::cow::REFCNT[{(pa - KERNBASE) // PGSIZE}]")
     except gdb.error:
         return None
     return int(v["v"]["value"]) if "v" in [f.name for f in v.type.fields()] else int(v)

@@ -59,6 +59,13 @@ impl Prog {
     }
 }
 
+/// No program recorded yet: where exec starts.
+impl Default for Prog {
+    fn default() -> Prog {
+        Prog::EMPTY
+    }
+}
+
 /// Records LOAD segment `ph` of the program locked in `ip` instead of
 /// loading it; `sz` grows over it as uvmalloc would. False if `prog` is
 /// full, and the caller loads the segment itself. Fails where loading

@@ -36,6 +36,17 @@ fn flags2perm(ph: &ProgramHeader64) -> PteFlags {
     perm
 }
 
+/// The new image as far as `load` has built it: what exec frees if a
+/// later step fails.
+#[derive(Default)]
+struct Image {
+    pagetable: Option<PageTable>,
+    sz: usize,
+    /// The segments recorded to be read when first touched, not loaded.
+    #[cfg(feature = "demand")]
+    prog: crate::demand::Prog,
+}
+
 /// Reads exactly `buf.len()` bytes at `off`, or fails.
 fn read_exact(ip: &mut ILocked, buf: &mut [u8], off: u64) -> Result<(), Error> {
     let off = u32::try_from(off).map_err(|_| Error)?;
@@ -54,40 +65,28 @@ pub fn exec(path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> {
         return Err(Error);
     };
     let mut l = ilock(ip);
-    let mut sz = 0;
-    let mut pagetable = None;
-    #[cfg(not(feature = "demand"))]
-    let loaded = load(&mut l, &mut pagetable, &mut sz);
-    // The segments are recorded in `prog`, not loaded.
-    #[cfg(feature = "demand")]
-    let mut prog = crate::demand::Prog::EMPTY;
-    #[cfg(feature = "demand")]
-    let loaded = load(&mut l, &mut pagetable, &mut sz, &mut prog);
+    let mut img = Image::default();
+    let loaded = load(&mut l, &mut img);
     iunlockput(l);
     end_op(op);
     let result = loaded.and_then(|entry| {
-        let pt = pagetable.ok_or(Error)?;
-        finish(pt, &mut sz, entry, path, argv)
+        let pt = img.pagetable.ok_or(Error)?;
+        finish(pt, &mut img.sz, entry, path, argv)
     });
     if result.is_err() {
-        if let Some(pt) = pagetable {
-            proc_freepagetable(pt, sz);
+        if let Some(pt) = img.pagetable {
+            proc_freepagetable(pt, img.sz);
         }
     }
     // The process runs the new program now, or still the old one.
     #[cfg(feature = "demand")]
-    crate::demand::demandexec(prog, result.is_ok());
+    crate::demand::demandexec(img.prog, result.is_ok());
     result
 }
 
 /// Builds a new page table and loads every LOAD segment into it. Returns
-/// the entry point; `pagetable` and `sz` track what must be freed on error.
-fn load(
-    ip: &mut ILocked,
-    pagetable: &mut Option<PageTable>,
-    sz: &mut usize,
-    #[cfg(feature = "demand")] prog: &mut crate::demand::Prog,
-) -> Result<u64, Error> {
+/// the entry point; `img` tracks what must be freed on error.
+fn load(ip: &mut ILocked, img: &mut Image) -> Result<u64, Error> {
     let mut ehdr = Aligned([0u8; EHDR_SIZE]);
     read_exact(ip, &mut ehdr.0, 0)?;
     let elf = parse_header(&ehdr.0).map_err(|_| Error)?;
@@ -95,7 +94,7 @@ fn load(
         return Err(Error);
     }
     let pt = proc_pagetable(myproc()).ok_or(Error)?;
-    *pagetable = Some(pt);
+    img.pagetable = Some(pt);
 
     let phoff = elf.pt2.ph_offset();
     for i in 0..elf.pt2.ph_count() as u64 {
@@ -117,10 +116,10 @@ fn load(
         }
         // Recorded, to be read page by page when first touched.
         #[cfg(feature = "demand")]
-        if crate::demand::demandseg(prog, ip, ph, flags2perm(ph), sz)? {
+        if crate::demand::demandseg(&mut img.prog, ip, ph, flags2perm(ph), &mut img.sz)? {
             continue;
         }
-        *sz = uvmalloc(pt, *sz, end, flags2perm(ph))?;
+        img.sz = uvmalloc(pt, img.sz, end, flags2perm(ph))?;
         loadseg(pt, ph.virtual_addr as usize, ip, ph.offset, ph.file_size)?;
     }
     Ok(elf.pt2.entry_point())

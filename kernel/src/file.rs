@@ -7,8 +7,6 @@ use crate::pipe::{pipeclose, piperead, pipewrite, Pipe};
 use crate::proc::{myproc, Dst, Src};
 use crate::spinlock::Spinlock;
 use crate::vm::copyout;
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
-use crate::vm::uvmprefault;
 use crate::Error;
 use abi::param::{MAXOPBLOCKS, NDEV, NFILE};
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -253,7 +251,7 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
 
 /// The most one step of `filereadsteps` or `filewritesteps` copies: all
 /// of a step's pages are made resident before it, so steps stay small.
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 const STEP: usize = 16 * crate::riscv::PGSIZE;
 
 /// `fileread` under the labs whose faults may sleep for a disk (a page of
@@ -268,7 +266,7 @@ const STEP: usize = 16 * crate::riscv::PGSIZE;
 /// console a line, in one call as before, with that much made resident:
 /// a line that runs on into a page that is not stops short there, and the
 /// rest comes with the next read.
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 pub fn filereadsteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
     let d = f.data();
     if !d.readable {
@@ -280,14 +278,14 @@ pub fn filereadsteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
         _ => STEP,
     };
     if d.typ != FdType::Inode {
-        let _resident = uvmprefault(addr, n.min(reach), true);
+        let _resident = crate::vm::uvmprefault(addr, n.min(reach), true);
         return fileread(f, addr, n);
     }
     let mut done = 0;
     loop {
         let a = addr + done;
         let len = (n - done).min(STEP - a % STEP).min(fileleft(f));
-        let _resident = uvmprefault(a, len, true);
+        let _resident = crate::vm::uvmprefault(a, len, true);
         match fileread(f, a, len) {
             Ok(r) => {
                 done += r;
@@ -303,7 +301,7 @@ pub fn filereadsteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
 }
 
 /// The bytes between `f`'s offset and the end of its file.
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 fn fileleft(f: &File) -> usize {
     let Some(ip) = f.data().ip else {
         return 0;
@@ -318,7 +316,7 @@ fn fileleft(f: &File) -> usize {
 /// most STEP bytes, each made resident first, so a write from a buffer
 /// larger than memory holds only a step's pages at a time. A short step
 /// ends the write (a pipe whose reader is gone, a bad address).
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 pub fn filewritesteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
     if !f.data().writable {
         return Err(Error);
@@ -327,7 +325,7 @@ pub fn filewritesteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
     loop {
         let a = addr + done;
         let len = (n - done).min(STEP - a % STEP);
-        let _resident = uvmprefault(a, len, false);
+        let _resident = crate::vm::uvmprefault(a, len, false);
         let r = filewrite(f, a, len)?;
         done += r;
         if r < len || done == n {

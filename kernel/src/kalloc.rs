@@ -2,13 +2,9 @@
 //! the end of the kernel image to PHYSTOP. Used for user memory, page
 //! tables, kernel stacks and pipe buffers.
 
-#[cfg(feature = "cow")]
-use crate::memlayout::KERNBASE;
 use crate::memlayout::PHYSTOP;
 use crate::riscv::{pg_round_up, PGSIZE};
 use crate::spinlock::Spinlock;
-#[cfg(feature = "cow")]
-use core::sync::atomic::{AtomicU16, Ordering};
 use volatile::VolatileRef;
 
 extern "C" {
@@ -33,49 +29,9 @@ static_assertions::assert_eq_size!(Run, Page);
 
 struct Kmem {
     freelist: Option<&'static mut Run>,
-    /// Pages on the list: swap keeps a few free for the kernel.
-    #[cfg(feature = "swap")]
-    nfree: usize,
 }
 
-static KMEM: Spinlock<Kmem> = Spinlock::new(
-    "kmem",
-    Kmem {
-        freelist: None,
-        #[cfg(feature = "swap")]
-        nfree: 0,
-    },
-);
-
-/// References to each physical page: how many page tables map it (or 1
-/// for a page the kernel itself holds). A page is freed when its count
-/// drops to zero.
-///
-/// The counts are atomics, without a lock: a count is only raised by a
-/// holder of a reference (uvmcopy, sharing a page its parent maps), so it
-/// can never rise from zero while kfree is freeing the page; and the
-/// atomic decrement in kfree lets exactly one of several concurrent
-/// releasers see the count reach zero and free the page.
-#[cfg(feature = "cow")]
-static REFCNT: [AtomicU16; (PHYSTOP - KERNBASE) / PGSIZE] =
-    [const { AtomicU16::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
-
-#[cfg(feature = "cow")]
-fn refcnt(pa: usize) -> &'static AtomicU16 {
-    &REFCNT[(pa - KERNBASE) / PGSIZE]
-}
-
-/// Adds a reference to an allocated page (a second mapping of it).
-#[cfg(feature = "cow")]
-pub fn krefinc(pa: usize) {
-    refcnt(pa).fetch_add(1, Ordering::AcqRel);
-}
-
-/// Current references to an allocated page.
-#[cfg(feature = "cow")]
-pub fn krefcount(pa: usize) -> u16 {
-    refcnt(pa).load(Ordering::Acquire)
-}
+static KMEM: Spinlock<Kmem> = Spinlock::new("kmem", Kmem { freelist: None });
 
 fn kernel_end() -> usize {
     // Only the symbol's address matters, never its contents.
@@ -97,7 +53,7 @@ fn freerange(pa_start: usize, pa_end: usize) {
     while p + PGSIZE <= pa_end {
         // Each page starts as if one reference were held, which kfree drops.
         #[cfg(feature = "cow")]
-        refcnt(p).store(1, Ordering::Release);
+        crate::cow::krefinit(p);
         // SAFETY: p is a page of RAM between the kernel image and PHYSTOP
         // that nothing has used yet: kinit runs once (checked there), and
         // only it calls freerange.
@@ -132,10 +88,8 @@ fn unref(pa: usize) -> bool {
     }
     // Shared pages stay until their last reference goes.
     #[cfg(feature = "cow")]
-    match refcnt(pa).fetch_sub(1, Ordering::AcqRel) {
-        0 => panic!("kfree: free page"),
-        1 => {}
-        _ => return false,
+    if !crate::cow::krefdec(pa) {
+        return false;
     }
     // A swap copy of the page's contents goes with it.
     #[cfg(feature = "swap")]
@@ -156,10 +110,9 @@ fn kpush(page: &'static mut Page) {
     let mut kmem = KMEM.lock();
     r.next = kmem.freelist.take();
     kmem.freelist = Some(r);
+    // Counted under the list's lock, so the count matches the list.
     #[cfg(feature = "swap")]
-    {
-        kmem.nfree += 1;
-    }
+    crate::swap::NFREE.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// A free page's words, for filling.
@@ -177,13 +130,12 @@ fn kpop() -> Option<&'static mut Page> {
     let r = kmem.freelist.take()?;
     kmem.freelist = r.next.take();
     #[cfg(feature = "swap")]
-    {
-        kmem.nfree -= 1;
-    }
+    crate::swap::NFREE.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
     drop(kmem);
     let page = into_page(r);
+    // One reference, the caller's.
     #[cfg(feature = "cow")]
-    refcnt(page.addr()).store(1, Ordering::Release);
+    crate::cow::krefinit(page.addr());
     Some(page)
 }
 
@@ -200,12 +152,6 @@ pub fn kalloc() -> Option<usize> {
     let page = kpop()?;
     page.0.fill(0x0505_0505_0505_0505);
     Some(page.addr())
-}
-
-/// How many pages are free.
-#[cfg(feature = "swap")]
-pub fn kfreepages() -> usize {
-    KMEM.lock().nfree
 }
 
 /// Allocates a zero-filled page. No junk first: every byte is written.

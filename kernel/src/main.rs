@@ -35,7 +35,10 @@ mod vm;
 // A reader following the C can skip these. mmio is the register access
 // xv6 writes as casts in each driver; kstack measures kernel-stack depth;
 // pftrace has the words for a page fault (the kill line's reason, the
-// Ctrl-T trace); the others are the labs' own state.
+// Ctrl-T trace). A lab with state of its own adds its module here.
+
+#[cfg(feature = "cow")]
+mod cow;
 #[cfg(feature = "demand")]
 mod demand;
 mod kstack;
@@ -45,6 +48,8 @@ mod mmio;
 mod pftrace;
 #[cfg(feature = "swap")]
 mod swap;
+#[cfg(feature = "zfod")]
+mod zfod;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

@@ -196,20 +196,6 @@ impl Pte {
     pub fn is_valid(self) -> bool {
         self.flags().contains(PteFlags::V)
     }
-    /// An entry for a page out on the swap disk in `slot` (lab `swap`).
-    #[cfg(feature = "swap")]
-    pub const fn swapped(slot: usize, flags: PteFlags) -> Pte {
-        Pte((slot << 10) | flags.difference(PteFlags::V).union(PteFlags::SWAP).bits())
-    }
-    #[cfg(feature = "swap")]
-    pub fn is_swapped(self) -> bool {
-        self.flags().contains(PteFlags::SWAP)
-    }
-    /// The swap slot of a swapped-out page.
-    #[cfg(feature = "swap")]
-    pub fn slot(self) -> usize {
-        self.0 >> 10
-    }
     /// A leaf maps a page; a non-leaf points at the next level's table.
     pub fn is_leaf(self) -> bool {
         self.flags()

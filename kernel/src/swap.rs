@@ -35,8 +35,8 @@
 //! expects. Pages shared under `cow` are skipped.
 
 #[cfg(feature = "cow")]
-use crate::kalloc::krefcount;
-use crate::kalloc::{kalloc, kfreepages, kzalloc};
+use crate::cow::krefcount;
+use crate::kalloc::{kalloc, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP};
 use crate::pftrace::{Fault, Why};
 use crate::proc::{killed, myproc, sleep, swapfreeze, Proc};
@@ -57,9 +57,34 @@ const NSLOT: usize = 512 * 1024 * 1024 / PGSIZE;
 /// process may hold its pages, or under a spin lock.
 const RESERVE: usize = 32;
 
+/// Pages on kalloc's free list: kpush and kpop count them, under the
+/// list's lock. makeroom keeps RESERVE of them free for the kernel.
+pub static NFREE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many pages are free.
+fn kfreepages() -> usize {
+    NFREE.load(Ordering::Relaxed)
+}
+
+/// A page out on the swap disk has a PTE with V clear and PTE_SWAP set,
+/// holding its slot where a present page's PTE holds the page number.
+impl Pte {
+    /// An entry for a page out on the swap disk in `slot`.
+    pub const fn swapped(slot: usize, flags: PteFlags) -> Pte {
+        Pte((slot << 10) | flags.difference(PteFlags::V).union(PteFlags::SWAP).bits())
+    }
+    pub fn is_swapped(self) -> bool {
+        self.flags().contains(PteFlags::SWAP)
+    }
+    /// The swap slot of a swapped-out page.
+    pub fn slot(self) -> usize {
+        self.0 >> 10
+    }
+}
+
 /// Holders of each slot (swapped-out PTEs and a resident copy); 0 = free.
-/// Atomics, as kalloc's page counts are: only a holder adds one, so a
-/// count never rises from zero except in `slotalloc`, under its lock.
+/// Atomics without a lock: only a holder adds one, so a count never rises
+/// from zero except in `slotalloc`, under its lock.
 static REFS: [AtomicU8; NSLOT] = [const { AtomicU8::new(0) }; NSLOT];
 
 /// Slots whose page is all zeros: marked, not written.
@@ -296,7 +321,7 @@ fn evictable(pte: Pte) -> bool {
         return false;
     }
     #[cfg(feature = "zfod")]
-    if pte.pa() == crate::vm::zero_page() {
+    if pte.pa() == crate::zfod::zero_page() {
         return false;
     }
     #[cfg(feature = "cow")]

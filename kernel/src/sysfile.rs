@@ -3,11 +3,11 @@
 
 use crate::exec::exec;
 use crate::file::{filealloc, fileclose, filedup, filestat, FdType, File, FileData};
-#[cfg(not(any(feature = "mmap", feature = "demand", feature = "swap")))]
+#[cfg(not(lab_disk_faults))]
 use crate::file::{fileread, filewrite};
 // Under the labs whose faults read a disk, read and write make their
 // buffers resident step by step before copying under locks (file.rs).
-#[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+#[cfg(lab_disk_faults)]
 use crate::file::{filereadsteps as fileread, filewritesteps as filewrite};
 use crate::fs::{
     dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp, namei,

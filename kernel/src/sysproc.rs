@@ -21,7 +21,7 @@ pub fn sys_wait() -> Result<usize, Error> {
     let addr = argaddr(0);
     // wait copies the status out under locks: the labs' faults that read
     // a disk are taken first (and under swap the page stays in meanwhile).
-    #[cfg(any(feature = "mmap", feature = "demand", feature = "swap"))]
+    #[cfg(lab_disk_faults)]
     let _resident = crate::vm::uvmprefault(addr, if addr == 0 { 0 } else { 4 }, true);
     wait(addr).map(|pid| pid as usize)
 }

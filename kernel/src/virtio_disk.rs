@@ -14,8 +14,6 @@
 use crate::bio::BufGuard;
 use crate::kalloc::kzalloc;
 use crate::memlayout::VIRTIO0;
-#[cfg(feature = "swap")]
-use crate::memlayout::VIRTIO1;
 use crate::mmio::Mmio;
 use crate::proc::{sleep, wakeup};
 use crate::spinlock::Spinlock;
@@ -180,11 +178,8 @@ impl Disk {
 
 /// A virtio-mmio slot's bytes of registers, configuration space included.
 const VIRTIO_SLOT: usize = 0x200;
-// SAFETY: the disks' virtio-mmio slots, direct-mapped by kvmmake.
+// SAFETY: the file system disk's virtio-mmio slot, direct-mapped by kvmmake.
 const VIRTIO0_REGS: Mmio = unsafe { Mmio::new(VIRTIO0, VIRTIO_SLOT) };
-#[cfg(feature = "swap")]
-// SAFETY: the swap disk's slot, direct-mapped by kvmmake in this build.
-const VIRTIO1_REGS: Mmio = unsafe { Mmio::new(VIRTIO1, VIRTIO_SLOT) };
 
 /// 32-bit register `r` of a virtio-mmio slot.
 fn mmio(regs: &Mmio, r: usize) -> VolatilePtr<'static, u32> {
@@ -199,7 +194,11 @@ static DISKS: [Spinlock<Disk>; 1] = [Spinlock::new("virtio_disk", Disk::new(VIRT
 #[cfg(feature = "swap")]
 static DISKS: [Spinlock<Disk>; 2] = [
     Spinlock::new("virtio_disk", Disk::new(VIRTIO0_REGS)),
-    Spinlock::new("virtio_swap", Disk::new(VIRTIO1_REGS)),
+    Spinlock::new(
+        "virtio_swap",
+        // SAFETY: the swap disk's slot, direct-mapped by kvmmake in this build.
+        Disk::new(unsafe { Mmio::new(crate::memlayout::VIRTIO1, VIRTIO_SLOT) }),
+    ),
 ];
 
 fn free_chan(disk: &Disk) -> usize {
@@ -483,7 +482,8 @@ pub fn virtio_swap_init() -> Option<u64> {
     }
     // The block device's configuration space starts with its capacity.
     const CAPACITY: usize = 0x100;
-    let lo = mmio(&VIRTIO1_REGS, CAPACITY).read() as u64;
-    let hi = mmio(&VIRTIO1_REGS, CAPACITY + 4).read() as u64;
+    let regs = DISKS[SWAPDISK].lock().regs;
+    let lo = mmio(&regs, CAPACITY).read() as u64;
+    let hi = mmio(&regs, CAPACITY + 4).read() as u64;
     Some(hi << 32 | lo)
 }

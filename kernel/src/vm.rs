@@ -5,8 +5,6 @@
 //! kernel pointer to it.
 
 use crate::kalloc::{kcopy, kfree, kpage, kzalloc};
-#[cfg(feature = "cow")]
-use crate::kalloc::{krefcount, krefinc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
 #[cfg(lab_faults)]
 use crate::pftrace::Fault;
@@ -58,23 +56,6 @@ impl PteSlot {
 }
 
 static KERNEL_PAGETABLE: Once<PageTable> = Once::new();
-
-/// The page of zeros that every page of heap only read so far maps.
-#[cfg(feature = "zfod")]
-#[repr(C, align(4096))]
-struct ZeroPage([u8; PGSIZE]);
-
-/// Part of the kernel image, so kfree refuses it; nothing writes it (user
-/// mappings of it have no PTE_W, and user_page checks PTE_W).
-#[cfg(feature = "zfod")]
-static ZERO_PAGE: ZeroPage = ZeroPage([0; PGSIZE]);
-
-/// Physical address of the zero page: the kernel maps RAM at its physical
-/// address, so that is the static's address.
-#[cfg(feature = "zfod")]
-pub fn zero_page() -> usize {
-    (&raw const ZERO_PAGE) as usize
-}
 
 extern "C" {
     /// End of kernel code (kernel.ld).
@@ -305,7 +286,7 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         }
         // The zero page is the kernel's: unmapped, never freed.
         #[cfg(feature = "zfod")]
-        let do_free = do_free && pte.pa() != zero_page();
+        let do_free = do_free && pte.pa() != crate::zfod::zero_page();
         if do_free {
             // SAFETY: the leaf, cleared just below, was this table's
             // reference to the page; the kernel reaches a user page only
@@ -448,7 +429,7 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     let pte = slot.get();
     // Nothing to copy: the child reads the same zero page.
     #[cfg(feature = "zfod")]
-    if pte.pa() == zero_page() {
+    if pte.pa() == crate::zfod::zero_page() {
         return mappages(new, va, PGSIZE, pte.pa(), pte.flags());
     }
     // SAFETY: the parent's page; the parent is in fork, so nothing
@@ -473,10 +454,10 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     mappages(new, va, PGSIZE, pa, flags)?;
     // The zero page (read-only, so shared as it is) is never counted.
     #[cfg(feature = "zfod")]
-    if pa == zero_page() {
+    if pa == crate::zfod::zero_page() {
         return Ok(());
     }
-    krefinc(pa);
+    crate::cow::krefinc(pa);
     // Lab swap: a page written here stays written for the child too.
     #[cfg(feature = "swap")]
     crate::swap::swapshare(pte);
@@ -522,7 +503,9 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
         }
         // The first store to a page that was only read: a page of its own.
         #[cfg(feature = "zfod")]
-        (Some(slot), true) if slot.get().pa() == zero_page() => uvmzfodalloc(slot),
+        (Some(slot), true) if slot.get().pa() == crate::zfod::zero_page() => {
+            crate::zfod::uvmzfodalloc(slot)
+        }
         // A page out on the swap disk (whatever it was before).
         #[cfg(feature = "swap")]
         (None, _) if crate::swap::swapped(pagetable, va0) => {
@@ -536,7 +519,7 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
         // A load from untouched heap (see below) maps the shared zero page;
         // only a store allocates.
         #[cfg(feature = "zfod")]
-        (None, false) if va < sz => uvmzeromap(pagetable, va0),
+        (None, false) if va < sz => crate::zfod::uvmzeromap(pagetable, va0),
         // Every page below the stack top is mapped by exec (or above, a
         // program page), so a missing page below sz is heap that sbrk
         // promised but never mapped; the stack guard page is mapped
@@ -569,25 +552,6 @@ fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
     }
 }
 
-/// Maps the zero page at `va0`, read-only: a load from untouched heap.
-#[cfg(feature = "zfod")]
-fn uvmzeromap(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
-    let perm = PteFlags::R | PteFlags::U;
-    match mappages(pagetable, va0, PGSIZE, zero_page(), perm) {
-        Ok(()) => Ok(Fault::ZeroPage),
-        Err(_) => Err(Why::NoMemory),
-    }
-}
-
-/// Replaces the zero page behind `slot` with a fresh zeroed page, mapped
-/// writable: the first store to heap that was only read until now.
-#[cfg(feature = "zfod")]
-fn uvmzfodalloc(slot: &PteSlot) -> Result<Fault, Why> {
-    let mem = kzalloc().ok_or(Why::NoMemory)?;
-    slot.set(Pte::new(mem, slot.get().flags() | PteFlags::W));
-    Ok(Fault::ZeroFill)
-}
-
 /// Gives the faulting process its own writable copy of a shared
 /// copy-on-write page, or just write access if it is the last sharer.
 #[cfg(feature = "cow")]
@@ -595,7 +559,7 @@ fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
     let pte = slot.get();
     let pa = pte.pa();
     let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
-    let refs = krefcount(pa);
+    let refs = crate::cow::krefcount(pa);
     if refs == 1 {
         slot.set(Pte::new(pa, flags));
         return Ok(Fault::CowReuse);
@@ -633,18 +597,14 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     if va0 >= MAXVA {
         return Err(Error);
     }
-    #[cfg(any(
-        feature = "lazy",
-        feature = "mmap",
-        feature = "demand",
-        feature = "swap"
-    ))]
+    // A page not mapped yet: fault it in, as a user access would.
+    #[cfg(any(feature = "lazy", lab_disk_faults))]
     if walkaddr(pagetable, va0).is_none() {
         copyfault(pagetable, sz, va0, write)?;
     }
     // A store into the zero page needs the writer's own page first.
     #[cfg(feature = "zfod")]
-    if write && walkaddr(pagetable, va0) == Some(zero_page()) {
+    if write && walkaddr(pagetable, va0) == Some(crate::zfod::zero_page()) {
         copyfault(pagetable, sz, va0, true)?;
     }
     // A store into a shared copy-on-write page: a private copy first.

@@ -1,0 +1,49 @@
+//! Lab cow: a reference count for each physical page, so that a page
+//! fork shares between page tables goes back to the free list only with
+//! its last reference. kalloc starts a page's count at 1 and kfree drops
+//! one; uvmcopy1 adds one per sharing, and uvmcowcopy reads it.
+
+use crate::memlayout::{KERNBASE, PHYSTOP};
+use crate::riscv::PGSIZE;
+use core::sync::atomic::{AtomicU16, Ordering};
+
+/// References to each physical page: how many page tables map it (or 1
+/// for a page the kernel itself holds). A page is freed when its count
+/// drops to zero.
+///
+/// The counts are atomics, without a lock: a count is only raised by a
+/// holder of a reference (uvmcopy, sharing a page its parent maps), so it
+/// can never rise from zero while kfree is freeing the page; and the
+/// atomic decrement in kfree lets exactly one of several concurrent
+/// releasers see the count reach zero and free the page.
+static REFCNT: [AtomicU16; (PHYSTOP - KERNBASE) / PGSIZE] =
+    [const { AtomicU16::new(0) }; (PHYSTOP - KERNBASE) / PGSIZE];
+
+fn refcnt(pa: usize) -> &'static AtomicU16 {
+    &REFCNT[(pa - KERNBASE) / PGSIZE]
+}
+
+/// A page just handed out holds one reference: kalloc's caller's (or,
+/// for freerange, the one its kfree drops).
+pub fn krefinit(pa: usize) {
+    refcnt(pa).store(1, Ordering::Release);
+}
+
+/// Adds a reference to an allocated page (a second mapping of it).
+pub fn krefinc(pa: usize) {
+    refcnt(pa).fetch_add(1, Ordering::AcqRel);
+}
+
+/// Drops a reference (kfree); true if it was the last, and the page is
+/// to be freed. A count already at zero is a double free.
+pub fn krefdec(pa: usize) -> bool {
+    match refcnt(pa).fetch_sub(1, Ordering::AcqRel) {
+        0 => panic!("kfree: free page"),
+        n => n == 1,
+    }
+}
+
+/// Current references to an allocated page.
+pub fn krefcount(pa: usize) -> u16 {
+    refcnt(pa).load(Ordering::Acquire)
+}
