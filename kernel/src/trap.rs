@@ -198,9 +198,11 @@ pub extern "C" fn kerneltrap() {
     }
 
     // yield() may have taken other traps meanwhile; put back what kernelvec's sret needs.
-    // SAFETY: restores the values read at entry.
+    // SAFETY: the pc this trap interrupted, read at entry: sret resumes
+    // the interrupted kernel code there.
     unsafe { w_sepc(sepc) };
-    // SAFETY: as above.
+    // SAFETY: sstatus as it was at entry (SPP = supervisor, SPIE as the
+    // interrupted code had it): sret returns to that code in that state.
     unsafe { w_sstatus(sstatus) };
 }
 

@@ -709,7 +709,9 @@ pub fn copyin(
         let pa0 = user_page(pagetable, sz, va0, false)?;
         let n = (PGSIZE - (srcva - va0)).min(dst.len() - done);
         let src = (pa0 + (srcva - va0)) as *const u8;
-        // SAFETY: as in copyout, the source bytes lie inside one mapped user page.
+        // SAFETY: pa0 is a user page mapped in this table (user_page
+        // checked it); n bytes from the offset stay inside it, and dst has
+        // n bytes from `done`.
         unsafe { ptr::copy(src, dst[done..].as_mut_ptr(), n) };
         done += n;
         srcva = va0 + PGSIZE;
