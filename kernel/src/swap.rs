@@ -32,7 +32,9 @@
 //! still clear, needs no write). A page of zeros is not written: its slot
 //! is only marked (ZERO) and it comes back as a fresh zeroed page; it
 //! still takes a slot, so memory plus swap stays the limit, as xv6's sbrk
-//! expects. Pages shared under `cow` are skipped.
+//! expects. Pages shared under `cow` are skipped. A page its file holds
+//! (a program page under `demand`, a mapped file's under `mmap`, both
+//! unchanged since read) is dropped, not written (`FILE_SLOT`).
 
 #[cfg(feature = "cow")]
 use crate::cow::krefcount;
