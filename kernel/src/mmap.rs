@@ -89,6 +89,9 @@ pub fn sys_mmap() -> Result<usize, Error> {
         file,
         off,
     });
+    // Lab swap: the clock visits the areas too.
+    #[cfg(feature = "swap")]
+    myproc().swap.setfloor(mmapfloor(&d));
     Ok(start)
 }
 
@@ -153,6 +156,8 @@ pub fn sys_munmap() -> Result<usize, Error> {
     } else {
         d.vmas[i] = Some(v);
     }
+    #[cfg(feature = "swap")]
+    myproc().swap.setfloor(mmapfloor(&d));
     Ok(0)
 }
 
@@ -200,7 +205,12 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<Fault,
         }
     }
     match mappages(pagetable, va0, PGSIZE, mem, v.perm()) {
-        Ok(()) => Ok(Fault::File(off)),
+        Ok(()) => {
+            // Lab swap: unchanged, the page can be dropped and read again.
+            #[cfg(feature = "swap")]
+            crate::swap::fromfile(mem);
+            Ok(Fault::File(off))
+        }
         Err(_) => {
             // SAFETY: mem, fresh from kzalloc, is mapped nowhere.
             unsafe { kfree(mem) };
@@ -214,6 +224,14 @@ pub fn mmapfault(pagetable: PageTable, va0: usize, write: bool) -> Result<Fault,
 fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) {
     for (va, slot) in mapped(pagetable, a, b) {
         let pte = slot.get();
+        // Lab swap: dropped, as the file holds it (the clock takes no
+        // stored-to page of an area): nothing to write or free.
+        #[cfg(feature = "swap")]
+        if pte.is_swapped() {
+            crate::swap::slotput(pte.slot());
+            slot.set(Pte(0));
+            continue;
+        }
         if writeback && v.flags == MAP_SHARED && pte.flags().contains(PteFlags::D) {
             filewriteback(v.file, pte.pa(), v.off + (va - v.start));
         }
@@ -224,8 +242,9 @@ fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) 
     }
 }
 
-/// The mapped pages of `[a, b)`. A missing last-level table skips its
-/// whole 2 MiB, so a sparse area of gigabytes is cheap to scan.
+/// The mapped pages of `[a, b)`: in memory or (lab swap) dropped. A
+/// missing last-level table skips its whole 2 MiB, so a sparse area of
+/// gigabytes is cheap to scan.
 fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'static PteSlot)> {
     const SPAN: usize = PGSIZE << 9;
     let mut va = a;
@@ -236,6 +255,10 @@ fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'s
                 None => va = (here & !(SPAN - 1)) + SPAN,
                 Some(slot) => {
                     va += PGSIZE;
+                    #[cfg(feature = "swap")]
+                    if slot.get().is_swapped() {
+                        return Some((here, slot));
+                    }
                     if slot.get().is_valid() {
                         return Some((here, slot));
                     }
@@ -280,6 +303,8 @@ pub fn mmapexit(d: &mut ProcData) {
             fileclose(v.file);
         }
     }
+    #[cfg(feature = "swap")]
+    myproc().swap.setfloor(mmapfloor(d));
 }
 
 /// fork: the child gets the areas and the pages faulted in so far (via
@@ -288,6 +313,12 @@ pub fn mmapfork(d: &ProcData, nd: &mut ProcData) -> Result<(), Error> {
     let (old, new) = (d.pagetable(), nd.pagetable());
     for v in d.vmas.iter().flatten() {
         for (va, slot) in mapped(old, v.start, v.end()) {
+            // Lab swap: a page dropped since the file holds it is read
+            // from the file by the child too, as one never touched.
+            #[cfg(feature = "swap")]
+            if slot.get().is_swapped() {
+                continue;
+            }
             if uvmcopy1(slot, new, va).is_err() {
                 for v in d.vmas.iter().flatten() {
                     vmaunmap(new, v, v.start, v.end(), false);

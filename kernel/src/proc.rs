@@ -566,6 +566,9 @@ pub fn fork() -> Result<i32, Error> {
         freeproc(np, &mut nst);
         return Err(Error);
     }
+    // Lab swap: the clock visits the child's areas too.
+    #[cfg(all(feature = "mmap", feature = "swap"))]
+    np.swap.setfloor(crate::mmap::mmapfloor(&nd));
     *nd.trapframe() = *d.trapframe();
     // The child sees fork return 0.
     nd.trapframe().a0 = 0;

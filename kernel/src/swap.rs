@@ -32,12 +32,14 @@
 //! still clear, needs no write). A page of zeros is not written: its slot
 //! is only marked (ZERO) and it comes back as a fresh zeroed page; it
 //! still takes a slot, so memory plus swap stays the limit, as xv6's sbrk
-//! expects. Pages shared under `cow` are skipped.
+//! expects. Pages shared under `cow` are skipped. A page its file holds
+//! (a program page under `demand`, a mapped file's under `mmap`, both
+//! unchanged since read) is dropped, not written (`FILE_SLOT`).
 
 #[cfg(feature = "cow")]
 use crate::cow::krefcount;
 use crate::kalloc::{kalloc, kzalloc};
-use crate::memlayout::{KERNBASE, PHYSTOP};
+use crate::memlayout::{KERNBASE, PHYSTOP, TRAPFRAME};
 use crate::pftrace::{Fault, Why};
 use crate::proc::{killed, myproc, sleep, swapfreeze, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
@@ -125,6 +127,12 @@ pub struct ProcSwap {
     /// Its hand has come round to its first page since the global hand
     /// came to it (`evictone`).
     lapped: AtomicBool,
+    /// Lab mmap: where its mapped files begin (the lowest area, or
+    /// TRAPFRAME for none). The clock goes over `[floor, TRAPFRAME)`
+    /// after the pages below sz; the process sets it when its areas
+    /// change, so an evictor reads it without its ProcData.
+    #[cfg(feature = "mmap")]
+    floor: AtomicUsize,
 }
 
 impl ProcSwap {
@@ -135,6 +143,8 @@ impl ProcSwap {
             quiet: AtomicBool::new(false),
             frozen: AtomicBool::new(false),
             lapped: AtomicBool::new(false),
+            #[cfg(feature = "mmap")]
+            floor: AtomicUsize::new(TRAPFRAME),
         }
     }
 
@@ -144,6 +154,24 @@ impl ProcSwap {
         self.pin[1].store(0, Ordering::Relaxed);
         self.quiet.store(false, Ordering::Relaxed);
         self.frozen.store(false, Ordering::Relaxed);
+        #[cfg(feature = "mmap")]
+        self.floor.store(TRAPFRAME, Ordering::Relaxed);
+    }
+
+    /// Lab mmap: its areas now begin at `floor` (see the field).
+    #[cfg(feature = "mmap")]
+    pub fn setfloor(&self, floor: usize) {
+        self.floor.store(floor, Ordering::Relaxed);
+    }
+
+    /// Where the clock's round goes on after the pages below sz.
+    #[cfg(feature = "mmap")]
+    fn floor(&self) -> usize {
+        self.floor.load(Ordering::Relaxed)
+    }
+    #[cfg(not(feature = "mmap"))]
+    fn floor(&self) -> usize {
+        TRAPFRAME
     }
 
     pub fn frozen(&self) -> bool {
@@ -218,11 +246,10 @@ fn copy_of(pa: usize) -> &'static AtomicU32 {
     &COPY[(pa - KERNBASE) / PGSIZE]
 }
 
-/// COPY's mark for a page read from a file: a program page (`demand`).
-/// While it is unchanged, the clock drops it instead of writing it
-/// (`swapout`), and its next fault reads it from the file again, as the
-/// first one did. (A mapped file's pages, above `sz`, are not on the
-/// clock's round at all.)
+/// COPY's mark for a page read from a file: a program page (`demand`)
+/// or a page of a mapped file (`mmap`). While it is unchanged, the clock
+/// drops it instead of writing it (`swapout`), and its next fault reads
+/// it from the file again, as the first one did.
 const IN_FILE: u32 = u32::MAX;
 
 /// The slot a swapped-out PTE names when its page was dropped because its
@@ -236,8 +263,8 @@ fn copy_slot(c: u32) -> Option<usize> {
     (c != 0 && c != IN_FILE).then(|| c as usize - 1)
 }
 
-/// demand's fault: the page at `pa` was just read from the program file.
-#[cfg(feature = "demand")]
+/// demand's or mmap's fault: the page at `pa` was just read from a file.
+#[cfg(any(feature = "demand", feature = "mmap"))]
 pub fn fromfile(pa: usize) {
     copy_of(pa).store(IN_FILE, Ordering::Release);
 }
@@ -336,6 +363,17 @@ fn clean(pte: Pte) -> bool {
     !pte.flags().contains(PteFlags::D) && copy_of(pte.pa()).load(Ordering::Acquire) != 0
 }
 
+/// Unchanged since it was read from its file.
+fn infile(pte: Pte) -> bool {
+    !pte.flags().contains(PteFlags::D) && copy_of(pte.pa()).load(Ordering::Acquire) == IN_FILE
+}
+
+/// How much address space the clock's round over `q` covers: the pages
+/// below `limit`, then its mapped files (`ProcSwap::floor`).
+fn span(q: &Proc, limit: usize) -> usize {
+    pg_round_down(limit) + (TRAPFRAME - q.swap.floor().max(pg_round_down(limit)))
+}
+
 /// Pages not used lately that the clock looks at past a dirty one, for a
 /// clean one to take instead (which costs no write). A whole revolution
 /// would find one if any exists, but costs a walk of every page when
@@ -343,10 +381,14 @@ fn clean(pte: Pte) -> bool {
 const LOOKAHEAD: usize = 16;
 
 /// The clock: from this process's hand, over the pages of `pt` below
-/// `limit`, clearing A as it passes. The first page not used since the
-/// last pass wins if it is clean, or if no clean one follows it among the
-/// next LOOKAHEAD such pages. Page-table pages that do not exist are
-/// passed over whole.
+/// `limit` and then those of its mapped files (from `ProcSwap::floor` to
+/// the trapframe), clearing A as it passes. The first page not used since
+/// the last pass wins if it is clean, or if no clean one follows it among
+/// the next LOOKAHEAD such pages. Of a mapped file it takes only pages
+/// unchanged since they were read (dropped, not written): a stored-to
+/// page of a shared one goes back to its file at munmap or exit, from
+/// memory, and a private one stays too, for simplicity. Page-table pages
+/// that do not exist are passed over whole.
 ///
 /// `budget` is how much address space the hand may still scan in this
 /// round of evictions (`makeroom`'s round for a fault: one revolution, look ahead
@@ -360,8 +402,10 @@ const LOOKAHEAD: usize = 16;
 /// eviction of the round; a process that small has too few candidates for
 /// the look ahead to end before the budget does.
 fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
-    let span = pg_round_down(limit);
-    if span == 0 {
+    let heap = pg_round_down(limit);
+    // exec's new page table may reach past the old areas' floor.
+    let floor = q.swap.floor().max(heap);
+    if heap == 0 && floor == TRAPFRAME {
         return None;
     }
     let hand = &q.swap.hand;
@@ -373,8 +417,12 @@ fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&
         if passed >= *budget {
             break dirty.map(|(slot, at, _)| (slot, at));
         }
-        if va >= span {
-            va = 0;
+        // Past the heap: on to the mapped files; past them, round again.
+        if heap <= va && va < floor {
+            va = floor;
+        }
+        if va >= TRAPFRAME {
+            va = if heap > 0 { 0 } else { floor };
             q.swap.lapped.store(true, Ordering::Relaxed);
         }
         let Some(slot) = walk(pt, va, false) else {
@@ -387,7 +435,7 @@ fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&
         va += PGSIZE;
         passed += PGSIZE;
         let pte = slot.get();
-        if !evictable(pte) || q.swap.pinned(here) {
+        if !evictable(pte) || q.swap.pinned(here) || (here >= heap && !infile(pte)) {
             continue;
         }
         if pte.flags().contains(PteFlags::A) {
@@ -537,7 +585,7 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
     if holding_spinlock() {
         return Ok(());
     }
-    let allowance = laps * pg_round_down(limit);
+    let allowance = laps * span(myproc(), limit);
     let mut budget = allowance;
     // Revolutions of the global clock that found no page: each clears the
     // A bits it passes, so growing memory (two laps) looks once more
@@ -621,7 +669,7 @@ fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoo
             (me, swapout(me, pt, limit, budget))
         } else if let Some((q, qpt, qsz)) = swapfreeze(k) {
             q.swap.lapped.store(false, Ordering::Relaxed);
-            let r = swapout(q, qpt, qsz, &mut pg_round_down(qsz));
+            let r = swapout(q, qpt, qsz, &mut span(q, qsz));
             q.swap.thaw();
             (q, r)
         } else {
@@ -679,7 +727,7 @@ pub fn forkroom(pt: PageTable, sz: usize) {
     // Up to two revolutions for each page: nothing here is in the middle
     // of an instruction, so pages used lately may go too (see `victim`).
     while !holding_spinlock() && kfreepages() < need {
-        if swapout(myproc(), pt, sz, &mut (2 * pg_round_down(sz))).is_err() {
+        if swapout(myproc(), pt, sz, &mut (2 * span(myproc(), sz))).is_err() {
             return;
         }
         need -= COPY_PAGES;
@@ -691,17 +739,22 @@ pub fn swapped(pt: PageTable, va: usize) -> bool {
     walk(pt, va, false).is_some_and(|slot| slot.get().is_swapped())
 }
 
+/// Before a fault looks at page `va0` of `pt`: a page dropped because its
+/// file holds it becomes as it was before its first fault, so that the
+/// fault's arm for its lab (demand's, mmap's) reads it from the file again.
+pub fn fileback(pt: PageTable, va0: usize) {
+    if let Some(slot) = walk(pt, va0, false) {
+        let pte = slot.get();
+        if pte.is_swapped() && pte.slot() == FILE_SLOT {
+            slot.set(Pte(0));
+            INFILE.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// A fault on a page out on the swap disk (`swapped`): reads it back.
 pub fn swapfault(pt: PageTable, va0: usize, write: bool) -> Result<Fault, Why> {
     let slot = walk(pt, va0, false).ok_or(Why::Unclaimed)?;
-    // A program page its file holds: as before its first fault, and
-    // demand's fault reads it again.
-    #[cfg(feature = "demand")]
-    if slot.get().slot() == FILE_SLOT {
-        slot.set(Pte(0));
-        INFILE.fetch_sub(1, Ordering::Relaxed);
-        return crate::demand::demandfault(pt, va0, write);
-    }
     swapin(slot, write)
 }
 

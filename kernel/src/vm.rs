@@ -493,6 +493,10 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
     // left, the fault dips into the reserve: it must finish an instruction.
     #[cfg(feature = "swap")]
     let _ = crate::swap::makeroom(pagetable, sz, 1);
+    // A page dropped because its file holds it: the arm below that read
+    // it (demand's or mmap's) reads it again.
+    #[cfg(feature = "swap")]
+    crate::swap::fileback(pagetable, va0);
     match (
         walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()),
         write,

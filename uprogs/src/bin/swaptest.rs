@@ -33,6 +33,14 @@
 //!   them again and checks them. Where programs are paged in on demand,
 //!   at least those 47 pages must have been dropped (a file holds them)
 //!   rather than written to the swap disk.
+//! - mapped: a file of 64 pages mapped four times (one MAP_SHARED and
+//!   writable, three MAP_PRIVATE and read-only), every page read, one
+//!   page of the shared mapping stored to; then a child fills memory
+//!   twice over while this process waits. Where the kernel has `mmap`,
+//!   every unchanged mapped page (255 of 256) must have been dropped, not
+//!   written, and read back from the file with its bytes; the stored-to
+//!   page keeps its store and munmap writes it to the file. Skipped on a
+//!   kernel without `mmap`.
 //! - after each case (each runs in a child of its own): nothing leaked.
 //!   Pages of other processes (the shell, this one) may have gone out to
 //!   make room, so the check is that free pages minus slots in use (which
@@ -45,11 +53,12 @@
 #![no_std]
 #![no_main]
 
+use abi::fcntl::{MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
 use core::fmt::Display;
 use core::ptr::{read_volatile, write_volatile};
 use ulib::{
-    close, exec, exit, fork, open, pipe, println, read, sbrk, swapstat, uptime, wait, write, CStr,
-    SwapStat, O_RDONLY,
+    close, exec, exit, fork, open, pipe, println, read, sbrk, swapstat, unlink, uptime, wait,
+    write, CStr, SwapStat, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC,
 };
 
 ulib::entry!(main);
@@ -428,6 +437,160 @@ fn program() {
     report("program", &before);
 }
 
+/// Pages of the file `mapped` maps: about what a file on fs.img may hold.
+const MAP_PAGES: usize = 64;
+/// Times it is mapped, to outnumber the program pages that may be dropped
+/// meanwhile (the shell's, init's).
+const MAPS: usize = 4;
+/// The page of the shared mapping that `mapped` stores to.
+const STORED: usize = 5;
+
+/// Bytes of the mapped file handled at a time (the user stack is one page).
+const CHUNK: usize = 512;
+
+/// The bytes at `off` of the mapped file as written (`round` 20), or of
+/// the page stored to (21): each word the pattern of its offset.
+fn filechunk(buf: &mut [u8; CHUNK], off: usize, round: u64) {
+    for (w, word) in buf.chunks_exact_mut(8).enumerate() {
+        word.copy_from_slice(&pattern(off + w * 8, round).to_le_bytes());
+    }
+}
+
+/// What `mapped` expects at file offset `off`.
+fn mapround(off: usize) -> u64 {
+    if off / PGSIZE == STORED {
+        21
+    } else {
+        20
+    }
+}
+
+/// The first word of page `page` of the mapping at `base` not holding its pattern.
+fn checkpage(base: usize, page: usize, round: u64) -> Result<(), usize> {
+    for off in (page * PGSIZE..(page + 1) * PGSIZE).step_by(8) {
+        // SAFETY: base is an area of MAP_PAGES pages that we mapped.
+        if unsafe { read_volatile((base + off) as *const u64) } != pattern(off, round) {
+            return Err(base + off);
+        }
+    }
+    Ok(())
+}
+
+fn mapped() {
+    let name = c"swapmap";
+    let fd = open(name, O_CREATE | O_RDWR | O_TRUNC);
+    if fd < 0 {
+        fail("mapped: create swapmap");
+    }
+    let mut buf = [0u8; CHUNK];
+    for off in (0..MAP_PAGES * PGSIZE).step_by(CHUNK) {
+        filechunk(&mut buf, off, 20);
+        if write(fd, &buf) != CHUNK as i32 {
+            fail("mapped: write swapmap (is fs.img full?)");
+        }
+    }
+    let len = MAP_PAGES * PGSIZE;
+    let mut base = [0usize; MAPS];
+    for (i, b) in base.iter_mut().enumerate() {
+        let (prot, flags) = if i == 0 {
+            (PROT_READ | PROT_WRITE, MAP_SHARED)
+        } else {
+            (PROT_READ, MAP_PRIVATE)
+        };
+        // SAFETY: the kernel picks the address, clear of our memory.
+        *b = unsafe { ulib::sys::mmap(0, len, prot, flags, fd, 0) };
+        if *b == usize::MAX {
+            if i > 0 {
+                fail("mapped: the second mmap failed");
+            }
+            close(fd);
+            unlink(name);
+            println!("test mapped: skipped (no mmap in this kernel)");
+            return;
+        }
+    }
+    close(fd);
+    for (i, &b) in base.iter().enumerate() {
+        for page in 0..MAP_PAGES {
+            if let Err(a) = checkpage(b, page, 20) {
+                fail(format_args!("mapped: mapping {} reads {:#x} wrong", i, a));
+            }
+        }
+    }
+    for off in (STORED * PGSIZE..(STORED + 1) * PGSIZE).step_by(8) {
+        // SAFETY: a word of the shared, writable mapping.
+        unsafe { write_volatile((base[0] + off) as *mut u64, pattern(off, 21)) };
+    }
+    // A child fills memory twice over while this process waits: the
+    // mapped pages, unused since, must make room too.
+    let mid = stat();
+    let pid = fork();
+    if pid < 0 {
+        fail("mapped: fork");
+    }
+    if pid == 0 {
+        // Its copies of the areas would keep the pages shared (so not
+        // evictable) under cow.
+        for &b in base.iter() {
+            // SAFETY: our mappings; nothing of Rust's lives there.
+            if unsafe { ulib::sys::munmap(b, len) } != 0 {
+                exit(1);
+            }
+        }
+        let n = (stat().free as usize + 4096) * PGSIZE;
+        let start = grow(n);
+        fill(start, n, 22);
+        fill(start, n, 23);
+        exit(0);
+    }
+    reap("mapped", &[0]);
+    let drops = stat().drops - mid.drops;
+    for (i, &b) in base.iter().enumerate() {
+        for page in 0..MAP_PAGES {
+            let round = if i == 0 { mapround(page * PGSIZE) } else { 20 };
+            if let Err(a) = checkpage(b, page, round) {
+                fail(format_args!(
+                    "mapped: after the pressure, mapping {} reads {:#x} wrong",
+                    i, a
+                ));
+            }
+        }
+    }
+    println!(
+        "mapped: {} pages dropped beside a grower, of {} unchanged mapped pages",
+        drops,
+        MAPS * MAP_PAGES - 1
+    );
+    if drops < (MAPS * MAP_PAGES - 1) as u64 {
+        fail(format_args!(
+            "mapped: only {} pages dropped, expected the {} unchanged mapped pages at least",
+            drops,
+            MAPS * MAP_PAGES - 1
+        ));
+    }
+    for &b in base.iter() {
+        // SAFETY: our mappings, no longer used.
+        if unsafe { ulib::sys::munmap(b, len) } != 0 {
+            fail("mapped: munmap");
+        }
+    }
+    // The store went back to the file at munmap, and nothing else changed.
+    let fd = open(name, O_RDONLY);
+    if fd < 0 {
+        fail("mapped: open swapmap");
+    }
+    for off in (0..MAP_PAGES * PGSIZE).step_by(CHUNK) {
+        let mut want = [0u8; CHUNK];
+        filechunk(&mut want, off, mapround(off));
+        if read(fd, &mut buf) != CHUNK as i32 || buf != want {
+            fail(format_args!("mapped: file offset {:#x} after munmap", off));
+        }
+    }
+    close(fd);
+    unlink(name);
+    report("mapped", &mid);
+}
+
 /// A checksum of the page of text that holds this function.
 fn text_sum() -> u64 {
     let page = (attack as *const () as usize) & !(PGSIZE - 1);
@@ -522,6 +685,7 @@ fn main(args: ulib::Args) -> i32 {
         ("attack", attack),
         ("idle", idle),
         ("program", program),
+        ("mapped", mapped),
     ] {
         if args.len() > 1 && !args.iter().skip(1).any(|a| a.to_bytes() == name.as_bytes()) {
             continue;
