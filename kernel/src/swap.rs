@@ -660,7 +660,8 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// Another process may lose a page only if it is quiet and not running
 /// (`proc::swapfreeze`); it stays frozen, off every hart, until the page
 /// is on the disk and its PTE says so. Each gets one revolution of its own.
-fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
+/// Says whether the page was the caller's own.
+fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<bool, NoRoom> {
     let me = myproc();
     let start = NEXT.load(Ordering::Relaxed);
     for k in (start..start + NPROC).map(|k| k % NPROC) {
@@ -682,7 +683,7 @@ fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoo
                 // over all the pages of all the processes in turn.
                 let lapped = q.swap.lapped.load(Ordering::Relaxed);
                 NEXT.store(if lapped { k + 1 } else { k }, Ordering::Relaxed);
-                return Ok(());
+                return Ok(me.index() == k);
             }
             Err(NoRoom::NoSlot) => return Err(NoRoom::NoSlot),
             Err(NoRoom::NoVictim) => {}
@@ -724,13 +725,27 @@ pub fn forkroom(pt: PageTable, sz: usize) {
             }
         }
     }
-    // Up to two revolutions for each page: nothing here is in the middle
-    // of an instruction, so pages used lately may go too (see `victim`).
+    // The global clock, as for growing memory: two revolutions of our own
+    // pages (nothing here is in the middle of an instruction, so pages
+    // used lately may go too, see `victim`), and any quiet process's. A
+    // page of ours that goes is also one less to copy.
+    let allowance = 2 * span(myproc(), sz);
+    let mut budget = allowance;
+    let mut waited = 0;
     while !holding_spinlock() && kfreepages() < need {
-        if swapout(myproc(), pt, sz, &mut (2 * span(myproc(), sz))).is_err() {
-            return;
+        match evictone(pt, sz, &mut budget) {
+            Ok(true) => need -= COPY_PAGES,
+            Ok(false) => {}
+            // Every page that might go is held by a process in the middle
+            // of the kernel (or running): wait a tick at a time for one to
+            // reach a quiet point, as `makeroom` does, then let fork try.
+            Err(NoRoom::NoVictim) if waited < GROW_WAIT && !killed(myproc()) => {
+                waited += 1;
+                budget = allowance;
+                onetick();
+            }
+            Err(_) => return,
         }
-        need -= COPY_PAGES;
     }
 }
 
