@@ -744,13 +744,13 @@ pub fn scheduler() -> ! {
         }
         if !found {
             // A process that is runnable now was made so behind the scan,
-            // by another hart (this one's interrupts are off): run it
-            // rather than wait. On one hart that cannot happen, so there
-            // the count that procdump prints must stay 0: anything else
-            // is the idle loop sleeping through a wakeup.
+            // by another hart (this one's interrupts are off); the next
+            // interrupt, the timer's at the latest, brings this hart back
+            // to it. On one hart that cannot happen, so there the count
+            // that procdump prints must stay 0: anything else is the idle
+            // loop sleeping through a wakeup.
             if PROCS.iter().any(|p| runnable(p).is_some()) {
                 IDLE_RUNNABLE.fetch_add(1, Ordering::Relaxed);
-                continue;
             }
             // Nothing to run: wait for an interrupt instead of spinning.
             // wfi wakes on a pending enabled interrupt even while sstatus.SIE
