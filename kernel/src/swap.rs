@@ -762,7 +762,7 @@ pub fn fileback(pt: PageTable, va0: usize) {
         let pte = slot.get();
         if pte.is_swapped() && pte.slot() == FILE_SLOT {
             slot.set(Pte(0));
-            INFILE.fetch_sub(1, Ordering::Relaxed);
+            slotput(FILE_SLOT);
         }
     }
 }
