@@ -591,44 +591,30 @@ fn copyfault(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
 }
 
 /// The physical page behind user page `va0` for a copy out of (or, with
-/// `write`, into) user memory of a process of size `sz`. Under the labs a
-/// system call touching a page first resolves the fault the access would
-/// have caused in user mode. A kernel store needs what a user store needs:
-/// a page mapped writable (after breaking copy-on-write); text, rodata and
-/// pages shared read-only get an error, never the bytes.
+/// `write`, into) user memory of a process of size `sz`. A kernel store
+/// needs what a user store needs, a page mapped writable: text and rodata
+/// get an error, never the bytes.
 #[cfg_attr(not(lab_faults), allow(unused_variables))]
 fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<usize, Error> {
     if va0 >= MAXVA {
         return Err(Error);
     }
-    // A page not mapped yet: fault it in, as a user access would.
-    #[cfg(any(feature = "lazy", lab_disk_faults))]
-    if walkaddr(pagetable, va0).is_none() {
-        copyfault(pagetable, sz, va0, write)?;
-    }
-    // A store into the zero page needs the writer's own page first.
-    #[cfg(feature = "zfod")]
-    if write && walkaddr(pagetable, va0) == Some(crate::zfod::zero_page()) {
-        copyfault(pagetable, sz, va0, true)?;
-    }
-    // A store into a shared copy-on-write page: a private copy first.
-    #[cfg(feature = "cow")]
-    if write
-        && walk(pagetable, va0, false)
-            .is_some_and(|slot| slot.get().flags().contains(PteFlags::COW))
-    {
-        copyfault(pagetable, sz, va0, true)?;
-    }
-    let slot = walk(pagetable, va0, false).ok_or(Error)?;
-    let pte = slot.get();
     let need = if write {
         PteFlags::V | PteFlags::U | PteFlags::W
     } else {
         PteFlags::V | PteFlags::U
     };
-    if !pte.flags().contains(need) {
-        return Err(Error);
-    }
+    let usable = |slot: &&PteSlot| slot.get().flags().contains(need);
+    let slot = walk(pagetable, va0, false).filter(usable);
+    // A page the access cannot use yet takes the fault a user access
+    // would have taken (uvmfault); then look again.
+    #[cfg(lab_faults)]
+    let slot = slot.or_else(|| {
+        copyfault(pagetable, sz, va0, write).ok()?;
+        walk(pagetable, va0, false).filter(usable)
+    });
+    let slot = slot.ok_or(Error)?;
+    let pte = slot.get();
     // The kernel goes through its own mapping of the page, so the MMU
     // never marks the user PTE accessed or dirty: we do, as a user access
     // would. mmap's writeback looks at D, swap's clock at A and D.
