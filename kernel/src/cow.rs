@@ -1,10 +1,14 @@
 //! Lab cow: a reference count for each physical page, so that a page
 //! fork shares between page tables goes back to the free list only with
 //! its last reference. kalloc starts a page's count at 1 and kfree drops
-//! one; uvmcopy1 adds one per sharing, and uvmcowcopy reads it.
+//! one; uvmcopy1 adds one per sharing, and uvmcowcopy, the store fault
+//! on a shared page, reads it.
 
+use crate::kalloc::{kcopy, kfree, kpage};
 use crate::memlayout::{KERNBASE, PHYSTOP};
-use crate::riscv::PGSIZE;
+use crate::pftrace::{Fault, Why};
+use crate::riscv::{Pte, PteFlags, PGSIZE};
+use crate::vm::PteSlot;
 use core::sync::atomic::{AtomicU16, Ordering};
 
 /// References to each physical page: how many page tables map it (or 1
@@ -46,4 +50,26 @@ pub fn krefdec(pa: usize) -> bool {
 /// Current references to an allocated page.
 pub fn krefcount(pa: usize) -> u16 {
     refcnt(pa).load(Ordering::Acquire)
+}
+
+/// Gives the faulting process its own writable copy of a shared
+/// copy-on-write page, or just write access if it is the last sharer.
+pub fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
+    let pte = slot.get();
+    let pa = pte.pa();
+    let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
+    let refs = krefcount(pa);
+    if refs == 1 {
+        slot.set(Pte::new(pa, flags));
+        return Ok(Fault::CowReuse);
+    }
+    // SAFETY: a shared COW page is mapped without PTE_W everywhere, so
+    // no one writes it (a store faults and copies first).
+    let mem = kcopy(unsafe { kpage(pa) }).ok_or(Why::NoMemory)?;
+    slot.set(Pte::new(mem, flags));
+    // Drop our reference to the shared page.
+    // SAFETY: the slot now maps the copy; this table's reference to pa
+    // is gone (other sharers keep theirs, counted).
+    unsafe { kfree(pa) };
+    Ok(Fault::CowCopy(refs))
 }

@@ -4,7 +4,7 @@
 //! RAM at its physical address, a table's physical address is also a valid
 //! kernel pointer to it.
 
-use crate::kalloc::{kcopy, kfree, kpage, kzalloc};
+use crate::kalloc::{kfree, kzalloc};
 use crate::memlayout::{KERNBASE, PHYSTOP, PLIC, PLIC_SIZE, TRAMPOLINE, UART0, VIRTIO0};
 #[cfg(lab_faults)]
 use crate::pftrace::Fault;
@@ -426,6 +426,7 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
 /// Maps a copy of the page behind `slot` at `va` in `new`.
 #[cfg(not(feature = "cow"))]
 pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
+    use crate::kalloc::{kcopy, kpage};
     let pte = slot.get();
     // Nothing to copy: the child reads the same zero page.
     #[cfg(feature = "zfod")]
@@ -503,7 +504,7 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
     ) {
         #[cfg(feature = "cow")]
         (Some(slot), true) if slot.get().flags().contains(PteFlags::COW | PteFlags::U) => {
-            uvmcowcopy(slot)
+            crate::cow::uvmcowcopy(slot)
         }
         // The first store to a page that was only read: a page of its own.
         #[cfg(feature = "zfod")]
@@ -554,29 +555,6 @@ fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
             Err(Why::NoMemory)
         }
     }
-}
-
-/// Gives the faulting process its own writable copy of a shared
-/// copy-on-write page, or just write access if it is the last sharer.
-#[cfg(feature = "cow")]
-fn uvmcowcopy(slot: &PteSlot) -> Result<Fault, Why> {
-    let pte = slot.get();
-    let pa = pte.pa();
-    let flags = (pte.flags() - PteFlags::COW) | PteFlags::W;
-    let refs = crate::cow::krefcount(pa);
-    if refs == 1 {
-        slot.set(Pte::new(pa, flags));
-        return Ok(Fault::CowReuse);
-    }
-    // SAFETY: a shared COW page is mapped without PTE_W everywhere, so
-    // no one writes it (a store faults and copies first).
-    let mem = kcopy(unsafe { kpage(pa) }).ok_or(Why::NoMemory)?;
-    slot.set(Pte::new(mem, flags));
-    // Drop our reference to the shared page.
-    // SAFETY: the slot now maps the copy; this table's reference to pa
-    // is gone (other sharers keep theirs, counted).
-    unsafe { kfree(pa) };
-    Ok(Fault::CowCopy(refs))
 }
 
 /// `uvmfault` for a system call's copy to or from user page `va0`,
