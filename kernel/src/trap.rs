@@ -13,8 +13,6 @@ use crate::syscall::syscall;
 use crate::uart::uartintr;
 use crate::virtio_disk::{virtio_disk_intr, FSDISK};
 use crate::vm::trampoline_addr;
-#[cfg(not(lab_faults))]
-use crate::vm::whynot;
 
 core::arch::global_asm!(include_str!("../asm/kernelvec.S"));
 core::arch::global_asm!(
@@ -122,7 +120,7 @@ fn pagefault(p: &crate::proc::Proc, scause: usize) -> Result<(), Option<Why>> {
     #[cfg(lab_faults)]
     let how = crate::vm::uvmfault(pagetable, sz, va, access);
     #[cfg(not(lab_faults))]
-    let how = Err(whynot(pagetable, sz, va, access));
+    let how = Err(crate::vm::whynot(pagetable, sz, va, access));
     pftrace(access, va, how, false);
     how.map(|_| ()).map_err(Some)
 }

@@ -489,15 +489,17 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
     }
     let va0 = pg_round_down(va);
     let write = access == Access::Store;
-    // Room for whatever this fault allocates, before looking at the page
-    // (making room may evict it: then it is read back below). With none
-    // left, the fault dips into the reserve: it must finish an instruction.
     #[cfg(feature = "swap")]
-    let _ = crate::swap::makeroom(pagetable, sz, 1);
-    // A page dropped because its file holds it: the arm below that read
-    // it (demand's or mmap's) reads it again.
-    #[cfg(feature = "swap")]
-    crate::swap::fileback(pagetable, va0);
+    {
+        // Room for whatever this fault allocates, before looking at the
+        // page (making room may evict it: then it is read back below). With
+        // none left, the fault dips into the reserve: it must finish an
+        // instruction.
+        let _ = crate::swap::makeroom(pagetable, sz, 1);
+        // A page dropped because its file holds it: the arm below that
+        // read it (demand's or mmap's) reads it again.
+        crate::swap::fileback(pagetable, va0);
+    }
     match (
         walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()),
         write,
