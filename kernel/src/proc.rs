@@ -524,15 +524,9 @@ pub fn growproc(n: isize) -> Result<(), Error> {
         if newsz > crate::mmap::mmapfloor(&d) {
             return Err(Error);
         }
-        // Pages are mapped when first touched (vm::uvmfault).
-        #[cfg(feature = "lazy")]
-        {
-            sz = newsz;
-        }
         #[cfg(not(feature = "lazy"))]
-        {
-            sz = crate::vm::uvmalloc(d.pagetable(), sz, newsz, PteFlags::W)?;
-        }
+        crate::vm::uvmalloc(d.pagetable(), sz, newsz, PteFlags::W)?;
+        sz = newsz;
     } else if n < 0 {
         let newsz = sz.checked_sub(n.unsigned_abs()).ok_or(Error)?;
         sz = uvmdealloc(d.pagetable(), sz, newsz);
