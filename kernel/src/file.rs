@@ -249,87 +249,98 @@ pub fn filewrite(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
     }
 }
 
-/// The most one step of `filereadsteps` or `filewritesteps` copies: all
-/// of a step's pages are made resident before it, so steps stay small.
+/// Reads and writes in steps, for the labs whose faults may sleep for a
+/// disk: sys_read and sys_write call these instead of fileread and
+/// filewrite.
 #[cfg(lab_disk_faults)]
-const STEP: usize = 16 * crate::riscv::PGSIZE;
+pub mod steps {
+    use super::{fileread, filewrite, FdType, File};
+    use crate::console::INPUT_BUF_SIZE;
+    use crate::fs::{ilock, iunlock};
+    use crate::pipe::PIPESIZE;
+    use crate::riscv::PGSIZE;
+    use crate::vm::uvmprefault;
+    use crate::Error;
+    use core::sync::atomic::Ordering;
 
-/// `fileread` under the labs whose faults may sleep for a disk (a page of
-/// a mapped file, of the program, or out on the swap disk). The copy runs
-/// where such a fault cannot be taken: under a pipe's or the console's
-/// spin lock, or under the lock of the very inode a mapping or the program
-/// comes from. So the pages the copy will use are made resident first,
-/// with no lock held (`uvmprefault`), and only those: a read costs the
-/// pages its data reaches, however large the buffer. A file is read in
-/// steps of at most STEP bytes, none past the end of the file, and a short
-/// step ends the read. A pipe delivers at most PIPESIZE bytes and the
-/// console a line, in one call as before, with that much made resident:
-/// a line that runs on into a page that is not stops short there, and the
-/// rest comes with the next read.
-#[cfg(lab_disk_faults)]
-pub fn filereadsteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
-    let d = f.data();
-    if !d.readable {
-        return Err(Error);
-    }
-    let reach = match d.typ {
-        FdType::Pipe => crate::pipe::PIPESIZE,
-        FdType::Device => crate::console::INPUT_BUF_SIZE,
-        _ => STEP,
-    };
-    if d.typ != FdType::Inode {
-        let _resident = crate::vm::uvmprefault(addr, n.min(reach), true);
-        return fileread(f, addr, n);
-    }
-    let mut done = 0;
-    loop {
-        let a = addr + done;
-        let len = (n - done).min(STEP - a % STEP).min(fileleft(f));
-        let _resident = crate::vm::uvmprefault(a, len, true);
-        match fileread(f, a, len) {
-            Ok(r) => {
-                done += r;
-                if r == 0 || r < len || done == n {
-                    return Ok(done);
+    /// The most one step of `filereadsteps` or `filewritesteps` copies: all
+    /// of a step's pages are made resident before it, so steps stay small.
+    const STEP: usize = 16 * PGSIZE;
+
+    /// `fileread` under the labs whose faults may sleep for a disk (a page of
+    /// a mapped file, of the program, or out on the swap disk). The copy runs
+    /// where such a fault cannot be taken: under a pipe's or the console's
+    /// spin lock, or under the lock of the very inode a mapping or the program
+    /// comes from. So the pages the copy will use are made resident first,
+    /// with no lock held (`uvmprefault`), and only those: a read costs the
+    /// pages its data reaches, however large the buffer. A file is read in
+    /// steps of at most STEP bytes, none past the end of the file, and a short
+    /// step ends the read. A pipe delivers at most PIPESIZE bytes and the
+    /// console a line, in one call as before, with that much made resident:
+    /// a line that runs on into a page that is not stops short there, and the
+    /// rest comes with the next read.
+    pub fn filereadsteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
+        let d = f.data();
+        if !d.readable {
+            return Err(Error);
+        }
+        let reach = match d.typ {
+            FdType::Pipe => PIPESIZE,
+            FdType::Device => INPUT_BUF_SIZE,
+            _ => STEP,
+        };
+        if d.typ != FdType::Inode {
+            let _resident = uvmprefault(addr, n.min(reach), true);
+            return fileread(f, addr, n);
+        }
+        let mut done = 0;
+        loop {
+            let a = addr + done;
+            let len = (n - done).min(STEP - a % STEP).min(fileleft(f));
+            let _resident = uvmprefault(a, len, true);
+            match fileread(f, a, len) {
+                Ok(r) => {
+                    done += r;
+                    if r == 0 || r < len || done == n {
+                        return Ok(done);
+                    }
                 }
+                // What earlier steps read stays read, as their offset moved.
+                Err(_) if done > 0 => return Ok(done),
+                Err(e) => return Err(e),
             }
-            // What earlier steps read stays read, as their offset moved.
-            Err(_) if done > 0 => return Ok(done),
-            Err(e) => return Err(e),
         }
     }
-}
 
-/// The bytes between `f`'s offset and the end of its file.
-#[cfg(lab_disk_faults)]
-fn fileleft(f: &File) -> usize {
-    let Some(ip) = f.data().ip else {
-        return 0;
-    };
-    let l = ilock(ip);
-    let left = l.size.saturating_sub(f.off.load(Ordering::Relaxed));
-    iunlock(l);
-    left as usize
-}
-
-/// `filewrite` under the same labs, for the same reason: in steps of at
-/// most STEP bytes, each made resident first, so a write from a buffer
-/// larger than memory holds only a step's pages at a time. A short step
-/// ends the write (a pipe whose reader is gone, a bad address).
-#[cfg(lab_disk_faults)]
-pub fn filewritesteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
-    if !f.data().writable {
-        return Err(Error);
+    /// The bytes between `f`'s offset and the end of its file.
+    fn fileleft(f: &File) -> usize {
+        let Some(ip) = f.data().ip else {
+            return 0;
+        };
+        let l = ilock(ip);
+        let left = l.size.saturating_sub(f.off.load(Ordering::Relaxed));
+        iunlock(l);
+        left as usize
     }
-    let mut done = 0;
-    loop {
-        let a = addr + done;
-        let len = (n - done).min(STEP - a % STEP);
-        let _resident = crate::vm::uvmprefault(a, len, false);
-        let r = filewrite(f, a, len)?;
-        done += r;
-        if r < len || done == n {
-            return Ok(done);
+
+    /// `filewrite` under the same labs, for the same reason: in steps of at
+    /// most STEP bytes, each made resident first, so a write from a buffer
+    /// larger than memory holds only a step's pages at a time. A short step
+    /// ends the write (a pipe whose reader is gone, a bad address).
+    pub fn filewritesteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
+        if !f.data().writable {
+            return Err(Error);
+        }
+        let mut done = 0;
+        loop {
+            let a = addr + done;
+            let len = (n - done).min(STEP - a % STEP);
+            let _resident = uvmprefault(a, len, false);
+            let r = filewrite(f, a, len)?;
+            done += r;
+            if r < len || done == n {
+                return Ok(done);
+            }
         }
     }
 }

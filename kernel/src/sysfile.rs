@@ -8,7 +8,7 @@ use crate::file::{fileread, filewrite};
 // Under the labs whose faults read a disk, read and write make their
 // buffers resident step by step before copying under locks (file.rs).
 #[cfg(lab_disk_faults)]
-use crate::file::{filereadsteps as fileread, filewritesteps as filewrite};
+use crate::file::steps::{filereadsteps as fileread, filewritesteps as filewrite};
 use crate::fs::{
     dirlink, dirlookup, ialloc, ilock, iput, itrunc, iunlock, iunlockput, iupdate, namecmp, namei,
     nameiparent, readi, writei, ILocked, DIRENT_SIZE,

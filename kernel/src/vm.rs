@@ -622,7 +622,7 @@ pub struct Resident {
 /// Takes now, with no lock held, the faults that a copy to (`write`) or
 /// from `[addr, addr+n)` of the calling process would take, for a system
 /// call whose copy runs where a fault cannot sleep for a disk (see
-/// `file::filereadsteps`). Every page of the range becomes resident, so
+/// `file::steps::filereadsteps`). Every page of the range becomes resident, so
 /// callers keep `n` to what the copy will really use. Stops at the first
 /// page the copy could not use either: the copy fails there, as it would
 /// have.

@@ -197,7 +197,7 @@ fn demand_reads_as_a_lab() {
     assert!(!text(&base, "kernel/src/exec.rs").contains("demand"));
     // read and write copy in resident steps; the base calls xv6's own.
     let sysfile = text(&demand, "kernel/src/sysfile.rs");
-    assert!(sysfile.contains("use crate::file::{filereadsteps as fileread"));
+    assert!(sysfile.contains("use crate::file::steps::{filereadsteps as fileread"));
     assert!(!text(&base, "kernel/src/sysfile.rs").contains("steps"));
     let vm = text(&demand, "kernel/src/vm.rs");
     assert!(vm.contains("crate::demand::demandfault(pagetable, va0, write)"));
