@@ -1,14 +1,16 @@
 //! Lab cow: a reference count for each physical page, so that a page
 //! fork shares between page tables goes back to the free list only with
 //! its last reference. kalloc starts a page's count at 1 and kfree drops
-//! one; uvmcopy1 adds one per sharing, and uvmcowcopy, the store fault
-//! on a shared page, reads it.
+//! one. Here too the two functions the lab gives vm.rs: uvmcopy1, fork's
+//! share of a page, which adds one, and uvmcowcopy, the store fault on a
+//! shared page, which reads the count.
 
 use crate::kalloc::{kcopy, kfree, kpage};
 use crate::memlayout::{KERNBASE, PHYSTOP};
 use crate::pftrace::{Fault, Why};
 use crate::riscv::{Pte, PteFlags, PGSIZE};
-use crate::vm::PteSlot;
+use crate::vm::{mappages, PageTable, PteSlot};
+use crate::Error;
 use core::sync::atomic::{AtomicU16, Ordering};
 
 /// References to each physical page: how many page tables map it (or 1
@@ -50,6 +52,30 @@ pub fn krefdec(pa: usize) -> bool {
 /// Current references to an allocated page.
 pub fn krefcount(pa: usize) -> u16 {
     refcnt(pa).load(Ordering::Acquire)
+}
+
+/// Maps the page behind `slot` at `va` in `new` too, instead of copying
+/// it. A writable page becomes read-only copy-on-write on both sides; the
+/// first store to it makes a private copy (uvmcowcopy, below).
+pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
+    let pte = slot.get();
+    let pa = pte.pa();
+    let mut flags = pte.flags();
+    if flags.contains(PteFlags::W) {
+        flags = (flags - PteFlags::W) | PteFlags::COW;
+        slot.set(Pte::new(pa, flags));
+    }
+    mappages(new, va, PGSIZE, pa, flags)?;
+    // The zero page (read-only, so shared as it is) is never counted.
+    #[cfg(feature = "zfod")]
+    if pa == crate::zfod::zero_page() {
+        return Ok(());
+    }
+    krefinc(pa);
+    // Lab swap: a page written here stays written for the child too.
+    #[cfg(feature = "swap")]
+    crate::swap::swapshare(pte);
+    Ok(())
 }
 
 /// Gives the faulting process its own writable copy of a shared

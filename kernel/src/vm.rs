@@ -423,6 +423,10 @@ pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     Ok(())
 }
 
+// Shared, not copied: the first store to it copies (cow.rs).
+#[cfg(feature = "cow")]
+pub use crate::cow::uvmcopy1;
+
 /// Maps a copy of the page behind `slot` at `va` in `new`.
 #[cfg(not(feature = "cow"))]
 pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
@@ -438,31 +442,6 @@ pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> 
     let mem = kcopy(unsafe { kpage(pte.pa()) }).ok_or(Error)?;
     // SAFETY: on failure mem, fresh from kcopy, is mapped nowhere.
     mappages(new, va, PGSIZE, mem, pte.flags()).inspect_err(|_| unsafe { kfree(mem) })
-}
-
-/// Maps the page behind `slot` at `va` in `new` too, instead of copying
-/// it. A writable page becomes read-only copy-on-write on both sides; the
-/// first store to it makes a private copy (uvmcowcopy).
-#[cfg(feature = "cow")]
-pub fn uvmcopy1(slot: &PteSlot, new: PageTable, va: usize) -> Result<(), Error> {
-    let pte = slot.get();
-    let pa = pte.pa();
-    let mut flags = pte.flags();
-    if flags.contains(PteFlags::W) {
-        flags = (flags - PteFlags::W) | PteFlags::COW;
-        slot.set(Pte::new(pa, flags));
-    }
-    mappages(new, va, PGSIZE, pa, flags)?;
-    // The zero page (read-only, so shared as it is) is never counted.
-    #[cfg(feature = "zfod")]
-    if pa == crate::zfod::zero_page() {
-        return Ok(());
-    }
-    crate::cow::krefinc(pa);
-    // Lab swap: a page written here stays written for the child too.
-    #[cfg(feature = "swap")]
-    crate::swap::swapshare(pte);
-    Ok(())
 }
 
 /// Makes a page inaccessible to user mode; exec uses it for the stack guard.
