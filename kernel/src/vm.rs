@@ -538,17 +538,6 @@ fn uvmlazyalloc(pagetable: PageTable, va0: usize) -> Result<Fault, Why> {
     }
 }
 
-/// `uvmfault` for a system call's copy to or from user page `va0`,
-/// traced as the kernel's own access.
-#[cfg(lab_faults)]
-fn copyfault(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result<(), Error> {
-    let access = if write { Access::Store } else { Access::Load };
-    let how = uvmfault(pagetable, sz, va0, access);
-    crate::pftrace::pftrace(access, va0, how, true);
-    how?;
-    Ok(())
-}
-
 /// The physical page behind user page `va0` for a copy out of (or, with
 /// `write`, into) user memory of a process of size `sz`. A kernel store
 /// needs what a user store needs, a page mapped writable: text and rodata
@@ -566,10 +555,13 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     let usable = |slot: &&PteSlot| slot.get().flags().contains(need);
     let slot = walk(pagetable, va0, false).filter(usable);
     // A page the access cannot use yet takes the fault a user access
-    // would have taken (uvmfault); then look again.
+    // would have taken, traced as the kernel's; then look again.
     #[cfg(lab_faults)]
     let slot = slot.or_else(|| {
-        copyfault(pagetable, sz, va0, write).ok()?;
+        let access = if write { Access::Store } else { Access::Load };
+        let how = uvmfault(pagetable, sz, va0, access);
+        crate::pftrace::pftrace(access, va0, how, true);
+        how.ok()?;
         walk(pagetable, va0, false).filter(usable)
     });
     let slot = slot.ok_or(Error)?;
