@@ -267,13 +267,12 @@ pub mod steps {
     /// of a step's pages are made resident before it, so steps stay small.
     const STEP: usize = 16 * PGSIZE;
 
-    /// `fileread` under the labs whose faults may sleep for a disk (a page of
-    /// a mapped file, of the program, or out on the swap disk). The copy runs
-    /// where such a fault cannot be taken: under a pipe's or the console's
-    /// spin lock, or under the lock of the very inode a mapping or the program
-    /// comes from. So the pages the copy will use are made resident first,
-    /// with no lock held (`uvmprefault`), and only those: a read costs the
-    /// pages its data reaches, however large the buffer. A file is read in
+    /// `fileread` under the labs whose faults may sleep for a disk (to read
+    /// a page in). The copy runs where such a fault cannot be taken: under
+    /// a pipe's or the console's spin lock, or under the lock of the very
+    /// inode the page comes from. So the pages the copy will use are made
+    /// resident first, with no lock held (`uvmprefault`), and only those: a
+    /// read costs the pages its data reaches, however large the buffer. A file is read in
     /// steps of at most STEP bytes, none past the end of the file, and a short
     /// step ends the read. A pipe delivers at most PIPESIZE bytes and the
     /// console a line, in one call as before, with that much made resident:

@@ -242,9 +242,8 @@ fn vmaunmap(pagetable: PageTable, v: &Vma, a: usize, b: usize, writeback: bool) 
     }
 }
 
-/// The mapped pages of `[a, b)`: in memory or (lab swap) dropped. A
-/// missing last-level table skips its whole 2 MiB, so a sparse area of
-/// gigabytes is cheap to scan.
+/// The mapped pages of `[a, b)`. A missing last-level table skips its
+/// whole 2 MiB, so a sparse area of gigabytes is cheap to scan.
 fn mapped(pt: PageTable, a: usize, b: usize) -> impl Iterator<Item = (usize, &'static PteSlot)> {
     const SPAN: usize = PGSIZE << 9;
     let mut va = a;

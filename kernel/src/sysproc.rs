@@ -19,8 +19,8 @@ pub fn sys_fork() -> Result<usize, Error> {
 
 pub fn sys_wait() -> Result<usize, Error> {
     let addr = argaddr(0);
-    // wait copies the status out under locks: the labs' faults that read
-    // a disk are taken first (and under swap the page stays in meanwhile).
+    // wait copies the status out under locks: a fault that reads a disk
+    // is taken first, and the page kept resident until the copy is done.
     #[cfg(lab_disk_faults)]
     let _resident = crate::vm::uvmprefault(addr, if addr == 0 { 0 } else { 4 }, true);
     wait(addr).map(|pid| pid as usize)

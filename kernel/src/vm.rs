@@ -268,8 +268,7 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
             slot.set(Pte(0));
             continue;
         }
-        // The labs leave holes: pages never touched (lazy heap, or
-        // program pages not read yet under demand paging).
+        // A page never touched is not mapped yet: nothing to free.
         #[cfg(any(feature = "lazy", feature = "demand"))]
         if !slot.is_some_and(|slot| slot.get().is_valid()) {
             continue;
@@ -461,7 +460,7 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
     if va >= MAXVA {
         return Err(Why::AboveMaxva);
     }
-    // Code is never lazy or copy-on-write: an instruction fault is an error.
+    // No page of code is left to a fault: an instruction fault is an error.
     #[cfg(not(lab_disk_faults))]
     if access == Access::Fetch {
         return Err(whynot(pagetable, sz, va, access));
@@ -568,7 +567,7 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     let pte = slot.get();
     // The kernel goes through its own mapping of the page, so the MMU
     // never marks the user PTE accessed or dirty: we do, as a user access
-    // would. mmap's writeback looks at D, swap's clock at A and D.
+    // would. The lab goes by them (a page stored to, a page used lately).
     #[cfg(any(feature = "mmap", feature = "swap"))]
     {
         let used = if write {
@@ -581,8 +580,8 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     Ok(pte.pa())
 }
 
-/// Part of a user buffer made resident for one copy (`uvmprefault`);
-/// under `swap` it stays pinned in memory until this is dropped.
+/// Part of a user buffer made resident for one copy (`uvmprefault`):
+/// keep it until the copy is done.
 #[cfg(lab_disk_faults)]
 #[must_use]
 pub struct Resident {
