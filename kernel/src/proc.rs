@@ -999,6 +999,23 @@ pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
     }
 }
 
+/// Lab swap: the process in slot `i` and the hart it runs on, if it is
+/// running (see `swap::stop`).
+#[cfg(feature = "swap")]
+pub fn swaphart(i: usize) -> Option<(&'static Proc, usize)> {
+    let p = &PROCS[i];
+    let st = p.lock.lock();
+    if st.state != ProcStateKind::Running {
+        return None;
+    }
+    // Under its lock it stays on that hart: yield and sleep take it too.
+    let hart = CPUS
+        .iter()
+        .position(|c| c.proc.load(Ordering::Relaxed) == i)?;
+    drop(st);
+    Some((p, hart))
+}
+
 /// Prints the process table on Ctrl-P. It waits for no lock, so that it
 /// works even when the machine is stuck: a slot whose lock stays taken
 /// for a while is shown as such.

@@ -93,6 +93,15 @@ fn timerinit() {
 
     // SAFETY: boot: timervec is the machine-mode trap handler.
     unsafe { w_mtvec(timervec as *const () as usize) };
+    // Lab swap: swapvec takes other harts' kicks too, and hands timer
+    // interrupts on to timervec.
+    #[cfg(feature = "swap")]
+    {
+        // SAFETY: boot: swapvec is the machine-mode trap handler; it
+        // uses mscratch's row as timervec does, set above.
+        unsafe { w_mtvec(crate::swap::swapvec as *const () as usize) };
+        w_mie(r_mie() | crate::swap::MIE_MSIE);
+    }
     // SAFETY: boot: with mtvec and mscratch set, timer interrupts may come.
     unsafe { w_mstatus(r_mstatus() | MSTATUS_MIE) };
     w_mie(r_mie() | MIE_MTIE);

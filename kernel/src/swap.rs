@@ -12,19 +12,22 @@
 //! page table: a process changes its own, in the kernel, and a hart
 //! flushes its TLB whenever it enters or leaves user mode. So a page of
 //! another process may go only while that process (1) is not running:
-//! then no hart has its PTEs in a TLB, and none needs a shootdown; and
-//! (2) is stopped where it holds none of its pages: not in the middle of
-//! a fault, a copy, fork, exit or munmap. Processes mark such places
-//! themselves (`quiet`): asleep in sleep(), wait(), on a pipe or the
-//! console, or giving up the hart at the user boundary. The evictor
-//! freezes such a process (`proc::swapfreeze`: the scheduler leaves it
-//! alone) for the whole eviction, disk write included, so nothing in it
-//! changes until its PTE says where the page went; the part of its
-//! buffer that its system call is copying stays pinned (`pin`). The
-//! caller's own pages may go too, as only its own code could be using
-//! them, and `makeroom`'s callers hold none they would miss. Lock order:
-//! the evictor holds no lock; it takes the victim's process lock only to
-//! check and freeze it, then the slot lock, then the swap disk's.
+//! then no hart has its PTEs in a TLB; and (2) is stopped where it holds
+//! none of its pages: not in the middle of a fault, a copy, fork, exit or
+//! munmap. Processes mark such places themselves (`quiet`): in user
+//! space, asleep in sleep(), wait(), on a pipe or the console, or giving
+//! up the hart at the user boundary. The evictor freezes such a process
+//! (`proc::swapfreeze`: the scheduler leaves it alone) for the whole
+//! eviction, disk write included, so nothing in it changes until its PTE
+//! says where the page went; the part of its buffer that its system call
+//! is copying stays pinned (`pin`). A process running in user space on
+//! another hart is first stopped (`stop`): an interrupt to its hart
+//! brings it into the kernel, which flushes that hart's TLB (this is the
+//! shootdown), and it gives up the hart there. The caller's own pages may
+//! go too, as only its own code could be using them, and `makeroom`'s
+//! callers hold none they would miss. Lock order: the evictor holds no
+//! lock; it takes the victim's process lock only to check and freeze it,
+//! then the slot lock, then the swap disk's.
 //!
 //! Each slot has a count of its holders: PTEs of swapped-out pages (fork
 //! shares a slot instead of reading the page back) and resident copies (a
@@ -39,16 +42,19 @@
 #[cfg(feature = "cow")]
 use crate::cow::krefcount;
 use crate::kalloc::{kalloc, kzalloc};
-use crate::memlayout::{KERNBASE, PHYSTOP, TRAPFRAME};
+use crate::memlayout::{
+    clint_mtimecmp, CLINT, CLINT_MTIME, CLINT_SIZE, KERNBASE, PHYSTOP, TRAPFRAME, VIRTIO1,
+};
+use crate::mmio::Mmio;
 use crate::pftrace::{Fault, Why};
-use crate::proc::{killed, myproc, sleep, swapfreeze, Proc};
+use crate::proc::{killed, myproc, sleep, swapfreeze, swaphart, Proc};
 use crate::riscv::{pg_round_down, Pte, PteFlags, PGSIZE};
 use crate::spinlock::{holding_spinlock, Spinlock};
 use crate::trap::{ticks_chan, TICKS};
 use crate::virtio_disk::{virtio_swap_init, virtio_swap_rw};
 use crate::vm::{walk, PageTable, PteSlot};
 use crate::Error;
-use abi::param::NPROC;
+use abi::param::{NCPU, NPROC};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Most slots we count: 512 MiB of swap; a larger disk is used that far.
@@ -124,6 +130,9 @@ pub struct ProcSwap {
     /// Another process is taking one of its pages: the scheduler leaves it
     /// alone (`proc::swapfreeze`).
     frozen: AtomicBool,
+    /// Another process waits for it to stop at its next user boundary, so
+    /// that it can freeze it (`stop`).
+    wanted: AtomicBool,
     /// Its hand has come round to its first page since the global hand
     /// came to it (`evictone`).
     lapped: AtomicBool,
@@ -142,6 +151,7 @@ impl ProcSwap {
             pin: [const { AtomicUsize::new(0) }; 2],
             quiet: AtomicBool::new(false),
             frozen: AtomicBool::new(false),
+            wanted: AtomicBool::new(false),
             lapped: AtomicBool::new(false),
             #[cfg(feature = "mmap")]
             floor: AtomicUsize::new(TRAPFRAME),
@@ -154,6 +164,7 @@ impl ProcSwap {
         self.pin[1].store(0, Ordering::Relaxed);
         self.quiet.store(false, Ordering::Relaxed);
         self.frozen.store(false, Ordering::Relaxed);
+        self.wanted.store(false, Ordering::Relaxed);
         #[cfg(feature = "mmap")]
         self.floor.store(TRAPFRAME, Ordering::Relaxed);
     }
@@ -174,8 +185,17 @@ impl ProcSwap {
         TRAPFRAME
     }
 
+    /// Whether the scheduler must leave it alone: frozen, or stopped at
+    /// the user boundary for a process that wants it (`stop`).
     pub fn frozen(&self) -> bool {
         self.frozen.load(Ordering::Acquire)
+            || (self.wanted.load(Ordering::Acquire) && self.quiet.load(Ordering::Acquire))
+    }
+
+    /// Whether another process waits for it to stop (`stop`): it gives up
+    /// its hart at its next user boundary.
+    pub fn wanted(&self) -> bool {
+        self.wanted.load(Ordering::Acquire)
     }
 
     /// Freezes a quiet process that no one else has frozen; the caller
@@ -186,6 +206,16 @@ impl ProcSwap {
 
     pub fn thaw(&self) {
         self.frozen.store(false, Ordering::Release);
+    }
+
+    /// Back to user space (usertrapret): quiet until its next trap.
+    pub fn touser(&self) {
+        self.quiet.store(true, Ordering::Release);
+    }
+
+    /// Into the kernel from user space (usertrap).
+    pub fn fromuser(&self) {
+        self.quiet.store(false, Ordering::Release);
     }
 
     fn pinned(&self, va: usize) -> bool {
@@ -401,7 +431,13 @@ const LOOKAHEAD: usize = 16;
 /// killed). Pages the look ahead passed are looked at again by the next
 /// eviction of the round; a process that small has too few candidates for
 /// the look ahead to end before the budget does.
-fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&'static PteSlot> {
+fn victim(
+    q: &Proc,
+    pt: PageTable,
+    limit: usize,
+    budget: &mut usize,
+    clean_only: bool,
+) -> Option<&'static PteSlot> {
     let heap = pg_round_down(limit);
     // exec's new page table may reach past the old areas' floor.
     let floor = q.swap.floor().max(heap);
@@ -446,6 +482,9 @@ fn victim(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Option<&
         }
         if clean(pte) {
             break Some((slot, here));
+        }
+        if clean_only {
+            continue;
         }
         match dirty {
             None => dirty = Some((slot, here, 0)),
@@ -507,8 +546,14 @@ enum NoRoom {
 
 /// Evicts one page of `pt` below `limit` to the swap disk, with the
 /// clock's `budget` (see `victim`); sleeps while the disk writes it.
-fn swapout(q: &Proc, pt: PageTable, limit: usize, budget: &mut usize) -> Result<(), NoRoom> {
-    let slot = victim(q, pt, limit, budget).ok_or(NoRoom::NoVictim)?;
+fn swapout(
+    q: &Proc,
+    pt: PageTable,
+    limit: usize,
+    budget: &mut usize,
+    clean_only: bool,
+) -> Result<(), NoRoom> {
+    let slot = victim(q, pt, limit, budget, clean_only).ok_or(NoRoom::NoVictim)?;
     let pte = slot.get();
     let pa = pte.pa();
     // Take the copy's hold on its slot, if the page still has a copy
@@ -658,19 +703,26 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// itself is in the kernel, holding none of its pages it would miss: its
 /// pages of `pt` below `limit` may go, within its `budget` for the round.
 /// Another process may lose a page only if it is quiet and not running
-/// (`proc::swapfreeze`); it stays frozen, off every hart, until the page
-/// is on the disk and its PTE says so. Each gets one revolution of its own.
-/// Says whether the page was the caller's own.
+/// (`proc::swapfreeze`), or running in user space, where we stop it first
+/// (`stop`); it stays frozen, off every hart, until the page is on the
+/// disk and its PTE says so. Each gets one revolution of its own. Says
+/// whether the page was the caller's own.
 fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<bool, NoRoom> {
     let me = myproc();
     let start = NEXT.load(Ordering::Relaxed);
     for k in (start..start + NPROC).map(|k| k % NPROC) {
         let (q, r) = if me.index() == k {
             me.swap.lapped.store(false, Ordering::Relaxed);
-            (me, swapout(me, pt, limit, budget))
-        } else if let Some((q, qpt, qsz)) = swapfreeze(k) {
+            (me, swapout(me, pt, limit, budget, false))
+        } else if let Some(((q, qpt, qsz), stopped)) = swapfreeze(k)
+            .map(|f| (f, false))
+            .or_else(|| stop(k).map(|f| (f, true)))
+        {
             q.swap.lapped.store(false, Ordering::Relaxed);
-            let r = swapout(q, qpt, qsz, &mut span(q, qsz));
+            // A process we stopped (it was running) loses only a page that
+            // needs no write: it waits, frozen, for as long as the eviction
+            // takes, and a write could keep it off its hart for a while.
+            let r = swapout(q, qpt, qsz, &mut span(q, qsz), stopped);
             q.swap.thaw();
             (q, r)
         } else {
@@ -691,6 +743,127 @@ fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<bool, NoR
     }
     Err(NoRoom::NoVictim)
 }
+
+/// Stops process `k`, running on another hart, at its next user boundary,
+/// and freezes it there (`proc::swapfreeze`). This is the shootdown that
+/// global replacement needs: a hart running `k` may hold `k`'s PTEs in its
+/// TLB, and only that hart can flush them. So we ask (`wanted`), kick the
+/// hart with an interrupt (`kick`), and wait: the interrupt brings the
+/// process into the kernel through uservec, whose satp switch flushes the
+/// TLB, and usertrap, seeing it wanted, gives up the hart as at a timer
+/// tick, quiet. The scheduler then leaves it alone (`ProcSwap::frozen`).
+/// Only a process running in user space is stopped (it is quiet there,
+/// see `ProcSwap::touser`): one in the kernel may be using its pages, and
+/// would stop only on its way back. Fails if `k` is not running in user
+/// space or has not stopped within STOP_WAIT.
+fn stop(k: usize) -> Option<(&'static Proc, PageTable, usize)> {
+    let (q, hart) = swaphart(k)?;
+    // Running in the kernel, it may be using its pages (and stop only on
+    // its way back, whenever that is): not this time.
+    if !q.swap.quiet.load(Ordering::Acquire) {
+        return None;
+    }
+    q.swap.wanted.store(true, Ordering::Release);
+    kick(hart);
+    let deadline = mtime() + STOP_WAIT;
+    let frozen = loop {
+        if let Some(f) = swapfreeze(k) {
+            break Some(f);
+        }
+        if mtime() > deadline {
+            break None;
+        }
+        // Not on its lock all the time: its hart needs it to stop.
+        for _ in 0..64 {
+            core::hint::spin_loop();
+        }
+    };
+    q.swap.wanted.store(false, Ordering::Release);
+    frozen
+}
+
+/// How long `stop` waits, in CLINT time: a twentieth of a timer tick.
+const STOP_WAIT: u64 = 50_000;
+
+/// The CLINT, mapped for supervisor mode by `swapmap`: each hart's
+/// machine software interrupt bit (msip), the timer registers.
+// SAFETY: the CLINT's registers, mapped at their physical addresses in
+// the kernel's page table (`swapmap`) before any hart uses them.
+static CLINT_REGS: Mmio = unsafe { Mmio::new(CLINT, CLINT_SIZE) };
+
+/// The time now, in the CLINT's cycles.
+fn mtime() -> u64 {
+    CLINT_REGS.reg(CLINT_MTIME - CLINT).read()
+}
+
+/// Interrupts `hart`. Supervisor mode cannot interrupt another hart
+/// itself: it raises the hart's machine software interrupt, and
+/// `swapvec` turns that into a supervisor software interrupt, as
+/// timervec does with a tick.
+fn kick(hart: usize) {
+    CLINT_REGS.reg::<u32>(4 * hart).write(1);
+}
+
+/// For devintr: whether a supervisor software interrupt is a timer tick,
+/// and not only another hart's kick. timervec moves this hart's mtimecmp
+/// on at each tick, so a tick came if it has moved since the last time
+/// this hart looked.
+pub fn ticked() -> bool {
+    static SEEN: [AtomicU64; NCPU] = [const { AtomicU64::new(0) }; NCPU];
+    let hart = crate::proc::cpuid();
+    let cmp: u64 = CLINT_REGS.reg(clint_mtimecmp(hart) - CLINT).read();
+    SEEN[hart].swap(cmp, Ordering::Relaxed) != cmp
+}
+
+/// Maps the swap disk's registers and the CLINT into the kernel's page
+/// table (kvmmake).
+pub fn swapmap(kpgtbl: PageTable) {
+    let rw = PteFlags::R | PteFlags::W;
+    crate::vm::kvmmap(kpgtbl, VIRTIO1, VIRTIO1, PGSIZE, rw);
+    crate::vm::kvmmap(kpgtbl, CLINT, CLINT, CLINT_SIZE, rw);
+}
+
+/// mie.MSIE: machine software interrupts (kicks) enabled.
+pub const MIE_MSIE: usize = 1 << 3;
+
+extern "C" {
+    /// The machine-mode trap vector under lab swap (start.rs installs it).
+    pub fn swapvec();
+}
+
+// Machine mode: a software interrupt is a `kick` from another hart: clear
+// this hart's msip and raise a supervisor software interrupt. Anything
+// else is a timer interrupt, for timervec. mscratch holds the hart's
+// timervec scratch row, whose first two words are free until timervec.
+core::arch::global_asm!(
+    ".globl swapvec",
+    ".align 4",
+    "swapvec:",
+    "    csrrw a0, mscratch, a0",
+    "    sd a1, 0(a0)",
+    "    csrr a1, mcause",
+    // Drop the interrupt bit; a machine software interrupt is cause 3.
+    "    slli a1, a1, 1",
+    "    addi a1, a1, -6",
+    "    bnez a1, 1f",
+    "    sd a2, 8(a0)",
+    "    csrr a1, mhartid",
+    "    slli a1, a1, 2",
+    "    li a2, {clint}",
+    "    add a1, a1, a2",
+    "    sw zero, 0(a1)",
+    "    li a1, 2",
+    "    csrs sip, a1",
+    "    ld a2, 8(a0)",
+    "    ld a1, 0(a0)",
+    "    csrrw a0, mscratch, a0",
+    "    mret",
+    "1:",
+    "    ld a1, 0(a0)",
+    "    csrrw a0, mscratch, a0",
+    "    j timervec",
+    clint = const CLINT,
+);
 
 /// Pages fork's copy allocates for each resident page: none under cow,
 /// where the child shares them.

@@ -66,6 +66,9 @@ pub extern "C" fn usertrap() {
     unsafe { w_stvec(kernelvec as *const () as usize) };
 
     let p = myproc();
+    // Lab swap: in the kernel now, it may be using its pages.
+    #[cfg(feature = "swap")]
+    p.swap.fromuser();
     p.data().trapframe().epc = r_sepc();
 
     let scause = r_scause();
@@ -97,7 +100,11 @@ pub extern "C" fn usertrap() {
         exit(-1);
     }
     // Give up the CPU on a timer tick.
-    if which == Intr::Timer {
+    let give_up = which == Intr::Timer;
+    // Lab swap: and when another hart waits to take one of our pages.
+    #[cfg(feature = "swap")]
+    let give_up = give_up || p.swap.wanted();
+    if give_up {
         // Lab swap: back at the user boundary it holds no page, so others
         // may take its pages while it waits for a hart.
         #[cfg(feature = "swap")]
@@ -155,6 +162,10 @@ pub fn usertrapret() -> ! {
     unsafe { w_sepc(tf.epc) };
     // The jump below never returns, so the guard must go first.
     drop(d);
+    // Lab swap: in user space it holds no page in the kernel's sense, so
+    // another hart may stop it to take one (swap::stop).
+    #[cfg(feature = "swap")]
+    p.swap.touser();
 
     let userret_va = TRAMPOLINE + (userret as *const () as usize - tramp);
     // SAFETY: userret, at its trampoline address (mapped in both page
@@ -233,6 +244,15 @@ fn devintr() -> Intr {
         }
         Intr::Device
     } else if scause == SCAUSE_INTERRUPT | 1 {
+        // Lab swap: or another hart's kick (swap::stop), which is no tick:
+        // in user mode it stops the process (usertrap), in the kernel it
+        // changes nothing.
+        #[cfg(feature = "swap")]
+        if !crate::swap::ticked() {
+            // SAFETY: clears only the pending software-interrupt bit.
+            unsafe { w_sip(r_sip() & !2) };
+            return Intr::Device;
+        }
         // Software interrupt from timervec: a timer tick.
         if cpuid() == 0 {
             clockintr();

@@ -79,14 +79,9 @@ fn kvmmake() -> PageTable {
     let rw = PteFlags::R | PteFlags::W;
     kvmmap(kpgtbl, UART0, UART0, PGSIZE, rw);
     kvmmap(kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, rw);
+    // Lab swap: the swap disk, and the CLINT to interrupt other harts.
     #[cfg(feature = "swap")]
-    kvmmap(
-        kpgtbl,
-        crate::memlayout::VIRTIO1,
-        crate::memlayout::VIRTIO1,
-        PGSIZE,
-        rw,
-    );
+    crate::swap::swapmap(kpgtbl);
     kvmmap(kpgtbl, PLIC, PLIC, PLIC_SIZE, rw);
     let et = etext_addr();
     kvmmap(
