@@ -133,9 +133,6 @@ pub struct ProcSwap {
     /// Another process waits for it to stop at its next user boundary, so
     /// that it can freeze it (`stop`).
     wanted: AtomicBool,
-    /// Its hand has come round to its first page since the global hand
-    /// came to it (`evictone`).
-    lapped: AtomicBool,
     /// Lab mmap: where its mapped files begin (the lowest area, or
     /// TRAPFRAME for none). The clock goes over `[floor, TRAPFRAME)`
     /// after the pages below sz; the process sets it when its areas
@@ -152,7 +149,6 @@ impl ProcSwap {
             quiet: AtomicBool::new(false),
             frozen: AtomicBool::new(false),
             wanted: AtomicBool::new(false),
-            lapped: AtomicBool::new(false),
             #[cfg(feature = "mmap")]
             floor: AtomicUsize::new(TRAPFRAME),
         }
@@ -459,7 +455,6 @@ fn victim(
         }
         if va >= TRAPFRAME {
             va = if heap > 0 { 0 } else { floor };
-            q.swap.lapped.store(true, Ordering::Relaxed);
         }
         let Some(slot) = walk(pt, va, false) else {
             let next = next_table(va);
@@ -698,6 +693,10 @@ fn onetick() {
 /// global clock starts there.
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
+/// How much address space the hand of the process at NEXT has gone over
+/// since the global hand came to it.
+static ROUND: AtomicUsize = AtomicUsize::new(0);
+
 /// The global clock: evicts one page of some process, trying each slot of
 /// the process table in turn from NEXT, each with its own hand. The caller
 /// itself is in the kernel, holding none of its pages it would miss: its
@@ -711,30 +710,44 @@ fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<bool, NoR
     let me = myproc();
     let start = NEXT.load(Ordering::Relaxed);
     for k in (start..start + NPROC).map(|k| k % NPROC) {
-        let (q, r) = if me.index() == k {
-            me.swap.lapped.store(false, Ordering::Relaxed);
-            (me, swapout(me, pt, limit, budget, false))
+        // What the eviction did, how much address space the hand went
+        // over for it, and the whole of the process's round.
+        let (r, passed, whole) = if me.index() == k {
+            let left = *budget;
+            let r = swapout(me, pt, limit, budget, false);
+            (r, left - *budget, span(me, limit))
         } else if let Some(((q, qpt, qsz), stopped)) = swapfreeze(k)
             .map(|f| (f, false))
             .or_else(|| stop(k).map(|f| (f, true)))
         {
-            q.swap.lapped.store(false, Ordering::Relaxed);
             // A process we stopped (it was running) loses only a page that
             // needs no write: it waits, frozen, for as long as the eviction
             // takes, and a write could keep it off its hart for a while.
-            let r = swapout(q, qpt, qsz, &mut span(q, qsz), stopped);
+            let whole = span(q, qsz);
+            let mut left = whole;
+            let r = swapout(q, qpt, qsz, &mut left, stopped);
             q.swap.thaw();
-            (q, r)
+            (r, whole - left, whole)
         } else {
             continue;
         };
         match r {
             Ok(()) => {
-                // The global hand stays with this process until its own
-                // hand comes round to its first page: so the clock goes
-                // over all the pages of all the processes in turn.
-                let lapped = q.swap.lapped.load(Ordering::Relaxed);
-                NEXT.store(if lapped { k + 1 } else { k }, Ordering::Relaxed);
+                // The global hand stays with this process until its hand
+                // has gone round all of its pages once, from wherever it
+                // was when the global hand came: so the clock goes over all
+                // the pages of all the processes in turn, and a page is
+                // taken only if its process has not used it for a whole
+                // revolution of the global hand.
+                let round = passed
+                    + if k == start {
+                        ROUND.load(Ordering::Relaxed)
+                    } else {
+                        0
+                    };
+                let done = round >= whole;
+                NEXT.store(if done { k + 1 } else { k }, Ordering::Relaxed);
+                ROUND.store(if done { 0 } else { round }, Ordering::Relaxed);
                 return Ok(me.index() == k);
             }
             Err(NoRoom::NoSlot) => return Err(NoRoom::NoSlot),
