@@ -769,6 +769,9 @@ fn evictone(pt: PageTable, limit: usize, budget: &mut usize) -> Result<bool, NoR
 /// see `ProcSwap::touser`): one in the kernel may be using its pages, and
 /// would stop only on its way back. Fails if `k` is not running in user
 /// space or has not stopped within STOP_WAIT.
+// Not inlined: evictone's frame is on the stack under every eviction's
+// disk write, and this one's locals are dead by then.
+#[inline(never)]
 fn stop(k: usize) -> Option<(&'static Proc, PageTable, usize)> {
     let (q, hart) = swaphart(k)?;
     // Running in the kernel, it may be using its pages (and stop only on

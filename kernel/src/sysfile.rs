@@ -346,8 +346,8 @@ pub fn sys_chdir() -> Result<usize, Error> {
 pub fn sys_exec() -> Result<usize, Error> {
     let uargv = argaddr(1);
     let (path, plen) = argpath(0)?;
-    // The pages, to free, and the strings in them, NUL included.
-    let mut pages = [0usize; MAXARG];
+    // The strings, NUL included, each at the start of a page of its own
+    // (freed below through the string's address, as C frees argv[i]).
     let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
     let mut argc = 0;
     let fetched = (|| {
@@ -360,20 +360,25 @@ pub fn sys_exec() -> Result<usize, Error> {
                 return Ok(());
             }
             let page = kalloc().ok_or(Error)?;
-            pages[argc] = page;
-            argc += 1;
             // SAFETY: page is a fresh page of our own, freed only below,
-            // after the last use of argv.
+            // after the last use of argv (or here, if the copy fails).
             let buf = unsafe { core::slice::from_raw_parts_mut(page as *mut u8, PGSIZE) };
-            let len = fetchstr(uarg, buf)?;
-            argv[argc - 1] = &buf[..=len];
+            match fetchstr(uarg, buf) {
+                Ok(len) => argv[argc] = &buf[..=len],
+                Err(e) => {
+                    // SAFETY: nothing refers to the page yet.
+                    unsafe { kfree(page) };
+                    return Err(e);
+                }
+            }
+            argc += 1;
         }
     })();
     let ret = fetched.and_then(|_| exec(&path[..plen], &argv[..argc]));
-    for &page in &pages[..argc] {
-        // SAFETY: argv's strings in this page are no longer used, and
-        // nothing else refers to it.
-        unsafe { kfree(page) };
+    for arg in &argv[..argc] {
+        // SAFETY: each string starts its own page from kalloc above, no
+        // longer used after exec, and nothing else refers to it.
+        unsafe { kfree(arg.as_ptr() as usize) };
     }
     ret
 }
