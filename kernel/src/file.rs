@@ -272,12 +272,12 @@ pub mod steps {
     /// a pipe's or the console's spin lock, or under the lock of the very
     /// inode the page comes from. So the pages the copy will use are made
     /// resident first, with no lock held (`uvmprefault`), and only those: a
-    /// read costs the pages its data reaches, however large the buffer. A file is read in
-    /// steps of at most STEP bytes, none past the end of the file, and a short
-    /// step ends the read. A pipe delivers at most PIPESIZE bytes and the
-    /// console a line, in one call as before, with that much made resident:
-    /// a line that runs on into a page that is not stops short there, and the
-    /// rest comes with the next read.
+    /// read costs the pages its data reaches, however large the buffer. A
+    /// file is read in steps of at most STEP bytes, none past the end of
+    /// the file, and a short step ends the read. A pipe delivers at most
+    /// PIPESIZE bytes and the console a line, in one call as before, with
+    /// that much made resident: a line that runs on into a page that is
+    /// not stops short there, and the rest comes with the next read.
     pub fn filereadsteps(f: &File, addr: usize, n: usize) -> Result<usize, Error> {
         let d = f.data();
         if !d.readable {

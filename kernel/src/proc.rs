@@ -1003,17 +1003,19 @@ pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
 /// running (see `swap::stop`).
 #[cfg(feature = "swap")]
 pub fn swaphart(i: usize) -> Option<(&'static Proc, usize)> {
-    let p = &PROCS[i];
-    let st = p.lock.lock();
-    if st.state != ProcStateKind::Running {
-        return None;
-    }
-    // Under its lock it stays on that hart: yield and sleep take it too.
+    // Most slots run on no hart: the evictor's scan learns that without
+    // taking their locks a second time (swapfreeze has just taken them).
     let hart = CPUS
         .iter()
         .position(|c| c.proc.load(Ordering::Relaxed) == i)?;
+    let p = &PROCS[i];
+    let st = p.lock.lock();
+    // The scheduler sets and clears Cpu::proc under this lock, and a
+    // process leaves Running only under it, so the pair is consistent.
+    let running =
+        st.state == ProcStateKind::Running && CPUS[hart].proc.load(Ordering::Relaxed) == i;
     drop(st);
-    Some((p, hart))
+    running.then_some((p, hart))
 }
 
 /// Prints the process table on Ctrl-P. It waits for no lock, so that it
