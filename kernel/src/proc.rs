@@ -30,7 +30,7 @@ use crate::Error;
 use abi::param::{NCPU, NOFILE, NPROC, ROOTDEV};
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
 /// Registers saved by the trampoline on a trap from user space, in the
 /// page mapped at TRAPFRAME. The first five fields are set by the kernel
@@ -160,6 +160,7 @@ pub struct ProcData {
 }
 
 impl ProcData {
+    #[inline]
     pub fn pagetable(&self) -> PageTable {
         self.pagetable.expect("no page table")
     }
@@ -181,8 +182,10 @@ pub struct Proc {
     /// and by the scheduler, never while the process runs on another hart.
     context: UnsafeCell<Context>,
     data: UnsafeCell<ProcData>,
-    /// Set while a `ProcDataGuard` for this slot is alive.
-    data_busy: AtomicBool,
+    /// 1 while a `ProcDataGuard` for this slot is alive. A word rather
+    /// than a bool: RISC-V swaps only words and doublewords in one
+    /// instruction, and every trap takes the guard a few times.
+    data_busy: AtomicU32,
     /// Process name, for debugging. Outside ProcData, under a lock of its
     /// own held only to copy it, so that procdump can read it at any time.
     name: Spinlock<[u8; 16]>,
@@ -229,7 +232,7 @@ impl core::ops::DerefMut for ProcDataGuard<'_> {
 
 impl Drop for ProcDataGuard<'_> {
     fn drop(&mut self) {
-        self.p.data_busy.store(false, Ordering::Release);
+        self.p.data_busy.store(0, Ordering::Release);
     }
 }
 
@@ -268,7 +271,7 @@ impl Proc {
                 #[cfg(feature = "demand")]
                 prog: crate::demand::Prog::EMPTY,
             }),
-            data_busy: AtomicBool::new(false),
+            data_busy: AtomicU32::new(0),
             name: Spinlock::new("name", [0; 16]),
             killed: AtomicBool::new(false),
             #[cfg(feature = "swap")]
@@ -282,8 +285,9 @@ impl Proc {
     /// Hold it only as long as needed, and never across a call that takes
     /// it again (sleeping with it is fine: no one else takes a live
     /// process's data).
+    #[inline]
     pub fn data(&self) -> ProcDataGuard<'_> {
-        if self.data_busy.swap(true, Ordering::Acquire) {
+        if self.data_busy.swap(1, Ordering::Acquire) != 0 {
             panic!("proc data in use twice");
         }
         ProcDataGuard { p: self }
@@ -362,9 +366,17 @@ pub fn mycpu() -> &'static Cpu {
 
 /// The process running on this hart, if any.
 pub fn try_myproc() -> Option<&'static Proc> {
-    crate::spinlock::push_off();
+    // Interrupts off between reading tp and the Cpu's slot, or a timer
+    // could move this thread to another hart in between. xv6 uses
+    // push_off here; nothing in between takes a lock, so saving and
+    // restoring the interrupt bit does the same for a tenth of the cost
+    // (this runs at least twice on every trap).
+    let on = intr_get();
+    intr_off();
     let slot = mycpu().proc.load(Ordering::Relaxed);
-    crate::spinlock::pop_off();
+    if on {
+        intr_on();
+    }
     PROCS.get(slot)
 }
 
@@ -983,7 +995,7 @@ pub fn swapfreeze(i: usize) -> Option<(&'static Proc, PageTable, usize)> {
     }
     drop(st);
     // Not held at a quiet point; taken only to read two fields.
-    if p.data_busy.swap(true, Ordering::Acquire) {
+    if p.data_busy.swap(1, Ordering::Acquire) != 0 {
         p.swap.thaw();
         return None;
     }

@@ -229,19 +229,7 @@ fn devintr() -> Intr {
     let scause = r_scause();
     if scause & SCAUSE_INTERRUPT != 0 && scause & 0xff == 9 {
         // Supervisor external interrupt, via the PLIC.
-        let irq = plic_claim();
-        match irq {
-            0 => {}
-            UART0_IRQ => uartintr(),
-            VIRTIO0_IRQ => virtio_disk_intr(FSDISK),
-            #[cfg(feature = "swap")]
-            crate::memlayout::VIRTIO1_IRQ => virtio_disk_intr(crate::virtio_disk::SWAPDISK),
-            _ => crate::println!("unexpected interrupt irq={}", irq),
-        }
-        // The PLIC allows one interrupt per device at a time; release it.
-        if irq != 0 {
-            plic_complete(irq);
-        }
+        plicintr();
         Intr::Device
     } else if scause == SCAUSE_INTERRUPT | 1 {
         // Lab swap: or another hart's kick (swap::stop), which is no tick:
@@ -263,5 +251,26 @@ fn devintr() -> Intr {
         Intr::Timer
     } else {
         Intr::None
+    }
+}
+
+/// Asks the PLIC which device interrupted, lets its driver handle it, and
+/// tells the PLIC it is done. A function of its own (C has it inline in
+/// devintr) so that the traps that are no device interrupt, page faults
+/// above all, do not pay for saving the registers the drivers need.
+#[inline(never)]
+fn plicintr() {
+    let irq = plic_claim();
+    match irq {
+        0 => {}
+        UART0_IRQ => uartintr(),
+        VIRTIO0_IRQ => virtio_disk_intr(FSDISK),
+        #[cfg(feature = "swap")]
+        crate::memlayout::VIRTIO1_IRQ => virtio_disk_intr(crate::virtio_disk::SWAPDISK),
+        _ => crate::println!("unexpected interrupt irq={}", irq),
+    }
+    // The PLIC allows one interrupt per device at a time; release it.
+    if irq != 0 {
+        plic_complete(irq);
     }
 }
