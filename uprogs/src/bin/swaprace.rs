@@ -22,6 +22,10 @@
 //!   perhaps in a fault.
 //! - A spinner stays in user mode over a few pages, checking each round
 //!   what the last stored, while the others evict (see `spinner`).
+//! - A quitter forks, one after another, short-lived children that spin
+//!   in user mode over pages of their own like the spinner and end at any
+//!   moment, by exit or killed by the quitter, perhaps while an evictor
+//!   is stopping them (see `quitter`).
 //!
 //! Then every process must have ended as it should (the doomed killed,
 //! the others exit 0) and nothing leaked: free pages minus slots in use
@@ -54,6 +58,8 @@ const SPIN_PAGES: usize = 64;
 const SPIN_TICKS: i32 = 40;
 /// What a pipe holds (xv6's PIPESIZE).
 const PIPE: usize = 512;
+/// The pages of each of the quitter's children.
+const QUIT_PAGES: usize = 16;
 /// The grower's passes over its pages.
 const PASSES: usize = 4;
 
@@ -361,6 +367,67 @@ fn spinner(ready: i32) {
     }
 }
 
+/// Forks, for SPIN_TICKS ticks, child after child; each spins over
+/// QUIT_PAGES pages of its own as the spinner does, for a number of rounds
+/// that changes from child to child, and exits; every third is killed as
+/// soon as it is forked. An evictor that finds one of them in user mode
+/// stops it (asks, kicks its hart, waits for it to come off): the child
+/// may leave user mode by its exit call instead, or by the kill, and its
+/// slot may go to the next child while the evictor waits. Each must end
+/// as it should (killed: status -1, or 0 if it finished first) and leave
+/// nothing behind.
+fn quitter(ready: i32) {
+    say_ready(ready);
+    let end = uptime() + SPIN_TICKS;
+    let mut n: u64 = 0;
+    while uptime() < end {
+        n += 1;
+        let rounds = 1 + (n * 7919) % 2000;
+        let pid = spawn(|| quitchild(n, rounds));
+        let killed = n % 3 == 0;
+        if killed && kill(pid) < 0 {
+            fail("quitter: kill");
+        }
+        let mut st = 0;
+        if wait(Some(&mut st)) != pid || !(st == 0 || killed && st == -1) {
+            fail(format_args!(
+                "quitter: child {} ended with status {}",
+                n, st
+            ));
+        }
+    }
+    println!(
+        "swaprace: the quitter's {} children ended, {} of them killed",
+        n,
+        n / 3
+    );
+}
+
+/// One of the quitter's children: `rounds` rounds over its pages.
+fn quitchild(n: u64, rounds: u64) {
+    let Some(base) = grow(QUIT_PAGES) else {
+        fail("quitter's child: sbrk");
+    };
+    let who = 200 + n % 1000;
+    for round in 0..rounds {
+        for pg in 0..QUIT_PAGES {
+            let a = base + pg * PGSIZE;
+            if round > 0 {
+                let w = mark(who, pg, round - 1);
+                if get(a) != (w, !w) {
+                    fail(format_args!(
+                        "quitter's child {}: page {} does not hold what round {} stored",
+                        n,
+                        pg,
+                        round - 1
+                    ));
+                }
+            }
+            put(a, mark(who, pg, round));
+        }
+    }
+}
+
 fn grower(pages: usize) {
     let Some(base) = grow(pages) else {
         fail(format_args!("grower: sbrk of {} pages", pages));
@@ -408,8 +475,9 @@ fn main(args: ulib::Args) -> i32 {
         spawn(|| victim(k as u64 + 1, ready[1]));
     }
     spawn(|| spinner(ready[1]));
+    spawn(|| quitter(ready[1]));
     close(ready[1]);
-    for _ in 0..VICTIMS + DOOMED + 1 {
+    for _ in 0..VICTIMS + DOOMED + 2 {
         if read(ready[0], &mut [0u8]) != 1 {
             fail("a victim died before it was ready");
         }
@@ -428,7 +496,7 @@ fn main(args: ulib::Args) -> i32 {
             fail("kill");
         }
     }
-    for _ in 0..VICTIMS + DOOMED + 2 {
+    for _ in 0..VICTIMS + DOOMED + 3 {
         let mut st = 0;
         let pid = wait(Some(&mut st));
         let want = if doomed_pids.contains(&pid) { -1 } else { 0 };
@@ -441,7 +509,7 @@ fn main(args: ulib::Args) -> i32 {
     }
     let end = stat();
     println!(
-        "swaprace: a grower of {} pages beside {} victims, {} doomed and a spinner: {} pages out, {} read back, {} ticks",
+        "swaprace: a grower of {} pages beside {} victims, {} doomed, a spinner and a quitter: {} pages out, {} read back, {} ticks",
         g,
         VICTIMS,
         DOOMED,
