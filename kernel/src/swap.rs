@@ -348,6 +348,15 @@ pub fn slotput(slot: usize) {
     }
 }
 
+/// uvmunmap of a swapped-out page: its PTE goes, and with `do_free` its
+/// hold on the slot.
+pub fn swapunmap(slot: &PteSlot, do_free: bool) {
+    if do_free {
+        slotput(slot.get().slot());
+    }
+    slot.set(Pte(0));
+}
+
 /// kfree's hook: a page given back lets go of its swap copy.
 pub fn swapforget(pa: usize) {
     if let Some(s) = copy_slot(copy_of(pa).swap(0, Ordering::AcqRel)) {
@@ -943,10 +952,10 @@ pub fn swapped(pt: PageTable, va: usize) -> bool {
     walk(pt, va, false).is_some_and(|slot| slot.get().is_swapped())
 }
 
-/// Before a fault looks at page `va0` of `pt`: a page dropped because its
-/// file holds it becomes as it was before its first fault, so that the
-/// fault's arm for its lab (demand's, mmap's) reads it from the file again.
-pub fn fileback(pt: PageTable, va0: usize) {
+/// A page dropped because its file holds it becomes as it was before its
+/// first fault, so that the fault's arm for its lab (demand's, mmap's)
+/// reads it from the file again.
+fn fileback(pt: PageTable, va0: usize) {
     if let Some(slot) = walk(pt, va0, false) {
         let pte = slot.get();
         if pte.is_swapped() && pte.slot() == FILE_SLOT {
@@ -954,6 +963,16 @@ pub fn fileback(pt: PageTable, va0: usize) {
             slotput(FILE_SLOT);
         }
     }
+}
+
+/// Before a fault at `va0` of `pt` (size `sz`) looks at the page: room for
+/// whatever it allocates (making room may evict that very page: then the
+/// fault reads it back). With none left the fault dips into the reserve,
+/// as it must finish an instruction. Then a page dropped because its file
+/// holds it is made as before its first fault (`fileback`).
+pub fn faultroom(pt: PageTable, sz: usize, va0: usize) {
+    let _ = makeroom(pt, sz, 1);
+    fileback(pt, va0);
 }
 
 /// A fault on a page out on the swap disk (`swapped`): reads it back.
