@@ -649,17 +649,11 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
         if matches!(why, NoRoom::NoVictim) && empty < laps {
             continue;
         }
-        // Growing memory, and every page that might go belongs to a process
-        // stopped in the middle of the kernel (preempted in a fault or a
-        // copy, or asleep on the disk while it evicts): they come free as
-        // those processes reach a quiet point. Wait for that, a tick at a
-        // time, before failing; a fault (one lap) cannot wait, it dips
-        // into the reserve instead.
-        if matches!(why, NoRoom::NoVictim) && laps > 1 && waited < GROW_WAIT && !killed(myproc()) {
-            waited += 1;
+        // Growing memory waits for a page to come free before failing; a
+        // fault (one lap) cannot wait, it dips into the reserve instead.
+        if matches!(why, NoRoom::NoVictim) && laps > 1 && waitvictim(&mut waited) {
             empty = 0;
             budget = allowance;
-            onetick();
             continue;
         }
         let nslot = SLOTS.lock().nslot;
@@ -685,17 +679,27 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Ticks a process growing its memory waits, at most, for pages it may
-/// take (`makeroom`).
+/// Ticks a process growing its memory (or forking) waits, at most, for
+/// pages it may take.
 const GROW_WAIT: u32 = 20;
 
-/// Sleeps until the next timer tick.
-fn onetick() {
+/// For growing memory or fork, when every page that might go belongs to
+/// a process stopped in the middle of the kernel (preempted in a fault or
+/// a copy, or asleep on the disk while it evicts): such pages come free
+/// as those processes reach a quiet point. Sleeps until the next timer
+/// tick for that and says true, GROW_WAIT times at most (`waited` counts
+/// them), and never for a process that has been killed.
+fn waitvictim(waited: &mut u32) -> bool {
+    if *waited >= GROW_WAIT || killed(myproc()) {
+        return false;
+    }
+    *waited += 1;
     let mut ticks = TICKS.lock();
     let t0 = *ticks;
     while *ticks == t0 {
         ticks = sleep(ticks_chan(), ticks);
     }
+    true
 }
 
 /// The slot of the process whose pages went last: the next round of the
@@ -934,14 +938,8 @@ pub fn forkroom(pt: PageTable, sz: usize) {
         match evictone(pt, sz, &mut budget) {
             Ok(true) => need -= COPY_PAGES,
             Ok(false) => {}
-            // Every page that might go is held by a process in the middle
-            // of the kernel (or running): wait a tick at a time for one to
-            // reach a quiet point, as `makeroom` does, then let fork try.
-            Err(NoRoom::NoVictim) if waited < GROW_WAIT && !killed(myproc()) => {
-                waited += 1;
-                budget = allowance;
-                onetick();
-            }
+            // Wait as `makeroom` does, then let fork try.
+            Err(NoRoom::NoVictim) if waitvictim(&mut waited) => budget = allowance,
             Err(_) => return,
         }
     }
