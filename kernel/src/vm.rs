@@ -548,38 +548,28 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     Ok(pte.pa())
 }
 
-/// Part of a user buffer made resident for one copy (`uvmprefault`):
-/// keep it until the copy is done.
-#[cfg(lab_disk_faults)]
-#[must_use]
-pub struct Resident {
-    #[cfg(feature = "swap")]
-    _pin: crate::swap::Pinned,
-}
-
 /// Takes now, with no lock held, the faults that a copy to (`write`) or
-/// from `[addr, addr+n)` of the calling process would take, for a system
-/// call whose copy runs where a fault cannot sleep for a disk (see
-/// `file::steps::filereadsteps`). Every page of the range becomes resident, so
-/// callers keep `n` to what the copy will really use. Stops at the first
-/// page the copy could not use either: the copy fails there, as it would
-/// have.
+/// from `[addr, addr+n)` of the calling process would take, then runs
+/// `copy`: for a system call whose copy runs where a fault cannot sleep
+/// for a disk (see `file::steps::filereadsteps`). Every page of the range
+/// becomes resident, so callers keep `n` to what the copy will really
+/// use. Stops at the first page the copy could not use either: the copy
+/// fails there, as it would have.
 #[cfg(lab_disk_faults)]
-pub fn uvmprefault(addr: usize, n: usize, write: bool) -> Resident {
+pub fn uvmprefault<T>(addr: usize, n: usize, write: bool, copy: impl FnOnce() -> T) -> T {
     let p = crate::proc::myproc();
     let (pagetable, sz) = (p.pagetable(), p.sz());
     let end = addr.saturating_add(n);
-    let resident = Resident {
-        // Pinned first: reading one page back must not evict another.
-        #[cfg(feature = "swap")]
-        _pin: crate::swap::pin(addr, end),
-    };
+    // Pinned until the copy is done, and first: reading one page back
+    // must not evict another.
+    #[cfg(feature = "swap")]
+    let _pin = crate::swap::pin(addr, end);
     for va0 in (pg_round_down(addr)..end).step_by(PGSIZE) {
         if user_page(pagetable, sz, va0, write).is_err() {
             break;
         }
     }
-    resident
+    copy()
 }
 
 /// Copies `src` from the kernel to user address `dstva` of a process of
