@@ -384,7 +384,7 @@ fn quitter(ready: i32) {
         n += 1;
         let rounds = 1 + (n * 7919) % 2000;
         let pid = spawn(|| quitchild(n, rounds));
-        let killed = n % 3 == 0;
+        let killed = n.is_multiple_of(3);
         if killed && kill(pid) < 0 {
             fail("quitter: kill");
         }
