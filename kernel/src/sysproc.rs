@@ -19,9 +19,8 @@ pub fn sys_fork() -> Result<usize, Error> {
 
 pub fn sys_wait() -> Result<usize, Error> {
     let addr = argaddr(0);
-    // wait copies the status out under locks, where a fault cannot sleep
-    // for the disk: here `wait` is xv6's wait run after that fault has
-    // been taken, with the page kept resident until it returns.
+    // wait copies the status out under locks: so wait runs with the
+    // fault that reads a disk taken first, and the page kept resident.
     #[cfg(lab_disk_faults)]
     let wait =
         |addr| crate::vm::uvmprefault(addr, if addr == 0 { 0 } else { 4 }, true, || wait(addr));
