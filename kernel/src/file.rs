@@ -289,13 +289,15 @@ pub mod steps {
             _ => STEP,
         };
         if d.typ != FdType::Inode {
-            return uvmprefault(addr, n.min(reach), true, || fileread(f, addr, n));
+            let _resident = uvmprefault(addr, n.min(reach), true);
+            return fileread(f, addr, n);
         }
         let mut done = 0;
         loop {
             let a = addr + done;
             let len = (n - done).min(STEP - a % STEP).min(fileleft(f));
-            match uvmprefault(a, len, true, || fileread(f, a, len)) {
+            let _resident = uvmprefault(a, len, true);
+            match fileread(f, a, len) {
                 Ok(r) => {
                     done += r;
                     if r == 0 || r < len || done == n {
@@ -332,7 +334,8 @@ pub mod steps {
         loop {
             let a = addr + done;
             let len = (n - done).min(STEP - a % STEP);
-            let r = uvmprefault(a, len, false, || filewrite(f, a, len))?;
+            let _resident = uvmprefault(a, len, false);
+            let r = filewrite(f, a, len)?;
             done += r;
             if r < len || done == n {
                 return Ok(done);

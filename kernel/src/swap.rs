@@ -348,15 +348,6 @@ pub fn slotput(slot: usize) {
     }
 }
 
-/// uvmunmap of a swapped-out page: its PTE goes, and with `do_free` its
-/// hold on the slot.
-pub fn swapunmap(slot: &PteSlot, do_free: bool) {
-    if do_free {
-        slotput(slot.get().slot());
-    }
-    slot.set(Pte(0));
-}
-
 /// kfree's hook: a page given back lets go of its swap copy.
 pub fn swapforget(pa: usize) {
     if let Some(s) = copy_slot(copy_of(pa).swap(0, Ordering::AcqRel)) {
@@ -649,11 +640,17 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
         if matches!(why, NoRoom::NoVictim) && empty < laps {
             continue;
         }
-        // Growing memory waits for a page to come free before failing; a
-        // fault (one lap) cannot wait, it dips into the reserve instead.
-        if matches!(why, NoRoom::NoVictim) && laps > 1 && waitvictim(&mut waited) {
+        // Growing memory, and every page that might go belongs to a process
+        // stopped in the middle of the kernel (preempted in a fault or a
+        // copy, or asleep on the disk while it evicts): they come free as
+        // those processes reach a quiet point. Wait for that, a tick at a
+        // time, before failing; a fault (one lap) cannot wait, it dips
+        // into the reserve instead.
+        if matches!(why, NoRoom::NoVictim) && laps > 1 && waited < GROW_WAIT && !killed(myproc()) {
+            waited += 1;
             empty = 0;
             budget = allowance;
+            onetick();
             continue;
         }
         let nslot = SLOTS.lock().nslot;
@@ -679,27 +676,17 @@ pub fn makeroom(pt: PageTable, limit: usize, laps: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Ticks a process growing its memory (or forking) waits, at most, for
-/// pages it may take.
+/// Ticks a process growing its memory waits, at most, for pages it may
+/// take (`makeroom`).
 const GROW_WAIT: u32 = 20;
 
-/// For growing memory or fork, when every page that might go belongs to
-/// a process stopped in the middle of the kernel (preempted in a fault or
-/// a copy, or asleep on the disk while it evicts): such pages come free
-/// as those processes reach a quiet point. Sleeps until the next timer
-/// tick for that and says true, GROW_WAIT times at most (`waited` counts
-/// them), and never for a process that has been killed.
-fn waitvictim(waited: &mut u32) -> bool {
-    if *waited >= GROW_WAIT || killed(myproc()) {
-        return false;
-    }
-    *waited += 1;
+/// Sleeps until the next timer tick.
+fn onetick() {
     let mut ticks = TICKS.lock();
     let t0 = *ticks;
     while *ticks == t0 {
         ticks = sleep(ticks_chan(), ticks);
     }
-    true
 }
 
 /// The slot of the process whose pages went last: the next round of the
@@ -938,8 +925,14 @@ pub fn forkroom(pt: PageTable, sz: usize) {
         match evictone(pt, sz, &mut budget) {
             Ok(true) => need -= COPY_PAGES,
             Ok(false) => {}
-            // Wait as `makeroom` does, then let fork try.
-            Err(NoRoom::NoVictim) if waitvictim(&mut waited) => budget = allowance,
+            // Every page that might go is held by a process in the middle
+            // of the kernel (or running): wait a tick at a time for one to
+            // reach a quiet point, as `makeroom` does, then let fork try.
+            Err(NoRoom::NoVictim) if waited < GROW_WAIT && !killed(myproc()) => {
+                waited += 1;
+                budget = allowance;
+                onetick();
+            }
             Err(_) => return,
         }
     }
@@ -950,10 +943,10 @@ pub fn swapped(pt: PageTable, va: usize) -> bool {
     walk(pt, va, false).is_some_and(|slot| slot.get().is_swapped())
 }
 
-/// A page dropped because its file holds it becomes as it was before its
-/// first fault, so that the fault's arm for its lab (demand's, mmap's)
-/// reads it from the file again.
-fn fileback(pt: PageTable, va0: usize) {
+/// Before a fault looks at page `va0` of `pt`: a page dropped because its
+/// file holds it becomes as it was before its first fault, so that the
+/// fault's arm for its lab (demand's, mmap's) reads it from the file again.
+pub fn fileback(pt: PageTable, va0: usize) {
     if let Some(slot) = walk(pt, va0, false) {
         let pte = slot.get();
         if pte.is_swapped() && pte.slot() == FILE_SLOT {
@@ -961,16 +954,6 @@ fn fileback(pt: PageTable, va0: usize) {
             slotput(FILE_SLOT);
         }
     }
-}
-
-/// Before a fault at `va0` of `pt` (size `sz`) looks at the page: room for
-/// whatever it allocates (making room may evict that very page: then the
-/// fault reads it back). With none left the fault dips into the reserve,
-/// as it must finish an instruction. Then a page dropped because its file
-/// holds it is made as before its first fault (`fileback`).
-pub fn faultroom(pt: PageTable, sz: usize, va0: usize) {
-    let _ = makeroom(pt, sz, 1);
-    fileback(pt, va0);
 }
 
 /// A fault on a page out on the swap disk (`swapped`): reads it back.

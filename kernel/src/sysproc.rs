@@ -19,11 +19,10 @@ pub fn sys_fork() -> Result<usize, Error> {
 
 pub fn sys_wait() -> Result<usize, Error> {
     let addr = argaddr(0);
-    // wait copies the status out under locks: so wait runs with the
-    // fault that reads a disk taken first, and the page kept resident.
+    // wait copies the status out under locks: a fault that reads a disk
+    // is taken first, and the page kept resident until the copy is done.
     #[cfg(lab_disk_faults)]
-    let wait =
-        |addr| crate::vm::uvmprefault(addr, if addr == 0 { 0 } else { 4 }, true, || wait(addr));
+    let _resident = crate::vm::uvmprefault(addr, if addr == 0 { 0 } else { 4 }, true);
     wait(addr).map(|pid| pid as usize)
 }
 

@@ -186,10 +186,11 @@ fn mmio(regs: &Mmio, r: usize) -> VolatilePtr<'static, u32> {
     regs.reg(r)
 }
 
-/// The file system's disk.
+/// The file system's disk, and with `swap` the swap disk. Two whole
+/// statics rather than a `#[cfg]` on the second element: rust-analyzer
+/// keeps a cfg'd array element and reports a length mismatch.
 #[cfg(not(feature = "swap"))]
 static DISKS: [Spinlock<Disk>; 1] = [Spinlock::new("virtio_disk", Disk::new(VIRTIO0_REGS))];
-/// The file system's disk and the swap disk, a lock and rings each.
 #[cfg(feature = "swap")]
 static DISKS: [Spinlock<Disk>; 2] = [
     Spinlock::new("virtio_disk", Disk::new(VIRTIO0_REGS)),

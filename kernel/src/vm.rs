@@ -253,18 +253,23 @@ pub fn uvmunmap(pagetable: PageTable, va: usize, npages: usize, do_free: bool) {
         panic!("uvmunmap: not aligned");
     }
     for a in (va..va + npages * PGSIZE).step_by(PGSIZE) {
-        let slot = match walk(pagetable, a, false) {
-            // A page out on the swap disk: its slot goes instead.
-            #[cfg(feature = "swap")]
-            Some(slot) if slot.get().is_swapped() => {
-                crate::swap::swapunmap(slot, do_free);
-                continue;
+        let slot = walk(pagetable, a, false);
+        // A page out on the swap disk: its slot goes instead.
+        #[cfg(feature = "swap")]
+        if let Some(slot) = slot.filter(|slot| slot.get().is_swapped()) {
+            if do_free {
+                crate::swap::slotput(slot.get().slot());
             }
-            // A page never touched is not mapped yet: nothing to free.
-            #[cfg(any(feature = "lazy", feature = "demand"))]
-            slot if !slot.is_some_and(|slot| slot.get().is_valid()) => continue,
-            Some(slot) => slot,
-            None => panic!("uvmunmap: walk"),
+            slot.set(Pte(0));
+            continue;
+        }
+        // A page never touched is not mapped yet: nothing to free.
+        #[cfg(any(feature = "lazy", feature = "demand"))]
+        if !slot.is_some_and(|slot| slot.get().is_valid()) {
+            continue;
+        }
+        let Some(slot) = slot else {
+            panic!("uvmunmap: walk");
         };
         let pte = slot.get();
         if !pte.is_valid() {
@@ -316,19 +321,18 @@ pub fn uvmalloc(
         return Ok(oldsz);
     }
     let start = pg_round_up(oldsz);
+    // Under swap a new page counts as just used (PTE_A), as a page read
+    // back does: the clock should not take it before its first touch.
+    #[cfg(feature = "swap")]
+    let xperm = xperm | PteFlags::A;
     for a in (start..newsz).step_by(PGSIZE) {
         // Room first, from the pages mapped so far (exec's loadseg reads
         // back any it needs); with memory and swap full, sbrk fails here.
-        // The new page counts as just used (PTE_A), as a page read back
-        // does: the clock should not take it before its first touch.
         #[cfg(feature = "swap")]
-        let xperm = match crate::swap::makeroom(pagetable, a, 2) {
-            Ok(()) => xperm | PteFlags::A,
-            Err(_) => {
-                uvmdealloc(pagetable, a, start);
-                return Err(Error);
-            }
-        };
+        if crate::swap::makeroom(pagetable, a, 2).is_err() {
+            uvmdealloc(pagetable, a, start);
+            return Err(Error);
+        }
         let Some(mem) = kzalloc() else {
             uvmdealloc(pagetable, a, start);
             return Err(Error);
@@ -384,18 +388,28 @@ pub fn uvmfree(pagetable: PageTable, sz: usize) {
 /// contents. On failure frees whatever it allocated.
 pub fn uvmcopy(old: PageTable, new: PageTable, sz: usize) -> Result<(), Error> {
     for i in (0..sz).step_by(PGSIZE) {
-        let copied = match walk(old, i, false) {
-            // A page out on the swap disk: the child's entry names its slot too.
-            #[cfg(feature = "swap")]
-            Some(slot) if slot.get().is_swapped() => crate::swap::swapcopy(slot.get(), new, i),
-            // Pages never touched are not copied; the child faults them in too.
-            #[cfg(any(feature = "lazy", feature = "demand"))]
-            slot if !slot.is_some_and(|slot| slot.get().is_valid()) => continue,
-            None => panic!("uvmcopy: pte should exist"),
-            Some(slot) if !slot.get().is_valid() => panic!("uvmcopy: page not present"),
-            Some(slot) => uvmcopy1(slot, new, i),
+        let slot = walk(old, i, false);
+        // A page out on the swap disk: the child's entry names its slot too.
+        #[cfg(feature = "swap")]
+        if let Some(slot) = slot.filter(|slot| slot.get().is_swapped()) {
+            if crate::swap::swapcopy(slot.get(), new, i).is_err() {
+                uvmunmap(new, 0, i / PGSIZE, true);
+                return Err(Error);
+            }
+            continue;
+        }
+        // Pages never touched are not copied; the child faults them in too.
+        #[cfg(any(feature = "lazy", feature = "demand"))]
+        if !slot.is_some_and(|slot| slot.get().is_valid()) {
+            continue;
+        }
+        let Some(slot) = slot else {
+            panic!("uvmcopy: pte should exist");
         };
-        if copied.is_err() {
+        if !slot.get().is_valid() {
+            panic!("uvmcopy: page not present");
+        }
+        if uvmcopy1(slot, new, i).is_err() {
             uvmunmap(new, 0, i / PGSIZE, true);
             return Err(Error);
         }
@@ -448,9 +462,17 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
     }
     let va0 = pg_round_down(va);
     let write = access == Access::Store;
-    // Room for whatever this fault allocates, before looking at the page.
     #[cfg(feature = "swap")]
-    crate::swap::faultroom(pagetable, sz, va0);
+    {
+        // Room for whatever this fault allocates, before looking at the
+        // page (making room may evict it: then it is read back below). With
+        // none left, the fault dips into the reserve: it must finish an
+        // instruction.
+        let _ = crate::swap::makeroom(pagetable, sz, 1);
+        // A page dropped because its file holds it: the arm below that
+        // read it (demand's or mmap's) reads it again.
+        crate::swap::fileback(pagetable, va0);
+    }
     match (
         walk(pagetable, va0, false).filter(|slot| slot.get().is_valid()),
         write,
@@ -478,9 +500,10 @@ pub fn uvmfault(pagetable: PageTable, sz: usize, va: usize, access: Access) -> R
         // only a store allocates.
         #[cfg(feature = "zfod")]
         (None, false) if va < sz => crate::zfod::uvmzeromap(pagetable, va0),
-        // Below sz, a page exec did not map is heap that sbrk promised
-        // but never mapped; the stack guard page is mapped (without
-        // PTE_U), so it never lands here.
+        // Every page below the stack top is mapped by exec (or above, a
+        // program page), so a missing page below sz is heap that sbrk
+        // promised but never mapped; the stack guard page is mapped
+        // (without PTE_U), so it never lands here.
         #[cfg(feature = "lazy")]
         (None, _) if va < sz => uvmlazyalloc(pagetable, va0),
         // Above the heap: perhaps a page of a mapped file.
@@ -541,35 +564,49 @@ fn user_page(pagetable: PageTable, sz: usize, va0: usize, write: bool) -> Result
     // never marks the user PTE accessed or dirty: we do, as a user access
     // would. The lab goes by them (a page stored to, a page used lately).
     #[cfg(any(feature = "mmap", feature = "swap"))]
-    slot.set(Pte::new(
-        pte.pa(),
-        pte.flags() | PteFlags::A | if write { PteFlags::D } else { PteFlags::A },
-    ));
+    {
+        let used = if write {
+            PteFlags::A | PteFlags::D
+        } else {
+            PteFlags::A
+        };
+        slot.set(Pte::new(pte.pa(), pte.flags() | used));
+    }
     Ok(pte.pa())
 }
 
-/// Takes now, with no lock held, the faults that a copy to (`write`) or
-/// from `[addr, addr+n)` of the calling process would take, then runs
-/// `copy`: for a system call whose copy runs where a fault cannot sleep
-/// for a disk (see `file::steps::filereadsteps`). Every page of the range
-/// becomes resident, so callers keep `n` to what the copy will really
-/// use. Stops at the first page the copy could not use either: the copy
-/// fails there, as it would have.
+/// Part of a user buffer made resident for one copy (`uvmprefault`):
+/// keep it until the copy is done.
 #[cfg(lab_disk_faults)]
-pub fn uvmprefault<T>(addr: usize, n: usize, write: bool, copy: impl FnOnce() -> T) -> T {
+#[must_use]
+pub struct Resident {
+    #[cfg(feature = "swap")]
+    _pin: crate::swap::Pinned,
+}
+
+/// Takes now, with no lock held, the faults that a copy to (`write`) or
+/// from `[addr, addr+n)` of the calling process would take, for a system
+/// call whose copy runs where a fault cannot sleep for a disk (see
+/// `file::steps::filereadsteps`). Every page of the range becomes resident, so
+/// callers keep `n` to what the copy will really use. Stops at the first
+/// page the copy could not use either: the copy fails there, as it would
+/// have.
+#[cfg(lab_disk_faults)]
+pub fn uvmprefault(addr: usize, n: usize, write: bool) -> Resident {
     let p = crate::proc::myproc();
     let (pagetable, sz) = (p.pagetable(), p.sz());
     let end = addr.saturating_add(n);
-    // Pinned until the copy is done, and first: reading one page back
-    // must not evict another.
-    #[cfg(feature = "swap")]
-    let _pin = crate::swap::pin(addr, end);
+    let resident = Resident {
+        // Pinned first: reading one page back must not evict another.
+        #[cfg(feature = "swap")]
+        _pin: crate::swap::pin(addr, end),
+    };
     for va0 in (pg_round_down(addr)..end).step_by(PGSIZE) {
         if user_page(pagetable, sz, va0, write).is_err() {
             break;
         }
     }
-    copy()
+    resident
 }
 
 /// Copies `src` from the kernel to user address `dstva` of a process of
