@@ -253,7 +253,15 @@ fn reap(pid: i32, want: i32, what: &str) {
 fn spawn(f: impl FnOnce()) -> i32 {
     let pid = fork();
     if pid < 0 {
-        fail("fork");
+        // Who, and with how much room, for whoever reads the failure.
+        let s = stat();
+        fail(format_args!(
+            "fork in pid {}: {} free pages, {} of {} swap slots in use",
+            getpid(),
+            s.free,
+            s.used,
+            s.slots
+        ));
     }
     if pid == 0 {
         f();
