@@ -416,40 +416,42 @@ fn quitchild(n: u64, rounds: u64) {
     let Some(base) = grow(QUIT_PAGES) else {
         fail("quitter's child: sbrk");
     };
-    let who = 200 + n % 1000;
     for round in 0..rounds {
-        for pg in 0..QUIT_PAGES {
-            let a = base + pg * PGSIZE;
-            if round > 0 {
-                let w = mark(who, pg, round - 1);
-                if get(a) != (w, !w) {
-                    fail(format_args!(
-                        "quitter's child {}: page {} does not hold what round {} stored",
-                        n,
-                        pg,
-                        round - 1
-                    ));
-                }
-            }
-            put(a, mark(who, pg, round));
+        if let Err(pg) = pass(base, QUIT_PAGES, 200 + n % 1000, round) {
+            fail(format_args!(
+                "quitter's child {}: page {} does not hold what round {} stored",
+                n,
+                pg,
+                round - 1
+            ));
         }
     }
+}
+
+/// One pass of `who` over its `pages` pages at `base`: each must hold
+/// what pass `round - 1` stored (none before pass 0), then gets round's
+/// mark. Fails with the first page that did not.
+fn pass(base: usize, pages: usize, who: u64, round: u64) -> Result<(), usize> {
+    for pg in 0..pages {
+        let a = base + pg * PGSIZE;
+        if round > 0 {
+            let w = mark(who, pg, round - 1);
+            if get(a) != (w, !w) {
+                return Err(pg);
+            }
+        }
+        put(a, mark(who, pg, round));
+    }
+    Ok(())
 }
 
 fn grower(pages: usize) {
     let Some(base) = grow(pages) else {
         fail(format_args!("grower: sbrk of {} pages", pages));
     };
-    for pass in 0..PASSES as u64 {
-        for pg in 0..pages {
-            let a = base + pg * PGSIZE;
-            if pass > 0 {
-                let w = mark(7, pg, pass - 1);
-                if get(a) != (w, !w) {
-                    fail(format_args!("grower: page {} changed", pg));
-                }
-            }
-            put(a, mark(7, pg, pass));
+    for round in 0..PASSES as u64 {
+        if let Err(pg) = pass(base, pages, 7, round) {
+            fail(format_args!("grower: page {} changed", pg));
         }
     }
 }
